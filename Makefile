@@ -1,0 +1,40 @@
+# make demo   set up .venv, train a base model on the bundled movie snippets, transfer it to the
+#             bundled Amazon snippets, print the comparison table, write figures to images/
+# make test   set up .venv, run the whole test suite
+# make bench  set up .venv, run the benchmarks
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# MXNet uses half the cores for OpenMP by default; all of them is faster (measured 1.5x on 2 cores).
+export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
+export PYTHONUNBUFFERED := 1
+
+.PHONY: demo test bench lint clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else \
+	  "transferlearn needs Python 3.11 (found %d.%d at $(PYTHON)); run: make PYTHON=/path/to/python3.11" % v)'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) scripts/train_base.py --out runs/base
+	$(PY) scripts/transfer.py --base runs/base --strategy all --train-size 500 \
+	  --out runs/target --tsne images/tsne_demo.png
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/speed.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf runs .pytest_cache

@@ -1,0 +1,87 @@
+"""The output of any named layer, and t-SNE pictures of source vs target.
+
+Examples
+--------
+>>> feats = layer_output(bundle.net, bundle.transform(texts), "pooling")  # doctest: +SKIP
+>>> feats.shape  # doctest: +SKIP
+(len(texts), 300)
+"""
+from __future__ import annotations
+
+import os
+
+import mxnet as mx
+import numpy as np
+
+from .model import SLOTS
+from .storage import atomic_write
+
+
+def layer_output(net, X: np.ndarray, layer: str = "pooling", batch_size: int = 512,
+                 ctx=None) -> np.ndarray:
+    """Output of slot `layer` (``embedding``, ``encoder``, ``pooling`` or ``output``) for ids `X`.
+
+    Shapes: embedding ``(n, seq_len, embed_dim)``, encoder ``(n, seq_len, hidden)``,
+    pooling ``(n, hidden)``, output ``(n, num_classes)`` (logits). Runs in inference mode
+    (no dropout), batched, with one copy to the host at the end.
+    """
+    if layer not in SLOTS:
+        raise ValueError(f"unknown layer {layer!r}; choose one of {', '.join(SLOTS)}")
+    ctx = ctx or mx.cpu()
+    X_nd = mx.nd.array(X, dtype="int32", ctx=ctx)
+    outs = [net.stages(mx.nd, X_nd[s:s + batch_size])[layer] for s in range(0, len(X), batch_size)]
+    if not outs:
+        return np.zeros((0,), dtype=np.float32)
+    return mx.nd.concat(*outs, dim=0).asnumpy()
+
+
+def tsne_2d(features: np.ndarray, random_state: int = 0, perplexity: float = 30.0) -> np.ndarray:
+    """2-D t-SNE of `features` (rows flattened), PCA-initialised."""
+    from sklearn.manifold import TSNE
+
+    flat = features.reshape(len(features), -1)
+    perplexity = min(perplexity, max(2.0, (len(flat) - 1) / 3))
+    return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=random_state,
+                learning_rate="auto").fit_transform(flat)
+
+
+def plot_domains(panels: dict, path: str | os.PathLike, random_state: int = 0,
+                 verbose: bool = True) -> str:
+    """Scatter t-SNE maps of source vs target features, one panel per entry of `panels`.
+
+    Parameters
+    ----------
+    panels : dict
+        ``{title: (source_features, source_labels, target_features, target_labels)}``.
+    path : str or path
+        PNG to write (atomically).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import seaborn as sns
+    from tqdm.auto import tqdm
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 5.5), squeeze=False)
+    items = tqdm(panels.items(), desc="t-SNE", disable=not verbose, leave=False)
+    for ax, (title, (src, src_y, tgt, tgt_y)) in zip(axes[0], items, strict=True):
+        points = tsne_2d(np.concatenate([src, tgt]), random_state=random_state)
+        frame = pd.DataFrame({
+            "x": points[:, 0], "y": points[:, 1],
+            "domain": ["source"] * len(src) + ["target"] * len(tgt),
+            "label": list(map(str, src_y)) + list(map(str, tgt_y)),
+        })
+        sns.scatterplot(data=frame, x="x", y="y", hue="domain", style="label", s=14,
+                        alpha=0.7, ax=ax, palette={"source": "#1f77b4", "target": "#ff7f0e"})
+        ax.set_title(title)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    with atomic_write(path, mode="wb") as handle:
+        fig.savefig(handle, format="png", dpi=110)
+    plt.close(fig)
+    return str(path)

@@ -1,0 +1,219 @@
+"""``TextClassifier``: embedding -> encoder -> pooling -> output, as one Gluon HybridBlock.
+
+The four named slots make the transfer operations one line each: ``net.embedding`` is the
+token table, ``net.encoder`` the contextual layer (``mean``, ``cnn`` or ``bilstm``),
+``net.pooling`` the masked reduction over time and ``net.output`` the classification head.
+
+Shapes: ``x (batch, seq_len) int32`` -> embedding ``(batch, seq_len, embed_dim)`` -> encoder
+``(batch, seq_len, hidden)`` -> pooling ``(batch, hidden)`` -> output ``(batch, num_classes)``.
+Padding (id 0) is masked: its embeddings are zeroed and pooling ignores its positions.
+"""
+from __future__ import annotations
+
+import mxnet as mx
+from mxnet import gluon
+from mxnet.gluon import nn, rnn
+
+ENCODERS = ("mean", "cnn", "bilstm")
+SLOTS = ("embedding", "encoder", "pooling", "output")
+
+
+class MeanEncoder(nn.HybridBlock):
+    """A per-token dense layer (ReLU); with mean pooling this is a fastText-style model."""
+
+    def __init__(self, embed_dim: int, hidden_size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.out_units = hidden_size
+        with self.name_scope():
+            self.proj = nn.Dense(hidden_size, activation="relu", flatten=False, in_units=embed_dim)
+
+    def hybrid_forward(self, F, x):  # (batch, seq_len, embed_dim)
+        return self.proj(x)  # (batch, seq_len, hidden)
+
+
+class CNNEncoder(nn.HybridBlock):
+    """Kim (2014)-style parallel 1-D convolutions with several window sizes, ReLU."""
+
+    def __init__(self, embed_dim: int, num_filters: int = 100, kernel_sizes=(3, 4, 5), **kwargs):
+        super().__init__(**kwargs)
+        self.out_units = num_filters * len(kernel_sizes)
+        with self.name_scope():
+            self.convs = nn.HybridSequential()
+            for k in kernel_sizes:
+                self.convs.add(
+                    nn.Conv1D(num_filters, k, padding=k // 2, activation="relu",
+                              in_channels=embed_dim)
+                )
+
+    def hybrid_forward(self, F, x):  # (batch, seq_len, embed_dim)
+        x_t = F.transpose(x, axes=(0, 2, 1))  # (batch, embed_dim, seq_len)
+        # Even windows give seq_len + 1 outputs: cut each map back to seq_len.
+        maps = [F.slice_like(conv(x_t), x_t, axes=(2,)) for conv in self.convs._children.values()]
+        y = F.concat(*maps, dim=1)  # (batch, filters * windows, seq_len)
+        return F.transpose(y, axes=(0, 2, 1))  # (batch, seq_len, filters * windows)
+
+
+class BiLSTMEncoder(nn.HybridBlock):
+    """A bidirectional LSTM (MXNet's fused RNN operator)."""
+
+    def __init__(self, embed_dim: int, hidden_size: int = 100, num_layers: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.out_units = 2 * hidden_size
+        with self.name_scope():
+            self.lstm = rnn.LSTM(hidden_size, num_layers=num_layers, layout="NTC",
+                                 bidirectional=True, input_size=embed_dim)
+
+    def hybrid_forward(self, F, x):  # (batch, seq_len, embed_dim)
+        return self.lstm(x)  # (batch, seq_len, 2 * hidden)
+
+
+class MaskedPooling(nn.HybridBlock):
+    """Reduce over time, ignoring padded positions: ``mode`` is ``"max"`` or ``"mean"``."""
+
+    def __init__(self, mode: str = "max", **kwargs):
+        super().__init__(**kwargs)
+        if mode not in ("max", "mean"):
+            raise ValueError(f"pooling must be 'max' or 'mean', got {mode!r}")
+        self.mode = mode
+
+    def hybrid_forward(self, F, x, mask):  # x (batch, seq_len, hidden), mask (batch, seq_len)
+        m = F.expand_dims(mask, axis=2)  # (batch, seq_len, 1)
+        n_tokens = F.sum(m, axis=1)  # (batch, 1)
+        if self.mode == "mean":
+            total = F.sum(F.broadcast_mul(x, m), axis=1)  # (batch, hidden)
+            return F.broadcast_div(total, F.maximum(n_tokens, 1.0))
+        pooled = F.max(F.broadcast_add(x, (m - 1.0) * 1e4), axis=1)  # (batch, hidden)
+        return F.broadcast_mul(pooled, F.minimum(n_tokens, 1.0))  # all-padding rows -> 0
+
+
+def make_encoder(encoder: str, embed_dim: int, hidden_size: int, num_filters: int,
+                 kernel_sizes) -> nn.HybridBlock:
+    """The encoder block named `encoder`."""
+    if encoder == "mean":
+        return MeanEncoder(embed_dim, hidden_size)
+    if encoder == "cnn":
+        return CNNEncoder(embed_dim, num_filters, tuple(kernel_sizes))
+    if encoder == "bilstm":
+        return BiLSTMEncoder(embed_dim, hidden_size)
+    raise ValueError(f"unknown encoder {encoder!r}; choose one of {', '.join(ENCODERS)}")
+
+
+class TextClassifier(nn.HybridBlock):
+    """Text classifier with named slots ``embedding``, ``encoder``, ``pooling``, ``output``.
+
+    Parameters
+    ----------
+    vocab_size, num_classes : int
+    embed_dim : int
+        Width of the token vectors.
+    encoder : {"mean", "cnn", "bilstm"}
+    hidden_size : int
+        Units of the ``mean`` encoder's dense layer, or of each LSTM direction.
+    num_filters, kernel_sizes
+        ``cnn`` only: filters per window size and the window sizes.
+    pooling : {"max", "mean"}, optional
+        Defaults to ``mean`` for the ``mean`` encoder and ``max`` otherwise.
+    dropout : float
+        Dropout before the output layer.
+    embed_dropout : float
+        Dropout on the token vectors (regularises the largest layer; helps small data).
+    pad_index : int
+        Token id that marks padding.
+
+    Examples
+    --------
+    >>> net = TextClassifier(vocab_size=100, num_classes=2, encoder="mean")
+    >>> net.initialize()
+    >>> net(mx.nd.array([[5, 6, 0]], dtype="int32")).shape
+    (1, 2)
+    """
+
+    def __init__(self, vocab_size: int, num_classes: int, embed_dim: int = 128,
+                 encoder: str = "cnn", hidden_size: int = 100, num_filters: int = 100,
+                 kernel_sizes=(3, 4, 5), pooling: str | None = None, dropout: float = 0.5,
+                 embed_dropout: float = 0.0, pad_index: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        pooling = pooling or ("mean" if encoder == "mean" else "max")
+        self.config = {
+            "vocab_size": int(vocab_size), "num_classes": int(num_classes),
+            "embed_dim": int(embed_dim), "encoder": encoder, "hidden_size": int(hidden_size),
+            "num_filters": int(num_filters), "kernel_sizes": [int(k) for k in kernel_sizes],
+            "pooling": pooling, "dropout": float(dropout),
+            "embed_dropout": float(embed_dropout), "pad_index": int(pad_index),
+        }
+        self._pad_index = pad_index
+        with self.name_scope():
+            self.embedding = nn.Embedding(vocab_size, embed_dim,
+                                          weight_initializer=mx.init.Uniform(0.1))
+            self.encoder = make_encoder(encoder, embed_dim, hidden_size, num_filters,
+                                        kernel_sizes)
+            self.embed_dropout = nn.Dropout(embed_dropout)
+            self.pooling = MaskedPooling(pooling)
+            self.dropout = nn.Dropout(dropout)
+            self.output = nn.Dense(num_classes, in_units=self.encoder.out_units)
+
+    def stages(self, F, x) -> dict:
+        """Every slot's output for a batch of ids, in order (see the module docstring)."""
+        mask = F.cast(x != self._pad_index, "float32")  # (batch, seq_len)
+        emb = self.embedding(x)  # (batch, seq_len, embed_dim)
+        emb = F.broadcast_mul(emb, F.expand_dims(mask, axis=2))
+        enc = self.encoder(self.embed_dropout(emb))  # (batch, seq_len, hidden)
+        pooled = self.pooling(enc, mask)  # (batch, hidden)
+        logits = self.output(self.dropout(pooled))  # (batch, num_classes)
+        return {"embedding": emb, "encoder": enc, "pooling": pooled, "output": logits}
+
+    def hybrid_forward(self, F, x):
+        return self.stages(F, x)["output"]
+
+    def replace_head(self, num_classes: int, ctx=None) -> None:
+        """Swap in a fresh, initialised output layer for `num_classes` classes."""
+        ctx = ctx or _context_of(self)
+        with self.name_scope():
+            self.output = nn.Dense(num_classes, in_units=self.encoder.out_units)
+        self.output.initialize(mx.init.Xavier(), ctx=ctx)
+        self.config["num_classes"] = int(num_classes)
+        self._clear_cached_op()
+
+
+def build_model(config: dict) -> TextClassifier:
+    """A TextClassifier from its ``config`` dict (as stored in a bundle's config.json)."""
+    return TextClassifier(**config)
+
+
+def named_parameters(net: gluon.Block) -> dict:
+    """Parameters keyed by their structural name, e.g. ``"encoder.convs.0.weight"``.
+
+    These names do not depend on how many blocks were created before (unlike
+    ``param.name``), so they are what patterns, bundles and reports use.
+    """
+    return dict(net._collect_params_with_prefix())
+
+
+def _context_of(net: gluon.Block):
+    for param in named_parameters(net).values():
+        try:
+            return param.list_ctx()[0]
+        except RuntimeError:
+            continue
+    return mx.cpu()
+
+
+def summary(net: gluon.Block) -> str:
+    """A table of every parameter: slot, name, shape, count and whether it trains."""
+    rows = [("slot", "parameter", "shape", "params", "trainable")]
+    total = trainable = 0
+    for name, param in named_parameters(net).items():
+        size = 1
+        for dim in param.shape:
+            size *= dim
+        total += size
+        is_trainable = param.grad_req != "null"
+        trainable += size if is_trainable else 0
+        rows.append((name.split(".")[0], name, "x".join(map(str, param.shape)), f"{size:,}",
+                     "yes" if is_trainable else "frozen"))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(f"total {total:,} parameters, {trainable:,} trainable, "
+                 f"{total - trainable:,} frozen")
+    return "\n".join(lines)

@@ -1,0 +1,194 @@
+"""Model bundles: a directory with ``model.params``, ``config.json``, ``vocab.json`` and
+``metrics.json``.
+
+Loading reads JSON and MXNet's own parameter format only: nothing is unpickled and no code
+from the bundle runs, so a bundle from a bucket you do not control is safe to load. Saving
+writes everything into a temporary sibling directory and renames it into place at the end,
+so an interrupted save never leaves a half-written bundle under the final name.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import mxnet as mx
+import numpy as np
+
+from .errors import BundleError
+from .model import TextClassifier, build_model
+from .storage import atomic_write, replace_dir
+from .text import Vocabulary, fitted_pipeline, pipeline_config, vocabulary_of
+
+FORMAT = "transferlearn-bundle"
+FORMAT_VERSION = 1
+FILES = ("model.params", "config.json", "vocab.json")
+
+
+def library_versions() -> dict:
+    import gluonnlp
+    import sklearn
+
+    from . import __version__
+
+    return {"transferlearn": __version__, "mxnet": mx.__version__, "numpy": np.__version__,
+            "gluonnlp": gluonnlp.__version__, "scikit-learn": sklearn.__version__}
+
+
+def write_json(path: str | os.PathLike, obj) -> None:
+    """Write `obj` as indented JSON, atomically."""
+    with atomic_write(path) as handle:
+        json.dump(obj, handle, indent=2, sort_keys=False, default=_json_default)
+        handle.write("\n")
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def read_json(path: Path, what: str):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        raise BundleError(f"{path.parent}: not a model bundle ({what} {path.name} missing)") \
+            from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{path}: corrupt {what} ({exc})") from None
+
+
+@dataclass
+class Bundle:
+    """A trained network with the preprocessing and label names it needs."""
+
+    net: TextClassifier
+    pipeline: object
+    labels: list
+    config: dict
+    metrics: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def vocab(self) -> Vocabulary:
+        return vocabulary_of(self.pipeline)
+
+    def transform(self, texts) -> np.ndarray:
+        """Texts -> padded ids, shape ``(n, max_len)``."""
+        return self.pipeline.transform(list(texts))
+
+    def predict_proba(self, texts, batch_size: int = 512) -> np.ndarray:
+        from .train import predict_proba
+
+        return predict_proba(self.net, self.transform(texts), batch_size)
+
+    def predict(self, texts, batch_size: int = 512) -> list:
+        """Predicted label names (the user's own labels)."""
+        proba = self.predict_proba(texts, batch_size)
+        return [self.labels[i] for i in proba.argmax(axis=1)]
+
+
+def save_bundle(path: str | os.PathLike, net: TextClassifier, pipeline, labels,
+                metrics: dict | None = None, extra: dict | None = None) -> Path:
+    """Write a bundle directory at `path` (replacing an older one only once complete)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    config = {
+        "format": FORMAT, "format_version": FORMAT_VERSION,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model": net.config, "preprocessing": pipeline_config(pipeline),
+        "labels": list(labels), "versions": library_versions(),
+    }
+    config.update(extra or {})
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        net.save_parameters(str(tmp / "model.params"))
+        write_json(tmp / "config.json", config)
+        write_json(tmp / "vocab.json", vocabulary_of(pipeline).idx_to_token)
+        write_json(tmp / "metrics.json", metrics or {})
+        replace_dir(tmp, path)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def load_bundle(path: str | os.PathLike, ctx=None) -> Bundle:
+    """Load a bundle written by :func:`save_bundle`.
+
+    Raises
+    ------
+    BundleError
+        If the directory is missing, a file is missing or corrupt, or the parameters do not
+        match the architecture in ``config.json``.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise BundleError(f"model bundle not found: {path}")
+    config = read_json(path / "config.json", "config")
+    if config.get("format") != FORMAT:
+        raise BundleError(f"{path}: config.json is not a {FORMAT} config")
+    if int(config.get("format_version", 0)) > FORMAT_VERSION:
+        raise BundleError(f"{path}: bundle format {config['format_version']} is newer than "
+                          f"this transferlearn understands ({FORMAT_VERSION}); upgrade")
+    tokens = read_json(path / "vocab.json", "vocabulary")
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise BundleError(f"{path}/vocab.json: expected a JSON list of tokens")
+    vocab = Vocabulary(tokens)
+    try:
+        model_config = dict(config["model"])
+        labels = list(config["labels"])
+        preprocessing = dict(config["preprocessing"])
+    except (KeyError, TypeError) as exc:
+        raise BundleError(f"{path}/config.json: missing field {exc}") from None
+    if model_config.get("vocab_size") != len(vocab):
+        raise BundleError(f"{path}: vocab.json has {len(vocab)} tokens but the model expects "
+                          f"{model_config.get('vocab_size')}")
+    if model_config.get("num_classes") != len(labels):
+        raise BundleError(f"{path}: {len(labels)} labels but the model has "
+                          f"{model_config.get('num_classes')} outputs")
+    net = build_model(model_config)
+    params = path / "model.params"
+    if not params.is_file():
+        raise BundleError(f"{path}: not a model bundle (model.params missing)")
+    try:
+        net.load_parameters(str(params), ctx=ctx or mx.cpu())
+    except (mx.base.MXNetError, AssertionError, ValueError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BundleError(f"{params}: cannot load parameters ({first[:200]})") from None
+    metrics_path = path / "metrics.json"
+    metrics = read_json(metrics_path, "metrics") if metrics_path.exists() else {}
+    return Bundle(net, fitted_pipeline(preprocessing, vocab), labels, config, metrics, path)
+
+
+def export_model(net: TextClassifier, prefix: str | os.PathLike, seq_len: int) -> list[Path]:
+    """Export symbol + params (``PREFIX-symbol.json``, ``PREFIX-0000.params``) for deployment.
+
+    The exported graph takes ``data`` of shape ``(batch, seq_len)`` int32 and returns logits;
+    load it with ``mx.gluon.SymbolBlock.imports`` or any MXNet runtime.
+    """
+    prefix = Path(prefix)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    net.hybridize(static_alloc=True, static_shape=True)
+    net(mx.nd.zeros((1, seq_len), dtype="int32"))
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=prefix.parent))
+    try:
+        net.export(str(tmp / prefix.name), epoch=0)
+        written = []
+        for produced in sorted(tmp.iterdir()):
+            final = prefix.parent / produced.name
+            os.replace(produced, final)
+            written.append(final)
+    finally:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return written

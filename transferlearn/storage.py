@@ -1,0 +1,76 @@
+"""Where data and bundles live: local paths today, with one entry point for remote URIs.
+
+Everything that reads a user-given location goes through :func:`local_path`, and everything
+that writes a file goes through :func:`atomic_write` (write a temp file, then rename), so a
+crash never leaves a half-written file under its final name.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import StorageError
+
+
+def is_remote(location: str | os.PathLike) -> bool:
+    """True for URIs such as ``s3://bucket/key`` that must be fetched before reading."""
+    return "://" in str(location)
+
+
+def local_path(location: str | os.PathLike) -> Path:
+    """Return a local path for `location`, checking that it exists.
+
+    Raises
+    ------
+    StorageError
+        If the location does not exist or its scheme is not supported.
+    """
+    text = str(location)
+    if is_remote(text):
+        scheme = text.split("://", 1)[0]
+        raise StorageError(f"unsupported location scheme '{scheme}://' in {text!r}")
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise StorageError(f"file not found: {text}")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8"):
+    """Open a temp file next to `path` and rename it over `path` only if the block succeeds.
+
+    Examples
+    --------
+    >>> with atomic_write("metrics.json") as f:  # doctest: +SKIP
+    ...     f.write("{}")
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    kwargs = {} if "b" in mode else {"encoding": encoding}
+    try:
+        with os.fdopen(fd, mode, **kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def replace_dir(tmp_dir: Path, final_dir: Path) -> None:
+    """Move a fully written directory into place, replacing an older one only at the end."""
+    final_dir = Path(final_dir)
+    old = None
+    if final_dir.exists():
+        old = final_dir.with_name(f".{final_dir.name}.old-{os.getpid()}")
+        os.replace(final_dir, old)
+    os.replace(tmp_dir, final_dir)
+    if old is not None:
+        import shutil
+
+        shutil.rmtree(old, ignore_errors=True)

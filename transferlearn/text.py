@@ -1,0 +1,281 @@
+"""Text preprocessing as scikit-learn transformers.
+
+``NullImputer -> LowerCaser -> Tokenizer -> TokenIndexer -> Padder`` turns a column of raw
+texts into a fixed-size ``int32`` matrix for the network. Each step follows the sklearn
+contract (``__init__`` only stores arguments, ``fit`` returns ``self``, learned state ends in
+``_``), so the chain is a plain :class:`sklearn.pipeline.Pipeline` that ``clone`` and
+``joblib.dump`` handle.
+
+Examples
+--------
+>>> pipe = make_pipeline(max_len=6)  # ids: <pad>=0, <unk>=1, then by frequency
+>>> pipe.fit_transform(["Great movie!", None]).tolist()
+[[3, 4, 2, 0, 0, 0], [0, 0, 0, 0, 0, 0]]
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+PAD = "<pad>"
+UNK = "<unk>"
+# Words (keeping inner apostrophes: "don't", "he's") or single punctuation marks.
+DEFAULT_TOKEN_PATTERN = r"\w+(?:'\w+)*|[^\w\s]"
+
+
+def _as_list(X) -> list:
+    """Accept a list, array, Series or one-column DataFrame of texts."""
+    if hasattr(X, "columns"):
+        if X.shape[1] != 1:
+            raise ValueError(f"expected one text column, got {X.shape[1]}")
+        X = X.iloc[:, 0]
+    if isinstance(X, str):
+        raise ValueError("expected a sequence of texts, got a single string")
+    return list(X)
+
+
+class Vocabulary:
+    """Token <-> index mapping with ``<pad>`` at 0 and ``<unk>`` at 1.
+
+    A plain, JSON-serialisable list of tokens (a bundle stores it as ``vocab.json``; loading it
+    runs no pickle). gluonnlp's ``Vocab`` orders tokens by frequency on construction, which
+    cannot express "the source's tokens in their order, then the target's new ones", so the
+    vocabulary transfer needs this small class.
+    """
+
+    def __init__(self, tokens: Sequence[str]):
+        tokens = list(tokens)
+        if tokens[:2] != [PAD, UNK]:
+            tokens = [PAD, UNK] + [t for t in tokens if t not in (PAD, UNK)]
+        self.idx_to_token = tokens
+        self.token_to_idx = {tok: i for i, tok in enumerate(tokens)}
+        if len(self.token_to_idx) != len(tokens):
+            raise ValueError("vocabulary tokens must be unique")
+
+    pad_index = 0
+    unk_index = 1
+
+    def __len__(self) -> int:
+        return len(self.idx_to_token)
+
+    def __contains__(self, token: str) -> bool:
+        return token in self.token_to_idx
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Vocabulary) and self.idx_to_token == other.idx_to_token
+
+    def __repr__(self) -> str:
+        return f"Vocabulary(size={len(self)})"
+
+    def lookup(self, tokens: Iterable[str]) -> list[int]:
+        get = self.token_to_idx.get
+        return [get(tok, 1) for tok in tokens]
+
+    @classmethod
+    def from_counts(
+        cls,
+        counts: Counter,
+        min_freq: int = 1,
+        max_size: int | None = None,
+        base: Vocabulary | None = None,
+    ) -> Vocabulary:
+        """Build from token counts; with `base`, keep its tokens first and add only new ones.
+
+        New tokens are ordered by decreasing count, then alphabetically, so the result does not
+        depend on the order of the corpus. `max_size` caps the total size (specials included).
+        """
+        tokens = list(base.idx_to_token) if base is not None else [PAD, UNK]
+        known = set(tokens)
+        fresh = sorted(
+            (t for t, c in counts.items() if c >= min_freq and t not in known),
+            key=lambda t: (-counts[t], t),
+        )
+        if max_size is not None:
+            fresh = fresh[: max(0, max_size - len(tokens))]
+        return cls(tokens + fresh)
+
+
+class NullImputer(TransformerMixin, BaseEstimator):
+    """Replace missing texts (None, NaN) with `fill_value`; turn everything else into str."""
+
+    def __init__(self, fill_value: str = ""):
+        self.fill_value = fill_value
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X) -> list[str]:
+        check_is_fitted(self, "n_features_in_")
+        return [
+            self.fill_value if x is None or (isinstance(x, float) and np.isnan(x)) else str(x)
+            for x in _as_list(X)
+        ]
+
+
+class LowerCaser(TransformerMixin, BaseEstimator):
+    """Lower-case every text (Unicode-aware ``str.lower``)."""
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X) -> list[str]:
+        check_is_fitted(self, "n_features_in_")
+        return [x.lower() for x in _as_list(X)]
+
+
+class Tokenizer(TransformerMixin, BaseEstimator):
+    """Split texts into tokens with a regular expression (words and single punctuation marks).
+
+    ``<br />`` tags (IMDB) are removed first when `strip_html` is true.
+    """
+
+    def __init__(self, pattern: str = DEFAULT_TOKEN_PATTERN, strip_html: bool = True):
+        self.pattern = pattern
+        self.strip_html = strip_html
+
+    def fit(self, X, y=None):
+        self.regex_ = re.compile(self.pattern)
+        return self
+
+    def transform(self, X) -> list[list[str]]:
+        check_is_fitted(self, "regex_")
+        html = re.compile(r"<[^>]{0,40}>")
+        texts = _as_list(X)
+        if self.strip_html:
+            texts = [html.sub(" ", t) for t in texts]
+        return [self.regex_.findall(t) for t in texts]
+
+
+class TokenIndexer(TransformerMixin, BaseEstimator):
+    """Map tokens to integer ids with a vocabulary learned in `fit` (``vocab_``).
+
+    Parameters
+    ----------
+    min_freq : int
+        Tokens seen fewer times are left out (they map to ``<unk>``).
+    max_size : int, optional
+        Cap on the vocabulary size, ``<pad>`` and ``<unk>`` included.
+    base_vocabulary : Vocabulary, optional
+        Keep these tokens, in this order, and add only the new ones (vocabulary transfer).
+    """
+
+    def __init__(self, min_freq: int = 1, max_size: int | None = None, base_vocabulary=None):
+        self.min_freq = min_freq
+        self.max_size = max_size
+        self.base_vocabulary = base_vocabulary
+
+    def fit(self, X, y=None):
+        counts = Counter(tok for tokens in X for tok in tokens)
+        self.vocab_ = Vocabulary.from_counts(
+            counts, self.min_freq, self.max_size, base=self.base_vocabulary
+        )
+        return self
+
+    def transform(self, X) -> list[list[int]]:
+        check_is_fitted(self, "vocab_")
+        return [self.vocab_.lookup(tokens) for tokens in X]
+
+
+class Padder(TransformerMixin, BaseEstimator):
+    """Cut or pad id lists to `max_len` columns of ``int32``.
+
+    Parameters
+    ----------
+    max_len : int
+        Number of columns of the output.
+    truncation : {"post", "pre"}
+        Which end of a long text is cut: ``"post"`` keeps the beginning.
+    pad_value : int
+        Id written into empty positions (the vocabulary's ``<pad>``, 0).
+
+    Padding always goes at the end, so position 0 holds the first kept token.
+    """
+
+    def __init__(self, max_len: int = 64, truncation: str = "post", pad_value: int = 0):
+        self.max_len = max_len
+        self.truncation = truncation
+        self.pad_value = pad_value
+
+    def fit(self, X, y=None):
+        if self.truncation not in ("post", "pre"):
+            raise ValueError(f"truncation must be 'post' or 'pre', got {self.truncation!r}")
+        if int(self.max_len) < 1:
+            raise ValueError(f"max_len must be >= 1, got {self.max_len}")
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        check_is_fitted(self, "n_features_in_")
+        rows = list(X)
+        out = np.full((len(rows), self.max_len), self.pad_value, dtype=np.int32)
+        for i, ids in enumerate(rows):
+            ids = ids[: self.max_len] if self.truncation == "post" else ids[-self.max_len :]
+            out[i, : len(ids)] = ids
+        return out
+
+
+def make_pipeline(
+    max_len: int = 64,
+    min_freq: int = 1,
+    max_size: int | None = None,
+    lowercase: bool = True,
+    pattern: str = DEFAULT_TOKEN_PATTERN,
+    truncation: str = "post",
+    base_vocabulary: Vocabulary | None = None,
+) -> Pipeline:
+    """The standard text pipeline: impute, lower-case, tokenize, index, pad."""
+    steps = [("impute", NullImputer())]
+    if lowercase:
+        steps.append(("lower", LowerCaser()))
+    steps += [
+        ("tokenize", Tokenizer(pattern=pattern)),
+        ("index", TokenIndexer(min_freq, max_size, base_vocabulary)),
+        ("pad", Padder(max_len=max_len, truncation=truncation)),
+    ]
+    return Pipeline(steps)
+
+
+def pipeline_config(pipe: Pipeline) -> dict:
+    """The JSON-able settings of a pipeline made by :func:`make_pipeline` (no vocabulary)."""
+    steps = dict(pipe.steps)
+    return {
+        "lowercase": "lower" in steps,
+        "pattern": steps["tokenize"].pattern,
+        "max_len": int(steps["pad"].max_len),
+        "truncation": steps["pad"].truncation,
+        "min_freq": int(steps["index"].min_freq),
+        "max_size": steps["index"].max_size,
+    }
+
+
+def fitted_pipeline(config: dict, vocab: Vocabulary) -> Pipeline:
+    """Rebuild a fitted pipeline from :func:`pipeline_config` output and a vocabulary."""
+    pipe = make_pipeline(
+        max_len=config["max_len"],
+        min_freq=config.get("min_freq", 1),
+        max_size=config.get("max_size"),
+        lowercase=config.get("lowercase", True),
+        pattern=config.get("pattern", DEFAULT_TOKEN_PATTERN),
+        truncation=config.get("truncation", "post"),
+    )
+    for name, step in pipe.steps:
+        if name == "index":
+            step.vocab_ = vocab
+        else:
+            step.fit([])
+    return pipe
+
+
+def vocabulary_of(pipe: Pipeline) -> Vocabulary:
+    """The fitted vocabulary of a text pipeline."""
+    indexer = pipe.named_steps["index"]
+    check_is_fitted(indexer, "vocab_")
+    return indexer.vocab_

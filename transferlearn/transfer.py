@@ -1,0 +1,219 @@
+"""Transfer a trained network to a new data set.
+
+Freezing works on parameter names (structural names such as ``encoder.convs.0.weight``), with
+the slot names (``embedding``, ``encoder``, ``output``) and ``body`` (embedding + encoder) as
+short-hands. A frozen parameter gets ``grad_req='null'``; :func:`transferlearn.train.fit`
+builds its Trainer over the parameters still trainable, so every (un)freeze is followed by a
+fresh Trainer.
+
+Vocabulary transfer: the target vocabulary keeps the source's tokens and appends the target's
+new ones; tokens shared with the source keep their learned vectors, new tokens start at the
+mean source vector, and :class:`VocabularyReport` says how much was shared.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+import mxnet as mx
+import numpy as np
+
+from .model import SLOTS, TextClassifier, build_model, named_parameters
+from .text import PAD, UNK, Vocabulary
+
+STRATEGIES = ("scratch", "feature-extract", "fine-tune")
+ALIASES = {"body": r"^(embedding|encoder)\."}
+
+
+def _regex(pattern: str) -> re.Pattern:
+    if pattern in SLOTS:
+        return re.compile(rf"^{pattern}\.")
+    return re.compile(ALIASES.get(pattern, pattern))
+
+
+def select(net, pattern: str) -> dict:
+    """Parameters whose structural name matches `pattern` (a slot name, ``body`` or a regex).
+
+    Raises
+    ------
+    ValueError
+        If nothing matches (a typo should not silently freeze nothing).
+    """
+    regex = _regex(pattern)
+    chosen = {n: p for n, p in named_parameters(net).items() if regex.search(n)}
+    if not chosen:
+        names = ", ".join(named_parameters(net))
+        raise ValueError(f"no parameter matches {pattern!r}; parameters: {names}")
+    return chosen
+
+
+def _set_grad_req(net, pattern: str, grad_req: str) -> list[str]:
+    chosen = select(net, pattern)
+    for param in chosen.values():
+        param.grad_req = grad_req
+    net._clear_cached_op()  # cached graphs were built with the old gradient requests
+    return list(chosen)
+
+
+def freeze(net, pattern: str) -> list[str]:
+    """Stop training the matching parameters; returns their names.
+
+    Examples
+    --------
+    >>> freeze(net, "embedding")  # doctest: +SKIP
+    ['embedding.weight']
+    """
+    return _set_grad_req(net, pattern, "null")
+
+
+def unfreeze(net, pattern: str) -> list[str]:
+    """Train the matching parameters again; returns their names."""
+    return _set_grad_req(net, pattern, "write")
+
+
+def set_lr_mult(net, pattern: str, lr_mult: float) -> list[str]:
+    """Scale the learning rate of the matching parameters (discriminative learning rates)."""
+    chosen = select(net, pattern)
+    for param in chosen.values():
+        param.lr_mult = lr_mult
+    return list(chosen)
+
+
+def trainable(net) -> list[str]:
+    """Names of the parameters that training will update."""
+    return [n for n, p in named_parameters(net).items() if p.grad_req != "null"]
+
+
+@dataclass
+class VocabularyReport:
+    """How a target vocabulary relates to the source's."""
+
+    mode: str
+    source_size: int
+    target_size: int
+    copied: int  # target tokens whose vector came from the source
+    new: int  # target tokens initialised to the mean source vector
+    token_coverage: float  # share of target token occurrences the source vocabulary knows
+    type_coverage: float  # share of distinct target tokens the source vocabulary knows
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return (f"vocabulary ({self.mode}): {self.target_size:,} tokens, {self.copied:,} "
+                f"copied from the source's {self.source_size:,}, {self.new:,} new (mean init); "
+                f"the source knows {self.token_coverage:.1%} of target token occurrences "
+                f"({self.type_coverage:.1%} of distinct tokens)")
+
+
+def target_vocabulary(source_vocab: Vocabulary, tokenized, mode: str = "extend",
+                      min_freq: int = 1, max_size: int | None = None) -> Vocabulary:
+    """The vocabulary for the target data.
+
+    ``mode="extend"`` keeps every source token (in order) and appends new target tokens;
+    ``mode="target"`` uses the target's own tokens only (shared ones still get source vectors).
+    """
+    counts = Counter(tok for tokens in tokenized for tok in tokens)
+    if mode == "extend":
+        return Vocabulary.from_counts(counts, min_freq, max_size, base=source_vocab)
+    if mode == "target":
+        return Vocabulary.from_counts(counts, min_freq, max_size)
+    raise ValueError(f"vocabulary mode must be 'extend' or 'target', got {mode!r}")
+
+
+def coverage(source_vocab: Vocabulary, tokenized) -> tuple[float, float]:
+    """(token coverage, type coverage) of the tokenized target texts by `source_vocab`."""
+    counts = Counter(tok for tokens in tokenized for tok in tokens)
+    total = sum(counts.values())
+    if total == 0:
+        return 0.0, 0.0
+    known = sum(c for t, c in counts.items() if t in source_vocab)
+    known_types = sum(1 for t in counts if t in source_vocab)
+    return known / total, known_types / len(counts)
+
+
+def map_embeddings(source_weight: np.ndarray, source_vocab: Vocabulary,
+                   target_vocab: Vocabulary) -> tuple[np.ndarray, int]:
+    """Target embedding matrix: shared tokens copied, new tokens at the mean source vector.
+
+    The mean is taken over real tokens (not ``<pad>``/``<unk>``). Returns the matrix and the
+    number of copied rows.
+    """
+    real = source_weight[2:] if len(source_weight) > 2 else source_weight
+    mean = real.mean(axis=0)
+    weight = np.tile(mean, (len(target_vocab), 1)).astype(source_weight.dtype)
+    copied = 0
+    for i, token in enumerate(target_vocab.idx_to_token):
+        j = source_vocab.token_to_idx.get(token)
+        if j is not None:
+            weight[i] = source_weight[j]
+            copied += token not in (PAD, UNK)
+    return weight, copied
+
+
+def transfer_weights(source: TextClassifier, target: TextClassifier, source_vocab: Vocabulary,
+                     target_vocab: Vocabulary, source_labels, target_labels,
+                     keep_head: bool = True) -> dict:
+    """Copy the source's weights into `target` (already initialised).
+
+    The embedding is mapped token by token (:func:`map_embeddings`); every other parameter
+    with the same name and shape is copied. The output layer is copied only when the label
+    sets are equal (rows reordered to the target's label order) and `keep_head` is true;
+    otherwise it stays freshly initialised. Returns ``{name: "copied"|"mapped"|"new"}``.
+    """
+    src, dst = named_parameters(source), named_parameters(target)
+    report = {}
+    weight, _ = map_embeddings(src["embedding.weight"].data().asnumpy(), source_vocab,
+                               target_vocab)
+    dst["embedding.weight"].set_data(mx.nd.array(weight))
+    report["embedding.weight"] = "mapped"
+    same_labels = sorted(map(str, source_labels)) == sorted(map(str, target_labels))
+    order = [list(map(str, source_labels)).index(str(lab)) for lab in target_labels] \
+        if same_labels else None
+    for name, param in dst.items():
+        if name == "embedding.weight":
+            continue
+        if name.startswith("output."):
+            if not (keep_head and same_labels):
+                report[name] = "new"
+                continue
+            param.set_data(mx.nd.array(src[name].data().asnumpy()[order]))
+            report[name] = "copied"
+        elif name in src and src[name].shape == param.shape:
+            param.set_data(src[name].data())
+            report[name] = "copied"
+        else:
+            report[name] = "new"
+    return report
+
+
+def new_target_model(source: TextClassifier, vocab_size: int, num_classes: int,
+                     ctx=None) -> TextClassifier:
+    """A freshly initialised network with the source's architecture, resized."""
+    config = dict(source.config, vocab_size=vocab_size, num_classes=num_classes)
+    net = build_model(config)
+    net.initialize(mx.init.Xavier(), ctx=ctx or mx.cpu())
+    return net
+
+
+def apply_strategy(net: TextClassifier, strategy: str, body_lr_mult: float = 0.5) -> dict:
+    """Set which layers train, and at what rate, for a transfer strategy.
+
+    - ``scratch``: everything trains (the network was not initialised from the source).
+    - ``feature-extract``: embedding and encoder frozen; only the output layer trains.
+    - ``fine-tune``: everything trains; embedding and encoder at ``body_lr_mult`` times the
+      learning rate.
+
+    Returns ``{"trainable": [...], "frozen": [...]}``.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    unfreeze(net, ".")
+    set_lr_mult(net, ".", 1.0)
+    if strategy == "feature-extract":
+        freeze(net, "body")
+    elif strategy == "fine-tune":
+        set_lr_mult(net, "body", body_lr_mult)
+    frozen = [n for n in named_parameters(net) if n not in trainable(net)]
+    return {"trainable": trainable(net), "frozen": frozen}

@@ -1,0 +1,295 @@
+"""End-to-end runs as functions: train a base model, transfer it, compare strategies.
+
+The scripts, the notebooks and the tests all call these; every setting is a keyword argument
+and every function returns its metrics as a dict (also written to ``OUT/metrics.json``).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import mxnet as mx
+import numpy as np
+import pandas as pd
+
+from .data import DEFAULT_SOURCE, DEFAULT_TARGET, check_classes, load_dataset, \
+    split_train_test, take_labelled
+from .errors import DataError
+from .model import TextClassifier, named_parameters, summary
+from .persistence import load_bundle, save_bundle, write_json
+from .text import fitted_pipeline, make_pipeline, pipeline_config
+from .train import evaluate, fit, scores
+from .transfer import (STRATEGIES, VocabularyReport, apply_strategy, coverage,
+                       new_target_model, target_vocabulary, transfer_weights)
+
+BASE_DEFAULTS = {"encoder": "cnn", "embed_dim": 128, "hidden_size": 100, "num_filters": 100,
+                 "dropout": 0.5, "embed_dropout": 0.5}
+
+
+def _log(verbose: bool, message: str) -> None:
+    if verbose:
+        print(message, flush=True)
+
+
+def _settings_line(title: str, settings: dict) -> str:
+    return f"{title}: " + ", ".join(f"{k}={v}" for k, v in settings.items())
+
+
+def _encode_labels(series: pd.Series, labels: list, origin: str) -> np.ndarray:
+    unknown = sorted(set(series) - set(labels))
+    if unknown:
+        raise DataError(f"{origin}: labels {unknown} are not among {labels}")
+    index = {lab: i for i, lab in enumerate(labels)}
+    return series.map(index).to_numpy(dtype=np.int64)
+
+
+def _check_texts(df: pd.DataFrame, origin: str, verbose: bool) -> None:
+    n_empty = int((df["text"].isna() | (df["text"].astype(str).str.strip() == "")).sum())
+    if n_empty == len(df):
+        raise DataError(f"{origin}: every text is empty")
+    if n_empty:
+        _log(verbose, f"{origin}: {n_empty} empty or missing texts, imputed as ''")
+
+
+def _split_validation(df: pd.DataFrame, val_size: float, seed: int):
+    if val_size <= 0 or len(df) < 10:
+        return df, df.iloc[:0]
+    return split_train_test(df.drop(columns="split", errors="ignore"), val_size, seed)
+
+
+def _load(data, default, text_col, label_col, neutral_band, verbose):
+    source = default if data is None else data
+    df = load_dataset(source, text_col=text_col, label_col=label_col, neutral_band=neutral_band)
+    labels = check_classes(df, str(source))
+    _check_texts(df, str(source), verbose)
+    counts = ", ".join(f"{k} {v:,}" for k, v in df["label"].value_counts().sort_index().items())
+    _log(verbose, f"data {source}: {len(df):,} rows ({counts})")
+    return df, labels
+
+
+def train_base(data=None, text_col=None, label_col=None, out="runs/base", encoder="cnn",
+               embed_dim=128, hidden_size=100, num_filters=100, dropout=0.5,
+               embed_dropout=0.5, max_len=64, min_freq=1, epochs=10, batch_size=64, lr=1e-3,
+               weight_decay=0.0, patience=3, test_size=0.2, val_size=0.1, seed=0,
+               neutral_band=0.0, verbose=True) -> dict:
+    """Train a base classifier on `data` (bundled movie snippets by default) and save it to `out`.
+
+    Holds out a stratified test split (or uses the data's ``split`` column), takes a
+    validation split from the training rows for early stopping, and writes the bundle with
+    ``metrics.json`` (accuracy, roc_auc, n_train, n_val, n_test, history) to `out`.
+    """
+    settings = {k: v for k, v in locals().items() if k != "verbose"}
+    _log(verbose, _settings_line("train_base", settings))
+    started = time.perf_counter()
+    df, labels = _load(data, DEFAULT_SOURCE, text_col, label_col, neutral_band, verbose)
+    train_df, test_df = split_train_test(df, test_size, seed)
+    train_df, val_df = _split_validation(train_df, val_size, seed)
+    pipe = make_pipeline(max_len=max_len, min_freq=min_freq)
+    X_train = pipe.fit_transform(train_df["text"])
+    X_val, X_test = pipe.transform(val_df["text"]), pipe.transform(test_df["text"])
+    y_train, y_val, y_test = (_encode_labels(d["label"], labels, str(data))
+                              for d in (train_df, val_df, test_df))
+    vocab = pipe.named_steps["index"].vocab_
+    mx.random.seed(seed)
+    net = TextClassifier(len(vocab), len(labels), embed_dim=embed_dim, encoder=encoder,
+                         hidden_size=hidden_size, num_filters=num_filters, dropout=dropout,
+                         embed_dropout=embed_dropout)
+    net.initialize(mx.init.Xavier(), ctx=mx.cpu())
+    _log(verbose, f"vocabulary {len(vocab):,} tokens; {len(X_train):,} train / "
+                  f"{len(X_val):,} validation / {len(X_test):,} test rows")
+    _log(verbose, summary(net))
+    history = fit(net, X_train, y_train, X_val, y_val, num_epochs=epochs,
+                  batch_size=batch_size, lr=lr, weight_decay=weight_decay, patience=patience,
+                  random_state=seed, verbose=verbose)
+    test = evaluate(net, X_test, y_test)
+    metrics = {"accuracy": test["accuracy"], "roc_auc": test["roc_auc"],
+               "loss": test["loss"], "n_train": len(X_train), "n_val": len(X_val),
+               "n_test": len(X_test), "best_epoch": history.best_epoch,
+               "train_seconds": round(history.seconds, 2),
+               "total_seconds": round(time.perf_counter() - started, 2),
+               "data": str(DEFAULT_SOURCE if data is None else data),
+               "labels": labels, "history": history.epochs}
+    save_bundle(out, net, pipe, labels, metrics,
+                extra={"training": {k: v for k, v in settings.items() if k != "out"}})
+    _log(verbose, f"test accuracy {test['accuracy']:.4f}, ROC AUC {test['roc_auc']:.4f}; "
+                  f"bundle written to {out}")
+    return metrics
+
+
+def _target_splits(data, text_col, label_col, train_size, test_size, val_size, seed,
+                   neutral_band, verbose):
+    df, labels = _load(data, DEFAULT_TARGET, text_col, label_col, neutral_band, verbose)
+    train_all, test_df = split_train_test(df, test_size, seed)
+    labelled = take_labelled(train_all, train_size, seed)
+    check_classes(labelled, f"{data or DEFAULT_TARGET} (the {len(labelled)} training rows)")
+    train_df, val_df = _split_validation(labelled, val_size, seed)
+    return labels, train_df, val_df, test_df
+
+
+def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",
+             strategy="fine-tune", train_size=None, vocab_mode="extend", epochs=15,
+             batch_size=32, lr=1e-3, body_lr_mult=0.5, weight_decay=0.0, patience=4,
+             test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0, verbose=True,
+             _base_bundle=None, _splits=None) -> dict:
+    """Transfer the base bundle at `base` to `data` (bundled Amazon snippets by default).
+
+    Parameters
+    ----------
+    strategy : {"scratch", "feature-extract", "fine-tune"}
+        ``scratch`` trains a fresh network (same architecture, target-only vocabulary);
+        ``feature-extract`` freezes the transferred embedding and encoder and trains a new
+        head; ``fine-tune`` trains everything, the body at ``body_lr_mult`` x `lr`.
+    train_size : int, optional
+        Cap on the labelled target rows used for training (validation included), to study
+        small-data transfer. The test split does not depend on it.
+    vocab_mode : {"extend", "target"}
+        ``extend``: source tokens + new target tokens; ``target``: target tokens only.
+    """
+    settings = {k: v for k, v in locals().items() if k != "verbose" and not k.startswith("_")}
+    _log(verbose, _settings_line("transfer", settings))
+    started = time.perf_counter()
+    bundle = _base_bundle or load_bundle(base)
+    labels, train_df, val_df, test_df = _splits or _target_splits(
+        data, text_col, label_col, train_size, test_size, val_size, seed, neutral_band, verbose)
+    origin = str(data or DEFAULT_TARGET)
+    tokenized = bundle.pipeline[:-2].transform(list(train_df["text"]))
+    mode = "target" if strategy == "scratch" else vocab_mode
+    vocab = target_vocabulary(bundle.vocab, tokenized, mode,
+                              min_freq=bundle.config["preprocessing"].get("min_freq", 1))
+    pipe = fitted_pipeline(pipeline_config(bundle.pipeline), vocab)
+    token_cov, type_cov = coverage(bundle.vocab, tokenized)
+    mx.random.seed(seed)
+    net = new_target_model(bundle.net, len(vocab), len(labels))
+    if strategy == "scratch":
+        layer_report = {name: "new" for name in named_parameters(net)}
+        vocab_report = VocabularyReport(mode, len(bundle.vocab), len(vocab), 0, len(vocab) - 2,
+                                        token_cov, type_cov)
+    else:
+        layer_report = transfer_weights(bundle.net, net, bundle.vocab, vocab, bundle.labels,
+                                        labels, keep_head=strategy == "fine-tune")
+        copied = sum(tok in bundle.vocab for tok in vocab.idx_to_token[2:])
+        vocab_report = VocabularyReport(mode, len(bundle.vocab), len(vocab), copied,
+                                        len(vocab) - 2 - copied, token_cov, type_cov)
+    layers = apply_strategy(net, strategy, body_lr_mult=body_lr_mult)
+    _log(verbose, str(vocab_report))
+    _log(verbose, summary(net))
+    X_train, X_val, X_test = (pipe.transform(d["text"]) for d in (train_df, val_df, test_df))
+    y_train, y_val, y_test = (_encode_labels(d["label"], labels, origin)
+                              for d in (train_df, val_df, test_df))
+    history = fit(net, X_train, y_train, X_val, y_val, num_epochs=epochs,
+                  batch_size=batch_size, lr=lr, weight_decay=weight_decay, patience=patience,
+                  random_state=seed, verbose=verbose)
+    test = evaluate(net, X_test, y_test)
+    metrics = {"strategy": strategy, "accuracy": test["accuracy"], "roc_auc": test["roc_auc"],
+               "loss": test["loss"], "n_train": len(X_train), "n_val": len(X_val),
+               "n_test": len(X_test), "best_epoch": history.best_epoch,
+               "train_seconds": round(history.seconds, 2),
+               "total_seconds": round(time.perf_counter() - started, 2),
+               "base": str(base), "data": origin, "labels": labels,
+               "vocabulary": vocab_report.to_dict(), "layers": layer_report,
+               "frozen": layers["frozen"], "history": history.epochs}
+    save_bundle(out, net, pipe, labels, metrics,
+                extra={"transfer": {k: v for k, v in settings.items() if k != "out"}})
+    _log(verbose, f"[{strategy}] test accuracy {test['accuracy']:.4f}, ROC AUC "
+                  f"{test['roc_auc']:.4f}; bundle written to {out}")
+    return metrics
+
+
+def source_only(bundle, test_df: pd.DataFrame, labels: list) -> dict | None:
+    """The base model applied to the target test rows as is (None if the labels differ)."""
+    if sorted(map(str, bundle.labels)) != sorted(map(str, labels)):
+        return None
+    proba = bundle.predict_proba(test_df["text"])
+    order = [list(map(str, bundle.labels)).index(str(lab)) for lab in labels]
+    y = _encode_labels(test_df["label"], labels, "target")
+    return scores(y, proba[:, order])
+
+
+def tfidf_baseline(train_df, test_df, labels, seed=0) -> dict:
+    """TF-IDF + logistic regression trained on the same labelled target rows."""
+    from .baselines import fit_score, tfidf_logreg
+
+    y_train = _encode_labels(train_df["label"], labels, "target")
+    y_test = _encode_labels(test_df["label"], labels, "target")
+    return fit_score(tfidf_logreg(seed), train_df["text"].fillna(""), y_train,
+                     test_df["text"].fillna(""), y_test)
+
+
+def compare(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",
+            strategies=STRATEGIES, train_size=None, tsne=None, tsne_points=600, seed=0,
+            neutral_band=0.0, verbose=True, **transfer_kwargs) -> pd.DataFrame:
+    """Run several strategies on the same splits, plus the baselines, and tabulate them.
+
+    Writes each strategy's bundle to ``OUT/<strategy>``, the table to ``OUT/comparison.csv``
+    and, with `tsne`, a t-SNE figure of source vs target features before and after
+    fine-tuning. Rows: ``source-only`` (the base model as is), ``tfidf-logreg``, then each
+    strategy.
+    """
+    bundle = load_bundle(base)
+    test_size = transfer_kwargs.pop("test_size", 0.2)
+    val_size = transfer_kwargs.pop("val_size", 0.15)
+    splits = _target_splits(data, text_col, label_col, train_size, test_size, val_size, seed,
+                            neutral_band, verbose)
+    labels, train_df, val_df, test_df = splits
+    rows = []
+    zero_shot = source_only(bundle, test_df, labels)
+    if zero_shot is not None:
+        rows.append({"strategy": "source-only", "n_train": 0, **zero_shot, "seconds": 0.0})
+    tic = time.perf_counter()
+    labelled = pd.concat([train_df, val_df], ignore_index=True)
+    rows.append({"strategy": "tfidf-logreg", "n_train": len(labelled),
+                 **tfidf_baseline(labelled, test_df, labels, seed),
+                 "seconds": round(time.perf_counter() - tic, 2)})
+    for strategy in strategies:
+        m = transfer(base=base, data=data, text_col=text_col, label_col=label_col,
+                     out=str(Path(out) / strategy), strategy=strategy, train_size=train_size,
+                     seed=seed, neutral_band=neutral_band, verbose=verbose,
+                     _base_bundle=bundle, _splits=splits, **transfer_kwargs)
+        rows.append({"strategy": strategy, "n_train": m["n_train"] + m["n_val"],
+                     "accuracy": m["accuracy"], "roc_auc": m["roc_auc"],
+                     "seconds": m["train_seconds"]})
+    table = pd.DataFrame(rows)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    table.to_csv(Path(out) / "comparison.csv", index=False)
+    write_json(Path(out) / "metrics.json", {"comparison": rows, "n_test": len(test_df)})
+    if tsne:
+        tuned = "fine-tune" if "fine-tune" in strategies else strategies[-1]
+        tsne_figure(bundle, load_bundle(Path(out) / tuned), test_df, path=tsne,
+                    n=tsne_points, seed=seed, title=tuned, verbose=verbose)
+    return table
+
+
+def tsne_figure(base_bundle, tuned_bundle, target: pd.DataFrame, path, n=600, seed=0,
+                title="transfer", verbose=True) -> str:
+    """t-SNE of pooled features, source vs target, from the base and the transferred model.
+
+    The source rows are re-read from the data the base model was trained on (its config).
+    """
+    from .embeddings import layer_output, plot_domains
+
+    trained_on = base_bundle.config.get("training", {})
+    source_df = load_dataset(trained_on.get("data") or DEFAULT_SOURCE,
+                             trained_on.get("text_col"), trained_on.get("label_col"),
+                             trained_on.get("neutral_band", 0.0))
+    src = source_df.sample(min(n, len(source_df)), random_state=seed)
+    tgt = target.sample(min(n, len(target)), random_state=seed)
+    panels = {}
+    for name, b in (("base model", base_bundle), (f"after {title}", tuned_bundle)):
+        panels[f"{name}: pooled features"] = (
+            layer_output(b.net, b.transform(src["text"]), "pooling"), src["label"].tolist(),
+            layer_output(b.net, b.transform(tgt["text"]), "pooling"), tgt["label"].tolist())
+    plot_domains(panels, path, random_state=seed, verbose=verbose)
+    _log(verbose, f"t-SNE figure written to {path}")
+    return str(path)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """A markdown table of a comparison, best accuracy first."""
+    shown = table.copy()
+    for col in ("accuracy", "roc_auc"):
+        shown[col] = shown[col].map(lambda v: f"{v:.4f}")
+    shown["seconds"] = shown["seconds"].map(lambda v: f"{v:.1f}")
+    header = "| " + " | ".join(shown.columns) + " |"
+    rule = "| " + " | ".join("---" for _ in shown.columns) + " |"
+    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in shown.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
