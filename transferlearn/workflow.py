@@ -129,7 +129,8 @@ def _target_splits(data, text_col, label_col, train_size, test_size, val_size, s
 def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",
              strategy="fine-tune", train_size=None, vocab_mode="extend", epochs=15,
              batch_size=32, lr=1e-3, body_lr_mult=0.5, weight_decay=0.0, patience=4,
-             test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0, verbose=True,
+             monitor="loss", test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0,
+             verbose=True,
              _base_bundle=None, _splits=None) -> dict:
     """Transfer the base bundle at `base` to `data` (bundled Amazon snippets by default).
 
@@ -178,7 +179,7 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                               for d in (train_df, val_df, test_df))
     history = fit(net, X_train, y_train, X_val, y_val, num_epochs=epochs,
                   batch_size=batch_size, lr=lr, weight_decay=weight_decay, patience=patience,
-                  random_state=seed, verbose=verbose)
+                  monitor=monitor, random_state=seed, verbose=verbose)
     test = evaluate(net, X_test, y_test)
     metrics = {"strategy": strategy, "accuracy": test["accuracy"], "roc_auc": test["roc_auc"],
                "loss": test["loss"], "n_train": len(X_train), "n_val": len(X_val),

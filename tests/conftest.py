@@ -1,0 +1,82 @@
+"""Shared, seeded fixtures: toy data, small real slices, a tiny trained base bundle."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def toy_texts(n: int = 200, seed: int = 0):
+    """A separable task: positive texts use one word set, negative texts another."""
+    rng = np.random.RandomState(seed)
+    pos, neg, filler = ["great", "good", "love"], ["awful", "bad", "hate"], ["the", "a", "it", "is"]
+    texts, labels = [], []
+    for i in range(n):
+        label = i % 2
+        words = list(rng.choice(filler, size=rng.randint(2, 6)))
+        words.insert(rng.randint(0, len(words) + 1), rng.choice(pos if label else neg))
+        texts.append(" ".join(words))
+        labels.append(label)
+    return texts, np.array(labels)
+
+
+@pytest.fixture(scope="session")
+def movie_slice(tmp_path_factory) -> Path:
+    """800 rows of the bundled movie snippets as a text,label CSV."""
+    from transferlearn.data import load_dataset
+
+    df = load_dataset("movie_snippets").sample(800, random_state=0)
+    path = tmp_path_factory.mktemp("data") / "movie_slice.csv"
+    df[["text", "label"]].to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def amazon_slice(tmp_path_factory) -> Path:
+    """600 rows of the bundled Amazon snippets, gzipped, with other column names."""
+    from transferlearn.data import load_dataset
+
+    df = load_dataset("amazon_snippets").sample(600, random_state=0)
+    path = tmp_path_factory.mktemp("data") / "amazon_slice.csv.gz"
+    df.rename(columns={"text": "review", "label": "sentiment"})[["review", "sentiment"]] \
+        .to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def base_bundle(movie_slice, tmp_path_factory) -> Path:
+    """A small base model trained on the movie slice (mean encoder, 2 epochs)."""
+    from transferlearn import workflow
+
+    out = tmp_path_factory.mktemp("runs") / "base"
+    workflow.train_base(data=str(movie_slice), out=str(out), encoder="mean", embed_dim=16,
+                        hidden_size=16, max_len=24, epochs=2, verbose=False)
+    return out
+
+
+def run_script(name: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run scripts/NAME as a user would, from the project root."""
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / name), *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                          env={**os.environ, "OMP_NUM_THREADS": "2"})
+
+
+@pytest.fixture
+def write_csv(tmp_path):
+    def write(name: str, frame: pd.DataFrame | str) -> Path:
+        path = tmp_path / name
+        if isinstance(frame, str):
+            path.write_text(frame, encoding="utf-8")
+        else:
+            frame.to_csv(path, index=False)
+        return path
+
+    return write

@@ -1,0 +1,29 @@
+import numpy as np
+import pytest
+
+from transferlearn.embeddings import layer_output, plot_domains
+from transferlearn.persistence import load_bundle
+from transferlearn.train import predict_logits
+
+TEXTS = ["a great film", "an awful plot", "so so", "loved it", "hated it", "fine"]
+
+
+def test_every_layer_has_its_shape(base_bundle):
+    bundle = load_bundle(base_bundle)
+    X = bundle.transform(TEXTS)
+    shapes = {layer: layer_output(bundle.net, X, layer, batch_size=4).shape
+              for layer in ("embedding", "encoder", "pooling", "output")}
+    assert shapes == {"embedding": (6, 24, 16), "encoder": (6, 24, 16), "pooling": (6, 16),
+                      "output": (6, 2)}
+    np.testing.assert_allclose(layer_output(bundle.net, X, "output"),
+                               predict_logits(bundle.net, X), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown layer"):
+        layer_output(bundle.net, X, "decoder")
+
+
+def test_tsne_plot_is_written(tmp_path):
+    rng = np.random.RandomState(0)
+    panels = {"demo": (rng.randn(30, 5), ["a"] * 30, rng.randn(30, 5) + 3, ["b"] * 30)}
+    path = plot_domains(panels, tmp_path / "img" / "tsne.png", verbose=False)
+    with open(path, "rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"

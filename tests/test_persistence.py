@@ -1,0 +1,73 @@
+import json
+import shutil
+
+import mxnet as mx
+import numpy as np
+import pytest
+
+from transferlearn.errors import BundleError
+from transferlearn.persistence import export_model, load_bundle, save_bundle
+
+TEXTS = ["a great film", "an awful plot", "unknown words here", ""]
+
+
+def test_save_load_gives_identical_predictions(base_bundle, tmp_path):
+    bundle = load_bundle(base_bundle)
+    copy = tmp_path / "copy"
+    save_bundle(copy, bundle.net, bundle.pipeline, bundle.labels, {"accuracy": 1.0})
+    again = load_bundle(copy)
+    np.testing.assert_array_equal(again.predict_proba(TEXTS), bundle.predict_proba(TEXTS))
+    assert again.predict(TEXTS) == bundle.predict(TEXTS)
+    assert set(again.predict(TEXTS)) <= {"negative", "positive"}
+    assert sorted(p.name for p in copy.iterdir()) == ["config.json", "metrics.json",
+                                                      "model.params", "vocab.json"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dirs left
+    config = json.loads((copy / "config.json").read_text())
+    assert config["versions"]["mxnet"] == mx.__version__
+    assert config["model"]["encoder"] == "mean" and config["labels"] == bundle.labels
+
+
+def test_overwrite_replaces_old_bundle_only_when_complete(base_bundle, tmp_path):
+    bundle = load_bundle(base_bundle)
+    target = tmp_path / "b"
+    save_bundle(target, bundle.net, bundle.pipeline, bundle.labels, {"v": 1})
+    save_bundle(target, bundle.net, bundle.pipeline, bundle.labels, {"v": 2})
+    assert json.loads((target / "metrics.json").read_text()) == {"v": 2}
+
+
+def _copy(base_bundle, tmp_path):
+    dst = tmp_path / "bundle"
+    shutil.copytree(base_bundle, dst)
+    return dst
+
+
+def test_missing_bundle(tmp_path):
+    with pytest.raises(BundleError, match="model bundle not found"):
+        load_bundle(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda d: (d / "config.json").write_text("{not json"), "corrupt config"),
+    (lambda d: (d / "vocab.json").unlink(), "vocab.json missing"),
+    (lambda d: (d / "vocab.json").write_text('["<pad>", "<unk>"]'), "vocab.json has 2 tokens"),
+    (lambda d: (d / "model.params").write_bytes((d / "model.params").read_bytes()[:100]),
+     "cannot load parameters"),
+    (lambda d: (d / "model.params").unlink(), "model.params missing"),
+])
+def test_damaged_bundles_are_refused_clearly(base_bundle, tmp_path, damage, message):
+    bundle_dir = _copy(base_bundle, tmp_path)
+    damage(bundle_dir)
+    with pytest.raises(BundleError, match=message):
+        load_bundle(bundle_dir)
+
+
+def test_export_symbol_and_params(base_bundle, tmp_path):
+    bundle = load_bundle(base_bundle)
+    files = export_model(bundle.net, tmp_path / "deploy" / "model", seq_len=24)
+    names = sorted(p.name for p in files)
+    assert names == ["model-0000.params", "model-symbol.json"]
+    imported = mx.gluon.SymbolBlock.imports(str(tmp_path / "deploy" / "model-symbol.json"),
+                                            ["data"], str(tmp_path / "deploy" / "model-0000.params"))
+    X = mx.nd.array(bundle.transform(TEXTS), dtype="int32")
+    np.testing.assert_allclose(imported(X).asnumpy(), bundle.net(X).asnumpy(), rtol=1e-5,
+                               atol=1e-6)

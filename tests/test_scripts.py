@@ -1,0 +1,84 @@
+"""The two scripts run end to end as a user runs them, and fail cleanly on bad input."""
+import json
+
+import pandas as pd
+import pytest
+
+from conftest import run_script
+
+SMALL = ["--encoder", "mean", "--embed-dim", "16", "--hidden-size", "16", "--max-len", "24",
+         "--epochs", "2"]
+
+
+def test_train_base_then_transfer_end_to_end(movie_slice, amazon_slice, tmp_path):
+    base = tmp_path / "base"
+    result = run_script("train_base.py", "--data", movie_slice, "--out", base, *SMALL)
+    assert result.returncode == 0, result.stderr
+    assert "| accuracy |" in result.stdout and "train_base:" in result.stdout
+    metrics = json.loads((base / "metrics.json").read_text())
+    assert {"accuracy", "roc_auc", "n_train", "n_test"} <= set(metrics)
+    assert metrics["n_test"] == 160 and 0.0 <= metrics["accuracy"] <= 1.0
+
+    out = tmp_path / "target"
+    result = run_script("transfer.py", "--base", base, "--data", amazon_slice,
+                        "--strategy", "all", "--train-size", "200", "--epochs", "2",
+                        "--out", out, "--tsne", tmp_path / "tsne.png")
+    assert result.returncode == 0, result.stderr
+    for name in ("source-only", "tfidf-logreg", "scratch", "feature-extract", "fine-tune"):
+        assert f"| {name} |" in result.stdout
+    table = pd.read_csv(out / "comparison.csv")
+    assert table.loc[table.strategy == "fine-tune", "n_train"].item() == 200
+    tuned = json.loads((out / "fine-tune" / "metrics.json").read_text())
+    assert tuned["vocabulary"]["copied"] > 0 and tuned["vocabulary"]["new"] > 0
+    assert tuned["n_test"] == 120
+    assert (tmp_path / "tsne.png").stat().st_size > 10_000
+
+    single = run_script("transfer.py", "--base", base, "--data", amazon_slice, "--strategy",
+                        "feature-extract", "--train-size", "100", "--epochs", "1", "--out",
+                        tmp_path / "fx", "--quiet")
+    assert single.returncode == 0, single.stderr
+    fx = json.loads((tmp_path / "fx" / "metrics.json").read_text())
+    assert fx["frozen"] and all(n.startswith(("embedding.", "encoder.")) for n in fx["frozen"])
+
+
+def test_help_lists_the_flags():
+    for name, flag in (("train_base.py", "--encoder"), ("transfer.py", "--strategy")):
+        result = run_script(name, "--help")
+        assert result.returncode == 0 and flag in result.stdout
+
+
+def _one_line_error(result, pattern):
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert pattern in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("content,pattern", [
+    (None, "file not found"),
+    ("words,label\nfine,pos\nbad,neg\n", "cannot tell which column holds the text; "
+                                         "columns found: words, label"),
+    ("text,label\n" + "good,pos\n" * 20, "only the label 'pos'"),
+    ("text,label\n" + ",pos\n,neg\n" * 10, "every text is empty"),
+    ("", "the file is empty"),
+])
+def test_train_base_bad_input(tmp_path, content, pattern):
+    path = tmp_path / "data.csv"
+    if content is not None:
+        path.write_text(content)
+    result = run_script("train_base.py", "--data", path, "--out", tmp_path / "o", *SMALL)
+    _one_line_error(result, pattern)
+    assert not (tmp_path / "o").exists()
+
+
+def test_transfer_bad_input(base_bundle, amazon_slice, tmp_path):
+    _one_line_error(run_script("transfer.py", "--base", tmp_path / "none", "--out",
+                               tmp_path / "o"), "model bundle not found")
+    _one_line_error(run_script("transfer.py", "--base", base_bundle, "--data", amazon_slice,
+                               "--text-col", "body", "--out", tmp_path / "o"),
+                    "no text column 'body'")
+    _one_line_error(run_script("transfer.py", "--base", base_bundle, "--data", amazon_slice,
+                               "--train-size", "100000", "--out", tmp_path / "o"),
+                    "larger than the 480 training rows")
+    bad = run_script("transfer.py", "--strategy", "magic")
+    assert bad.returncode == 2 and "unknown strategy 'magic'" in bad.stderr
