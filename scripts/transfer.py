@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--body-lr-mult", type=float, default=0.5,
                    help="fine-tune: learning-rate factor for embedding and encoder")
+    p.add_argument("--head-lr-mult", type=float, default=10.0,
+                   help="feature-extract: learning-rate factor for the new output layer")
     p.add_argument("--patience", type=positive_int, default=4)
     p.add_argument("--test-size", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=0)
@@ -67,6 +69,7 @@ def main(argv=None) -> int:
                       label_col=args.label_col, train_size=args.train_size,
                       vocab_mode=args.vocab_mode, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, body_lr_mult=args.body_lr_mult,
+                      head_lr_mult=args.head_lr_mult,
                       patience=args.patience, test_size=args.test_size, seed=args.seed,
                       neutral_band=args.neutral_band, verbose=not args.quiet)
         if len(args.strategy) == 1 and not args.tsne:

@@ -4,8 +4,15 @@ import hashlib
 import pandas as pd
 import pytest
 
-from transferlearn.data import (BUNDLED, DATA_DIR, check_classes, load_dataset, read_snippets,
-                                split_train_test, take_labelled)
+from transferlearn.data import (
+    BUNDLED,
+    DATA_DIR,
+    check_classes,
+    load_dataset,
+    read_snippets,
+    split_train_test,
+    take_labelled,
+)
 from transferlearn.errors import DataError
 
 SHA256 = {

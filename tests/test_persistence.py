@@ -66,8 +66,21 @@ def test_export_symbol_and_params(base_bundle, tmp_path):
     files = export_model(bundle.net, tmp_path / "deploy" / "model", seq_len=24)
     names = sorted(p.name for p in files)
     assert names == ["model-0000.params", "model-symbol.json"]
-    imported = mx.gluon.SymbolBlock.imports(str(tmp_path / "deploy" / "model-symbol.json"),
-                                            ["data"], str(tmp_path / "deploy" / "model-0000.params"))
+    deploy = tmp_path / "deploy"
+    imported = mx.gluon.SymbolBlock.imports(str(deploy / "model-symbol.json"), ["data"],
+                                            str(deploy / "model-0000.params"))
     X = mx.nd.array(bundle.transform(TEXTS), dtype="int32")
     np.testing.assert_allclose(imported(X).asnumpy(), bundle.net(X).asnumpy(), rtol=1e-5,
                                atol=1e-6)
+
+
+def test_written_files_get_normal_permissions(base_bundle, tmp_path):
+    import os
+    import stat
+
+    bundle = load_bundle(base_bundle)
+    out = save_bundle(tmp_path / "perm", bundle.net, bundle.pipeline, bundle.labels)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
+    assert stat.S_IMODE((out / "config.json").stat().st_mode) == 0o666 & ~umask

@@ -3,7 +3,6 @@ import json
 
 import pandas as pd
 import pytest
-
 from conftest import run_script
 
 SMALL = ["--encoder", "mean", "--embed-dim", "16", "--hidden-size", "16", "--max-len", "24",

@@ -4,9 +4,18 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from transferlearn.text import (LowerCaser, NullImputer, Padder, TokenIndexer, Tokenizer,
-                                Vocabulary, fitted_pipeline, make_pipeline, pipeline_config,
-                                vocabulary_of)
+from transferlearn.text import (
+    LowerCaser,
+    NullImputer,
+    Padder,
+    TokenIndexer,
+    Tokenizer,
+    Vocabulary,
+    fitted_pipeline,
+    make_pipeline,
+    pipeline_config,
+    vocabulary_of,
+)
 
 TRANSFORMERS = [NullImputer(fill_value="?"), LowerCaser(), Tokenizer(strip_html=False),
                 TokenIndexer(min_freq=2, max_size=50), Padder(max_len=7, truncation="pre")]

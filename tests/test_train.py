@@ -1,7 +1,7 @@
 import mxnet as mx
 import numpy as np
-
 from conftest import toy_texts
+
 from transferlearn.model import TextClassifier
 from transferlearn.text import make_pipeline
 from transferlearn.train import clone_state, evaluate, fit, predict_proba

@@ -4,9 +4,19 @@ import pytest
 
 from transferlearn.model import TextClassifier, named_parameters
 from transferlearn.text import Vocabulary
-from transferlearn.transfer import (apply_strategy, coverage, freeze, map_embeddings,
-                                    new_target_model, select, set_lr_mult, target_vocabulary,
-                                    trainable, transfer_weights, unfreeze)
+from transferlearn.transfer import (
+    apply_strategy,
+    coverage,
+    freeze,
+    map_embeddings,
+    new_target_model,
+    select,
+    set_lr_mult,
+    target_vocabulary,
+    trainable,
+    transfer_weights,
+    unfreeze,
+)
 
 SOURCE_VOCAB = Vocabulary(["<pad>", "<unk>", "good", "bad", "film", "plot"])
 
@@ -99,7 +109,10 @@ def test_strategies_set_trainable_layers(strategy, frozen_prefixes):
     layers = apply_strategy(net, strategy, body_lr_mult=0.3)
     assert all(n.startswith(frozen_prefixes) for n in layers["frozen"]) if frozen_prefixes \
         else layers["frozen"] == []
+    params = named_parameters(net)
     if strategy == "fine-tune":
-        assert named_parameters(net)["encoder.convs.0.weight"].lr_mult == 0.3
+        assert params["encoder.convs.0.weight"].lr_mult == 0.3
+    if strategy == "feature-extract":
+        assert params["output.weight"].lr_mult == 10.0
     with pytest.raises(ValueError, match="unknown strategy"):
         apply_strategy(net, "magic")

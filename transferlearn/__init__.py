@@ -33,8 +33,8 @@ from .transfer import (  # noqa: E402
     apply_strategy,
     freeze,
     set_lr_mult,
-    transfer_weights,
     trainable,
+    transfer_weights,
     unfreeze,
 )
 

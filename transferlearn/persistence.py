@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mxnet as mx
@@ -20,7 +19,7 @@ import numpy as np
 
 from .errors import BundleError
 from .model import TextClassifier, build_model
-from .storage import atomic_write, replace_dir
+from .storage import atomic_write, replace_dir, temp_dir
 from .text import Vocabulary, fitted_pipeline, pipeline_config, vocabulary_of
 
 FORMAT = "transferlearn-bundle"
@@ -101,12 +100,12 @@ def save_bundle(path: str | os.PathLike, net: TextClassifier, pipeline, labels,
     path.parent.mkdir(parents=True, exist_ok=True)
     config = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": net.config, "preprocessing": pipeline_config(pipeline),
         "labels": list(labels), "versions": library_versions(),
     }
     config.update(extra or {})
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    tmp = temp_dir(path.parent, f".{path.name}.tmp-")
     try:
         net.save_parameters(str(tmp / "model.params"))
         write_json(tmp / "config.json", config)
@@ -179,7 +178,7 @@ def export_model(net: TextClassifier, prefix: str | os.PathLike, seq_len: int) -
     prefix.parent.mkdir(parents=True, exist_ok=True)
     net.hybridize(static_alloc=True, static_shape=True)
     net(mx.nd.zeros((1, seq_len), dtype="int32"))
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=prefix.parent))
+    tmp = temp_dir(prefix.parent, ".export-")
     try:
         net.export(str(tmp / prefix.name), epoch=0)
         written = []

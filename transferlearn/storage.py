@@ -49,6 +49,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
     kwargs = {} if "b" in mode else {"encoding": encoding}
     try:
         with os.fdopen(fd, mode, **kwargs) as handle:
@@ -60,6 +61,19 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def temp_dir(parent: str | os.PathLike, prefix: str) -> Path:
+    """A new hidden directory in `parent` (same file system, so a rename moves it into place)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    os.chmod(path, 0o777 & ~_umask())  # mkdtemp makes 0700
+    return path
 
 
 def replace_dir(tmp_dir: Path, final_dir: Path) -> None:

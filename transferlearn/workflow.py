@@ -12,15 +12,28 @@ import mxnet as mx
 import numpy as np
 import pandas as pd
 
-from .data import DEFAULT_SOURCE, DEFAULT_TARGET, check_classes, load_dataset, \
-    split_train_test, take_labelled
+from .data import (
+    DEFAULT_SOURCE,
+    DEFAULT_TARGET,
+    check_classes,
+    load_dataset,
+    split_train_test,
+    take_labelled,
+)
 from .errors import DataError
 from .model import TextClassifier, named_parameters, summary
 from .persistence import load_bundle, save_bundle, write_json
 from .text import fitted_pipeline, make_pipeline, pipeline_config
 from .train import evaluate, fit, scores
-from .transfer import (STRATEGIES, VocabularyReport, apply_strategy, coverage,
-                       new_target_model, target_vocabulary, transfer_weights)
+from .transfer import (
+    STRATEGIES,
+    VocabularyReport,
+    apply_strategy,
+    coverage,
+    new_target_model,
+    target_vocabulary,
+    transfer_weights,
+)
 
 BASE_DEFAULTS = {"encoder": "cnn", "embed_dim": 128, "hidden_size": 100, "num_filters": 100,
                  "dropout": 0.5, "embed_dropout": 0.5}
@@ -128,8 +141,8 @@ def _target_splits(data, text_col, label_col, train_size, test_size, val_size, s
 
 def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",
              strategy="fine-tune", train_size=None, vocab_mode="extend", epochs=15,
-             batch_size=32, lr=1e-3, body_lr_mult=0.5, weight_decay=0.0, patience=4,
-             monitor="loss", test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0,
+             batch_size=32, lr=1e-3, body_lr_mult=0.5, head_lr_mult=10.0, weight_decay=0.0,
+             patience=4, monitor="loss", test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0,
              verbose=True,
              _base_bundle=None, _splits=None) -> dict:
     """Transfer the base bundle at `base` to `data` (bundled Amazon snippets by default).
@@ -139,7 +152,8 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     strategy : {"scratch", "feature-extract", "fine-tune"}
         ``scratch`` trains a fresh network (same architecture, target-only vocabulary);
         ``feature-extract`` freezes the transferred embedding and encoder and trains a new
-        head; ``fine-tune`` trains everything, the body at ``body_lr_mult`` x `lr`.
+        head at ``head_lr_mult`` x `lr`; ``fine-tune`` trains everything, the body at
+        ``body_lr_mult`` x `lr`.
     train_size : int, optional
         Cap on the labelled target rows used for training (validation included), to study
         small-data transfer. The test split does not depend on it.
@@ -171,7 +185,8 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         copied = sum(tok in bundle.vocab for tok in vocab.idx_to_token[2:])
         vocab_report = VocabularyReport(mode, len(bundle.vocab), len(vocab), copied,
                                         len(vocab) - 2 - copied, token_cov, type_cov)
-    layers = apply_strategy(net, strategy, body_lr_mult=body_lr_mult)
+    layers = apply_strategy(net, strategy, body_lr_mult=body_lr_mult,
+                            head_lr_mult=head_lr_mult)
     _log(verbose, str(vocab_report))
     _log(verbose, summary(net))
     X_train, X_val, X_test = (pipe.transform(d["text"]) for d in (train_df, val_df, test_df))
