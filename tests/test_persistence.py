@@ -61,6 +61,7 @@ def test_damaged_bundles_are_refused_clearly(base_bundle, tmp_path, damage, mess
         load_bundle(bundle_dir)
 
 
+@pytest.mark.filterwarnings("ignore:Cannot decide type:UserWarning")  # imports() of int32 data
 def test_export_symbol_and_params(base_bundle, tmp_path):
     bundle = load_bundle(base_bundle)
     files = export_model(bundle.net, tmp_path / "deploy" / "model", seq_len=24)
