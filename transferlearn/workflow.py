@@ -185,6 +185,10 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         copied = sum(tok in bundle.vocab for tok in vocab.idx_to_token[2:])
         vocab_report = VocabularyReport(mode, len(bundle.vocab), len(vocab), copied,
                                         len(vocab) - 2 - copied, token_cov, type_cov)
+    if strategy != "scratch" and layer_report.get("output.weight") == "new":
+        why = ("feature-extract trains a new head" if strategy == "feature-extract" else
+               f"target labels {labels} differ from the base's {bundle.labels}")
+        _log(verbose, f"output layer replaced ({why})")
     layers = apply_strategy(net, strategy, body_lr_mult=body_lr_mult,
                             head_lr_mult=head_lr_mult)
     _log(verbose, str(vocab_report))
