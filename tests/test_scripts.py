@@ -23,7 +23,8 @@ def test_train_base_then_transfer_end_to_end(movie_slice, amazon_slice, tmp_path
                         "--strategy", "all", "--train-size", "200", "--epochs", "2",
                         "--out", out, "--tsne", tmp_path / "tsne.png")
     assert result.returncode == 0, result.stderr
-    for name in ("source-only", "tfidf-logreg", "scratch", "feature-extract", "fine-tune"):
+    for name in ("source-only", "tfidf-logreg", "catboost-text", "embedding-logreg", "scratch",
+                 "feature-extract", "fine-tune"):
         assert f"| {name} |" in result.stdout
     table = pd.read_csv(out / "comparison.csv")
     assert table.loc[table.strategy == "fine-tune", "n_train"].item() == 200

@@ -29,3 +29,11 @@ def test_fine_tune_keeps_the_head_when_labels_match(base_bundle, amazon_slice, t
     assert m["layers"]["output.weight"] == "copied"
     assert m["n_train"] + m["n_val"] == 100
     assert m["vocabulary"]["source_size"] == len(load_bundle(base_bundle).vocab)
+
+
+def test_unknown_baseline_is_refused(base_bundle, amazon_slice, tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown baseline 'svm'"):
+        workflow.compare(base=str(base_bundle), data=str(amazon_slice), out=str(tmp_path),
+                         strategies=(), baselines=("svm",), verbose=False)

@@ -225,25 +225,37 @@ def source_only(bundle, test_df: pd.DataFrame, labels: list) -> dict | None:
     return scores(y, proba[:, order])
 
 
-def tfidf_baseline(train_df, test_df, labels, seed=0) -> dict:
-    """TF-IDF + logistic regression trained on the same labelled target rows."""
-    from .baselines import fit_score, tfidf_logreg
+BASELINES = ("tfidf-logreg", "catboost-text", "embedding-logreg")
 
+
+def baseline_scores(name: str, train_df, test_df, labels, base=None, seed=0) -> dict:
+    """Train baseline `name` on the labelled target rows and score it on the test rows.
+
+    ``embedding-logreg`` is logistic regression on the base model's pooled features.
+    """
+    from . import baselines
+
+    models = {"tfidf-logreg": lambda: baselines.tfidf_logreg(seed),
+              "catboost-text": lambda: baselines.CatBoostText(random_state=seed),
+              "embedding-logreg": lambda: baselines.embedding_logreg(str(base), "pooling", seed)}
+    if name not in models:
+        raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(models)}")
     y_train = _encode_labels(train_df["label"], labels, "target")
     y_test = _encode_labels(test_df["label"], labels, "target")
-    return fit_score(tfidf_logreg(seed), train_df["text"].fillna(""), y_train,
-                     test_df["text"].fillna(""), y_test)
+    return baselines.fit_score(models[name](), train_df["text"], y_train, test_df["text"],
+                               y_test)
 
 
 def compare(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",
-            strategies=STRATEGIES, train_size=None, tsne=None, tsne_points=600, seed=0,
-            neutral_band=0.0, verbose=True, **transfer_kwargs) -> pd.DataFrame:
+            strategies=STRATEGIES, baselines=BASELINES, train_size=None, tsne=None,
+            tsne_points=600, seed=0, neutral_band=0.0, verbose=True,
+            **transfer_kwargs) -> pd.DataFrame:
     """Run several strategies on the same splits, plus the baselines, and tabulate them.
 
     Writes each strategy's bundle to ``OUT/<strategy>``, the table to ``OUT/comparison.csv``
     and, with `tsne`, a t-SNE figure of source vs target features before and after
-    fine-tuning. Rows: ``source-only`` (the base model as is), ``tfidf-logreg``, then each
-    strategy.
+    fine-tuning. Rows: ``source-only`` (the base model as is), each of `baselines` trained on
+    the same labelled rows (see :func:`baseline_scores`), then each strategy.
     """
     bundle = load_bundle(base)
     test_size = transfer_kwargs.pop("test_size", 0.2)
@@ -255,11 +267,13 @@ def compare(base="runs/base", data=None, text_col=None, label_col=None, out="run
     zero_shot = source_only(bundle, test_df, labels)
     if zero_shot is not None:
         rows.append({"strategy": "source-only", "n_train": 0, **zero_shot, "seconds": 0.0})
-    tic = time.perf_counter()
     labelled = pd.concat([train_df, val_df], ignore_index=True)
-    rows.append({"strategy": "tfidf-logreg", "n_train": len(labelled),
-                 **tfidf_baseline(labelled, test_df, labels, seed),
-                 "seconds": round(time.perf_counter() - tic, 2)})
+    for name in baselines:
+        tic = time.perf_counter()
+        result = baseline_scores(name, labelled, test_df, labels, base=base, seed=seed)
+        rows.append({"strategy": name, "n_train": len(labelled), **result,
+                     "seconds": round(time.perf_counter() - tic, 2)})
+        _log(verbose, f"[{name}] test accuracy {result['accuracy']:.4f}")
     for strategy in strategies:
         m = transfer(base=base, data=data, text_col=text_col, label_col=label_col,
                      out=str(Path(out) / strategy), strategy=strategy, train_size=train_size,
