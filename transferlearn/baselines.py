@@ -21,11 +21,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from .text import DEFAULT_TOKEN_PATTERN
+from .text import DEFAULT_TOKEN_PATTERN, NullImputer
 
 
 def _texts(X) -> list[str]:
-    return ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in X]
+    """Missing texts as '' (the same rule as the network's pipeline)."""
+    return NullImputer().fit_transform(list(X))
 
 
 def _logreg(random_state: int, cv: int) -> LogisticRegressionCV:

@@ -152,6 +152,17 @@ def map_embeddings(source_weight: np.ndarray, source_vocab: Vocabulary,
     return weight, copied
 
 
+def label_order(source_labels, target_labels) -> list[int] | None:
+    """For each target label, the index of the same label in the source's outputs.
+
+    None when the two label sets differ (the source head cannot be reused as is).
+    """
+    source = list(map(str, source_labels))
+    if sorted(source) != sorted(map(str, target_labels)):
+        return None
+    return [source.index(str(lab)) for lab in target_labels]
+
+
 def transfer_weights(source: TextClassifier, target: TextClassifier, source_vocab: Vocabulary,
                      target_vocab: Vocabulary, source_labels, target_labels,
                      keep_head: bool = True) -> dict:
@@ -168,14 +179,12 @@ def transfer_weights(source: TextClassifier, target: TextClassifier, source_voca
                                target_vocab)
     dst["embedding.weight"].set_data(mx.nd.array(weight))
     report["embedding.weight"] = "mapped"
-    same_labels = sorted(map(str, source_labels)) == sorted(map(str, target_labels))
-    order = [list(map(str, source_labels)).index(str(lab)) for lab in target_labels] \
-        if same_labels else None
+    order = label_order(source_labels, target_labels)
     for name, param in dst.items():
         if name == "embedding.weight":
             continue
         if name.startswith("output."):
-            if not (keep_head and same_labels):
+            if not (keep_head and order is not None):
                 report[name] = "new"
                 continue
             param.set_data(mx.nd.array(src[name].data().asnumpy()[order]))

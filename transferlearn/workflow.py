@@ -30,6 +30,7 @@ from .transfer import (
     VocabularyReport,
     apply_strategy,
     coverage,
+    label_order,
     new_target_model,
     target_vocabulary,
     transfer_weights,
@@ -217,10 +218,10 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
 
 def source_only(bundle, test_df: pd.DataFrame, labels: list) -> dict | None:
     """The base model applied to the target test rows as is (None if the labels differ)."""
-    if sorted(map(str, bundle.labels)) != sorted(map(str, labels)):
+    order = label_order(bundle.labels, labels)
+    if order is None:
         return None
     proba = bundle.predict_proba(test_df["text"])
-    order = [list(map(str, bundle.labels)).index(str(lab)) for lab in labels]
     y = _encode_labels(test_df["label"], labels, "target")
     return scores(y, proba[:, order])
 
