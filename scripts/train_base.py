@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     data_arguments(p, "source")
-    p.add_argument("--out", default="runs/base", help="bundle directory to write")
+    p.add_argument("--out", default="runs/base", help="bundle directory to write (local, or s3://bucket/prefix)")
     p.add_argument("--encoder", choices=("cnn", "bilstm", "mean"), default="cnn")
     p.add_argument("--embed-dim", type=positive_int, default=128)
     p.add_argument("--hidden-size", type=positive_int, default=100,
@@ -55,7 +55,8 @@ def main(argv=None) -> int:
             embed_dropout=args.embed_dropout, max_len=args.max_len, min_freq=args.min_freq,
             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
             patience=args.patience, test_size=args.test_size, seed=args.seed,
-            neutral_band=args.neutral_band, verbose=not args.quiet)
+            neutral_band=args.neutral_band, truthful_only=args.truthful_only,
+            verbose=not args.quiet)
         print("\n| metric | value |\n| --- | --- |")
         for key in ("accuracy", "roc_auc", "n_train", "n_val", "n_test", "best_epoch",
                     "train_seconds"):

@@ -35,11 +35,12 @@ def strategies(text: str) -> tuple:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--base", default="runs/base", help="base model bundle directory")
+    p.add_argument("--base", default="runs/base", help="base model bundle directory (local, or s3://bucket/prefix)")
     data_arguments(p, "target")
     p.add_argument("--strategy", type=strategies, default=("fine-tune",),
                    help="scratch, feature-extract, fine-tune, a comma list, or all")
-    p.add_argument("--out", default="runs/target", help="output directory")
+    p.add_argument("--out", default="runs/target",
+                   help="output directory (local, or s3://bucket/prefix)")
     p.add_argument("--train-size", type=positive_int, default=None,
                    help="labelled target rows to train on (validation included); default all")
     p.add_argument("--vocab-mode", choices=("extend", "target"), default="extend",
@@ -72,7 +73,8 @@ def main(argv=None) -> int:
                       batch_size=args.batch_size, lr=args.lr, body_lr_mult=args.body_lr_mult,
                       head_lr_mult=args.head_lr_mult,
                       patience=args.patience, test_size=args.test_size, seed=args.seed,
-                      neutral_band=args.neutral_band, verbose=not args.quiet)
+                      neutral_band=args.neutral_band, truthful_only=args.truthful_only,
+                      verbose=not args.quiet)
         if len(args.strategy) == 1 and not args.tsne:
             m = workflow.transfer(out=args.out, strategy=args.strategy[0], **common)
             rows = [{"strategy": m["strategy"], "n_train": m["n_train"] + m["n_val"],

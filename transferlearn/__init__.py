@@ -14,7 +14,6 @@ import mxnet as _mx  # noqa: E402  (must follow the numpy check and the thread s
 
 check_mxnet(_mx.__version__)
 
-from .data import load_dataset, split_train_test, take_labelled  # noqa: E402
 from .errors import BundleError, DataError, StorageError, TransferLearnError  # noqa: E402
 from .model import TextClassifier, build_model, named_parameters, summary  # noqa: E402
 from .persistence import Bundle, export_model, load_bundle, save_bundle  # noqa: E402
@@ -37,6 +36,18 @@ from .transfer import (  # noqa: E402
     transfer_weights,
     unfreeze,
 )
+
+# data is imported on first use, so that ``python -m transferlearn.data`` runs it cleanly
+_LAZY = {"load_dataset": "data", "split_train_test": "data", "take_labelled": "data"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "STRATEGIES", "Bundle", "BundleError", "DataError", "History", "LowerCaser", "NullImputer",

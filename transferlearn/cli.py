@@ -2,25 +2,50 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .errors import TransferLearnError
 
 
-def data_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+def data_arguments(parser: argparse.ArgumentParser, what: str, data_flag: bool = True) -> None:
+    """The flags that say where the data is and how to read it."""
+    if data_flag:
+        _data_flag(parser, what)
+    _column_flags(parser)
+
+
+def _data_flag(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--data", default=None,
-                        help=f"{what}: a CSV/TSV path (.gz allowed) or a bundled data set name "
-                             f"(default: the bundled {what} snippets)")
+                        help=f"{what} data: a CSV/TSV/Parquet file (.gz allowed), an aclImdb "
+                             "directory or .tar.gz, an s3://bucket/key (or s3://bucket/prefix/)"
+                             f", or a bundled data set name (default: the bundled {what} "
+                             "snippets)")
+
+
+def _column_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-col", default=None, help="text column (guessed if omitted)")
     parser.add_argument("--label-col", default=None, help="label column (guessed if omitted)")
     parser.add_argument("--neutral-band", type=float, default=0.0,
                         help="bundled snippets: drop rows with |score| <= this (default 0: "
                              "only exact zeros)")
+    parser.add_argument("--truthful-only", action="store_true",
+                        help="keep only rows whose 'deceptive' column is 'truthful' (Deceptive "
+                             "Opinion Spam hotel reviews)")
+    storage_arguments(parser)
+
+
+def storage_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--endpoint-url", default=None,
+                        help="S3-compatible endpoint for s3:// locations (MinIO, SeaweedFS, "
+                             "...); default: AWS_ENDPOINT_URL or AWS")
 
 
 def run(main_body, argv, parser: argparse.ArgumentParser) -> int:
     """Parse `argv`, call ``main_body(args)``; turn user errors into one line and exit 2."""
     args = parser.parse_args(argv)
+    if getattr(args, "endpoint_url", None):
+        os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url  # boto3's standard setting
     try:
         main_body(args)
     except TransferLearnError as exc:

@@ -7,17 +7,28 @@ the mean of 20 human ratings on -4..+4; we label ``score > 0`` as ``positive`` a
 as ``negative``. Rows with ``|score| <= neutral_band`` have no clear polarity and are dropped;
 the default band 0.0 drops only exact zeros (37 movie rows, 98 Amazon rows). Widen it (for
 example to 0.5) to drop the near-neutral sentences whose label is mostly rater noise.
+
+Other sources, local or ``s3://`` (see :func:`load_dataset`): the Stanford IMDB ``aclImdb``
+tree or its ``aclImdb_v1.tar.gz`` archive; any CSV/TSV/Parquet table (gzip or not) such as the
+Kaggle IMDB CSVs, the blog's hotel reviews (``Description``/``Is_Response``) or the Deceptive
+Opinion Spam corpus (``text``/``polarity``/``deceptive``); and VADER-style snippet files.
+HTML line breaks (``<br />``, frequent in IMDB reviews) become spaces in every source.
+
+``python -m transferlearn.data describe|push|pull`` checks and stages data sets.
 """
 from __future__ import annotations
 
 import os
+import re
+import sys
+import tarfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import DataError, StorageError
-from .storage import local_path
+from .storage import is_remote, local_path
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -65,22 +76,144 @@ def read_snippets(path: str | os.PathLike, neutral_band: float = 0.0) -> pd.Data
     return df
 
 
-def _separator(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes if s.lower() not in (".gz", ".bz2", ".zip", ".xz")]
+TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq")
+_COMPRESSION = (".gz", ".bz2", ".zip", ".xz", ".zst")
+_ACLIMDB_FILE = re.compile(r"(?:^|/)(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
+_SNIPPET_LINE = re.compile(r"^[^\t]+\t[-+]?\d+(?:\.\d+)?\t")
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def _suffixes(path: Path) -> list[str]:
+    return [s.lower() for s in path.suffixes if s.lower() not in _COMPRESSION]
+
+
+def _open_text(path: Path):
+    import gzip
+
+    if path.suffix.lower() == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
+    return open(path, encoding="utf-8", errors="replace", newline="")
+
+
+def _first_line(path: Path) -> str:
+    try:
+        with _open_text(path) as handle:
+            return handle.readline(65536)
+    except (OSError, EOFError):
+        return ""
+
+
+def _separator(path: Path, header: str) -> str:
+    """The delimiter the header line uses most (tab, comma, semicolon, pipe)."""
+    counts = {sep: header.count(sep) for sep in ("\t", ",", ";", "|")}
+    best = max(counts, key=counts.get)
+    if counts[best]:
+        return best
+    suffixes = _suffixes(path)
     return "\t" if suffixes and suffixes[-1] in (".tsv", ".tab", ".txt") else ","
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a CSV/TSV (optionally compressed) with every column as text."""
+    """Read a CSV/TSV (delimiter detected from the header; optionally compressed) or a Parquet
+    file, with every column as text."""
     path = Path(path)
+    if _suffixes(path)[-1:] in ([".parquet"], [".pq"]):
+        try:
+            df = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises many types for damaged files
+            raise DataError(f"{path}: cannot read as Parquet ({str(exc).strip()[:200]})") from None
+        return df.astype("string").astype(object).where(df.notna(), None)
     try:
-        return pd.read_csv(path, sep=_separator(path), dtype=str, keep_default_na=True)
+        return pd.read_csv(path, sep=_separator(path, _first_line(path)), dtype=str,
+                           keep_default_na=True)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: cannot parse as a table ({str(exc).strip()})") from None
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from None
+
+
+def _aclimdb_root(path: Path) -> Path | None:
+    for root in (path, path / "aclImdb"):
+        if any((root / split / label).is_dir() for split in ("train", "test")
+               for label in ("pos", "neg")):
+            return root
+    return None
+
+
+def _aclimdb_frame(rows: list, origin) -> pd.DataFrame:
+    if not rows:
+        raise DataError(f"{origin}: no reviews found (expected {{train,test}}/{{pos,neg}}/"
+                        "<id>_<rating>.txt files, as in aclImdb_v1.tar.gz)")
+    df = pd.DataFrame(rows, columns=["split", "label", "id", "rating", "text"])
+    df = df.sort_values(["split", "label", "id"], ascending=[False, True, True])
+    df["label"] = df["label"].map({"pos": "positive", "neg": "negative"})
+    return df[["text", "label", "split", "rating"]].reset_index(drop=True)
+
+
+def read_aclimdb(path: str | os.PathLike) -> pd.DataFrame:
+    """Read the Stanford Large Movie Review Dataset (a directory or ``aclImdb_v1.tar.gz``).
+
+    Returns ``text``, ``label`` (``positive``/``negative``), ``split`` (``train``/``test``,
+    the official split) and ``rating`` (1-10, from the file name). Unlabelled ``unsup``
+    reviews are skipped.
+    """
+    path = Path(path)
+    rows = []
+    if path.is_dir():
+        root = _aclimdb_root(path)
+        if root is None:
+            raise DataError(f"{path}: a directory, but not an aclImdb tree (expected "
+                            "train/pos, train/neg, test/pos, test/neg with *.txt files)")
+        for file in sorted(root.glob("*/*/*.txt")):
+            m = _ACLIMDB_FILE.search(file.relative_to(root).as_posix())
+            if m:
+                rows.append((*m.group(1, 2), int(m.group(3)), int(m.group(4)),
+                             _read_review(file.read_bytes(), file)))
+        return _aclimdb_frame(rows, path)
+    try:
+        with tarfile.open(path, "r:*") as archive:
+            for member in archive:
+                m = _ACLIMDB_FILE.search(member.name)
+                if m and member.isfile():
+                    data = archive.extractfile(member).read()
+                    rows.append((*m.group(1, 2), int(m.group(3)), int(m.group(4)),
+                                 _read_review(data, f"{path}:{member.name}")))
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise DataError(f"{path}: cannot read the archive ({exc})") from None
+    return _aclimdb_frame(rows, path)
+
+
+def _read_review(data: bytes, origin) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{origin}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """``aclimdb`` (tree or archive), ``snippets`` (id/score/text lines) or ``table``."""
+    path = Path(path)
+    if path.is_dir():
+        if _aclimdb_root(path) is not None:
+            return "aclimdb"
+        raise DataError(f"{path}: a directory, but not an aclImdb tree (expected "
+                        "train/pos, train/neg, test/pos, test/neg with *.txt files)")
+    name = path.name.lower()
+    if name.endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")):
+        return "aclimdb"
+    suffixes = _suffixes(path)
+    if suffixes and suffixes[-1] in (".parquet", ".pq"):
+        return "table"
+    if name.endswith("_groundtruth.txt") or _SNIPPET_LINE.match(_first_line(path)):
+        return "snippets"
+    if suffixes and suffixes[-1] not in TABLE_SUFFIXES:
+        raise DataError(f"{path}: unknown data format '{suffixes[-1]}' (expected CSV, TSV, "
+                        "Parquet, an aclImdb directory or .tar.gz, or id<TAB>score<TAB>text)")
+    return "table"
 
 
 def _pick_column(columns, wanted: str | None, candidates, role: str, path) -> str:
@@ -96,7 +229,8 @@ def _pick_column(columns, wanted: str | None, candidates, role: str, path) -> st
             return lowered[name]
     raise DataError(
         f"{path}: cannot tell which column holds the {role}; columns found: "
-        f"{', '.join(map(str, columns))}; pass --{role}-col"
+        f"{', '.join(map(str, columns))}; expected one of: {', '.join(candidates)}; "
+        f"pass --{role}-col"
     )
 
 
@@ -113,6 +247,9 @@ def to_text_label(
     text = _pick_column(df.columns, text_col, TEXT_COLUMNS, "text", origin)
     label = _pick_column(df.columns, label_col, LABEL_COLUMNS, "label", origin)
     out = pd.DataFrame({"text": df[text], "label": df[label]})
+    has_br = out["text"].str.contains(_BR, na=False)
+    if has_br.any():
+        out.loc[has_br, "text"] = out.loc[has_br, "text"].str.replace(_BR, " ", regex=True)
     if "split" in df.columns:
         out["split"] = df["split"].astype(str).str.strip().str.lower()
     out["label"] = out["label"].astype("string").str.strip()
@@ -121,6 +258,7 @@ def to_text_label(
     out["label"] = out["label"].astype(str)
     if out.empty:
         raise DataError(f"{origin}: no rows with a label in column '{label}'")
+    out.attrs["n_html_breaks"] = int(has_br.sum())
     out.attrs["n_dropped_no_label"] = int(missing_label.sum())
     out.attrs["n_empty_text"] = int((out["text"].isna() | (out["text"].str.strip() == "")).sum())
     return out
@@ -131,33 +269,69 @@ def load_dataset(
     text_col: str | None = None,
     label_col: str | None = None,
     neutral_band: float = 0.0,
+    truthful_only: bool = False,
+    quiet: bool = True,
 ) -> pd.DataFrame:
-    """Load a data set by bundled name or path and return ``DataFrame(text, label[, split])``.
+    """Load a data set and return ``DataFrame(text, label[, split])``.
 
     Parameters
     ----------
     source : str or path, default ``"movie_snippets"``
-        A bundled name (``movie_snippets``, ``amazon_snippets``) or a CSV/TSV path
-        (``.gz`` allowed).
+        A bundled name (``movie_snippets``, ``amazon_snippets``), a local path or an
+        ``s3://bucket/key`` (or ``s3://bucket/prefix/`` for an aclImdb tree): a CSV/TSV/Parquet
+        table (gzip allowed), an ``aclImdb`` directory or archive, or a snippet file.
     text_col, label_col : str, optional
-        Column names; guessed from common names (``text``, ``review``, ``label``,
-        ``sentiment``, ...) when not given.
+        Column names; guessed from common names (``text``, ``review``, ``description``,
+        ``label``, ``sentiment``, ``polarity``, ``is_response``, ...) when not given. Labels
+        may be strings or numbers; they are kept as the user's strings.
     neutral_band : float
-        Bundled snippets only: drop rows whose score is within this distance of 0.
+        Snippet files only: drop rows whose score is within this distance of 0.
+    truthful_only : bool
+        Keep only rows whose ``deceptive`` column is ``truthful`` (the Deceptive Opinion Spam
+        corpus has 800 truthful and 800 deceptive hotel reviews).
+    quiet : bool
+        No download progress for ``s3://`` sources.
+
+    Examples
+    --------
+    >>> load_dataset("amazon_snippets").columns.tolist()  # doctest: +SKIP
+    ['text', 'label', 'score']
+    >>> load_dataset("s3://reviews/aclImdb/").split.unique()  # doctest: +SKIP
+    array(['train', 'test'], dtype=object)
     """
     source = DEFAULT_SOURCE if source is None else source
     if str(source) in BUNDLED:
         return read_snippets(DATA_DIR / BUNDLED[str(source)], neutral_band=neutral_band)
     try:
-        path = local_path(source)
+        path = local_path(source, quiet=quiet)
     except StorageError as exc:
+        if is_remote(source):
+            raise
         names = ", ".join(BUNDLED)
         raise DataError(f"{exc} (bundled data sets: {names})") from None
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory, expected a CSV/TSV file")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path}: the file is empty")
-    return to_text_label(read_table(path), text_col, label_col, origin=str(path))
+    origin = str(source)
+    if path.is_file() and path.stat().st_size == 0:
+        raise DataError(f"{origin}: the file is empty")
+    fmt = detect_format(path)
+    if fmt == "snippets":
+        return read_snippets(path, neutral_band=neutral_band)
+    if fmt == "aclimdb":
+        return to_text_label(read_aclimdb(path), "text", "label", origin=origin)
+    table = read_table(path)
+    if truthful_only:
+        table = _truthful(table, origin)
+    return to_text_label(table, text_col, label_col, origin=origin)
+
+
+def _truthful(table: pd.DataFrame, origin: str) -> pd.DataFrame:
+    column = {str(c).lower(): c for c in table.columns}.get("deceptive")
+    if column is None:
+        raise DataError(f"{origin}: --truthful-only needs a 'deceptive' column; columns found: "
+                        f"{', '.join(map(str, table.columns))}")
+    kept = table[table[column].astype(str).str.strip().str.lower() == "truthful"]
+    if kept.empty:
+        raise DataError(f"{origin}: no row has deceptive == 'truthful'")
+    return kept.reset_index(drop=True)
 
 
 def check_classes(df: pd.DataFrame, origin: str = "data") -> list[str]:
@@ -202,3 +376,9 @@ def take_labelled(df: pd.DataFrame, n: int | None, random_state: int = 0) -> pd.
         df, train_size=n, random_state=random_state, stratify=stratify
     )
     return sample.reset_index(drop=True)
+
+
+if __name__ == "__main__":  # python -m transferlearn.data describe|push|pull ...
+    from transferlearn.datacmd import main
+
+    sys.exit(main())

@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import BundleError
 from .model import TextClassifier, build_model
-from .storage import atomic_write, replace_dir, temp_dir
+from .storage import atomic_write, is_remote, local_path, replace_dir, temp_dir
 from .text import Vocabulary, fitted_pipeline, pipeline_config, vocabulary_of
 
 FORMAT = "transferlearn-bundle"
@@ -129,6 +129,8 @@ def load_bundle(path: str | os.PathLike, ctx=None) -> Bundle:
         If the directory is missing, a file is missing or corrupt, or the parameters do not
         match the architecture in ``config.json``.
     """
+    if is_remote(path):
+        path = local_path(path)  # fetched into the download cache
     path = Path(path)
     if not path.is_dir():
         raise BundleError(f"model bundle not found: {path}")

@@ -19,22 +19,86 @@ def is_remote(location: str | os.PathLike) -> bool:
     return "://" in str(location)
 
 
-def local_path(location: str | os.PathLike) -> Path:
-    """Return a local path for `location`, checking that it exists.
+def is_s3(location: str | os.PathLike) -> bool:
+    return str(location).startswith("s3://")
+
+
+def local_path(location: str | os.PathLike, quiet: bool = False) -> Path:
+    """Return a local path for `location`, fetching ``s3://`` objects into the cache first.
+
+    ``s3://bucket/key`` gives the cached file; ``s3://bucket/prefix/`` (or a key that is
+    only a prefix) gives a cached directory tree of every object under it.
 
     Raises
     ------
     StorageError
-        If the location does not exist or its scheme is not supported.
+        If the location does not exist, cannot be fetched, or its scheme is not supported.
     """
     text = str(location)
+    if is_s3(text):
+        from . import s3
+
+        return s3.fetch(text, quiet=quiet)
     if is_remote(text):
         scheme = text.split("://", 1)[0]
-        raise StorageError(f"unsupported location scheme '{scheme}://' in {text!r}")
+        raise StorageError(f"unsupported location scheme '{scheme}://' in {text!r} "
+                           f"(local paths and s3:// are supported)")
     path = Path(text).expanduser()
     if not path.exists():
         raise StorageError(f"file not found: {text}")
     return path
+
+
+def check_output(location: str | os.PathLike) -> None:
+    """Fail before any work if results cannot be written to `location`.
+
+    ``s3://`` locations get a real write (and delete) of a probe object; local paths must be
+    (or be creatable in) a writable directory.
+    """
+    text = str(location)
+    if is_s3(text):
+        from . import s3
+
+        s3.check_writable(text)
+        return
+    if is_remote(text):
+        scheme = text.split("://", 1)[0]
+        raise StorageError(f"unsupported output scheme '{scheme}://' in {text!r}")
+    path = Path(text).expanduser().absolute()
+    if path.exists() and not path.is_dir():
+        raise StorageError(f"cannot write results to {text}: it is a file, not a directory")
+    ancestor = path
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise StorageError(f"cannot write results to {text}: {ancestor} is a file")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise StorageError(f"cannot write results to {text}: permission denied on {ancestor}")
+
+
+@contextlib.contextmanager
+def output_dir(location: str | os.PathLike, quiet: bool = False):
+    """Yield a local directory for results that end up at `location`.
+
+    For a local path that is the path itself. For ``s3://bucket/prefix`` it is a temporary
+    directory whose files are uploaded under the prefix once the block succeeds (nothing is
+    uploaded if it fails); ``config.json`` files go last, so a bundle is never visible on S3
+    before its parameters are.
+    """
+    text = str(location)
+    if not is_remote(text):
+        yield Path(text).expanduser()
+        return
+    if not is_s3(text):
+        scheme = text.split("://", 1)[0]
+        raise StorageError(f"unsupported output scheme '{scheme}://' in {text!r}")
+    from . import s3
+
+    with tempfile.TemporaryDirectory(prefix="transferlearn-out-") as tmp:
+        local = Path(tmp) / "out"
+        yield local
+        if local.exists():
+            s3.upload(local, text, quiet=quiet)
 
 
 @contextlib.contextmanager

@@ -6,7 +6,6 @@ and every function returns its metrics as a dict (also written to ``OUT/metrics.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import mxnet as mx
 import numpy as np
@@ -23,6 +22,7 @@ from .data import (
 from .errors import DataError
 from .model import TextClassifier, named_parameters, summary
 from .persistence import load_bundle, save_bundle, write_json
+from .storage import atomic_write, check_output, output_dir
 from .text import fitted_pipeline, make_pipeline, pipeline_config
 from .train import evaluate, fit, scores
 from .transfer import (
@@ -71,9 +71,13 @@ def _split_validation(df: pd.DataFrame, val_size: float, seed: int):
     return split_train_test(df.drop(columns="split", errors="ignore"), val_size, seed)
 
 
-def _load(data, default, text_col, label_col, neutral_band, verbose):
+def _load(data, default, text_col, label_col, neutral_band, verbose, truthful_only=False):
     source = default if data is None else data
-    df = load_dataset(source, text_col=text_col, label_col=label_col, neutral_band=neutral_band)
+    df = load_dataset(source, text_col=text_col, label_col=label_col, neutral_band=neutral_band,
+                      truthful_only=truthful_only, quiet=not verbose)
+    if df.attrs.get("n_html_breaks"):
+        _log(verbose, f"{source}: HTML line breaks replaced in {df.attrs['n_html_breaks']:,} "
+                      "texts")
     labels = check_classes(df, str(source))
     _check_texts(df, str(source), verbose)
     counts = ", ".join(f"{k} {v:,}" for k, v in df["label"].value_counts().sort_index().items())
@@ -85,7 +89,7 @@ def train_base(data=None, text_col=None, label_col=None, out="runs/base", encode
                embed_dim=128, hidden_size=100, num_filters=100, dropout=0.5,
                embed_dropout=0.5, max_len=64, min_freq=1, epochs=10, batch_size=64, lr=1e-3,
                weight_decay=0.0, patience=3, test_size=0.2, val_size=0.1, seed=0,
-               neutral_band=0.0, verbose=True) -> dict:
+               neutral_band=0.0, truthful_only=False, verbose=True) -> dict:
     """Train a base classifier on `data` (bundled movie snippets by default) and save it to `out`.
 
     Holds out a stratified test split (or uses the data's ``split`` column), takes a
@@ -95,7 +99,9 @@ def train_base(data=None, text_col=None, label_col=None, out="runs/base", encode
     settings = {k: v for k, v in locals().items() if k != "verbose"}
     _log(verbose, _settings_line("train_base", settings))
     started = time.perf_counter()
-    df, labels = _load(data, DEFAULT_SOURCE, text_col, label_col, neutral_band, verbose)
+    check_output(out)
+    df, labels = _load(data, DEFAULT_SOURCE, text_col, label_col, neutral_band, verbose,
+                       truthful_only)
     train_df, test_df = split_train_test(df, test_size, seed)
     train_df, val_df = _split_validation(train_df, val_size, seed)
     pipe = make_pipeline(max_len=max_len, min_freq=min_freq)
@@ -123,16 +129,18 @@ def train_base(data=None, text_col=None, label_col=None, out="runs/base", encode
                "total_seconds": round(time.perf_counter() - started, 2),
                "data": str(DEFAULT_SOURCE if data is None else data),
                "labels": labels, "history": history.epochs}
-    save_bundle(out, net, pipe, labels, metrics,
-                extra={"training": {k: v for k, v in settings.items() if k != "out"}})
+    with output_dir(out, quiet=not verbose) as local:
+        save_bundle(local, net, pipe, labels, metrics,
+                    extra={"training": {k: v for k, v in settings.items() if k != "out"}})
     _log(verbose, f"test accuracy {test['accuracy']:.4f}, ROC AUC {test['roc_auc']:.4f}; "
                   f"bundle written to {out}")
     return metrics
 
 
 def _target_splits(data, text_col, label_col, train_size, test_size, val_size, seed,
-                   neutral_band, verbose):
-    df, labels = _load(data, DEFAULT_TARGET, text_col, label_col, neutral_band, verbose)
+                   neutral_band, verbose, truthful_only=False):
+    df, labels = _load(data, DEFAULT_TARGET, text_col, label_col, neutral_band, verbose,
+                       truthful_only)
     train_all, test_df = split_train_test(df, test_size, seed)
     labelled = take_labelled(train_all, train_size, seed)
     check_classes(labelled, f"{data or DEFAULT_TARGET} (the {len(labelled)} training rows)")
@@ -144,8 +152,7 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
              strategy="fine-tune", train_size=None, vocab_mode="extend", epochs=15,
              batch_size=32, lr=1e-3, body_lr_mult=0.5, head_lr_mult=10.0, weight_decay=0.0,
              patience=4, monitor="loss", test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0,
-             verbose=True,
-             _base_bundle=None, _splits=None) -> dict:
+             truthful_only=False, verbose=True, _base_bundle=None, _splits=None) -> dict:
     """Transfer the base bundle at `base` to `data` (bundled Amazon snippets by default).
 
     Parameters
@@ -164,9 +171,12 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     settings = {k: v for k, v in locals().items() if k != "verbose" and not k.startswith("_")}
     _log(verbose, _settings_line("transfer", settings))
     started = time.perf_counter()
+    if _splits is None:
+        check_output(out)
     bundle = _base_bundle or load_bundle(base)
     labels, train_df, val_df, test_df = _splits or _target_splits(
-        data, text_col, label_col, train_size, test_size, val_size, seed, neutral_band, verbose)
+        data, text_col, label_col, train_size, test_size, val_size, seed, neutral_band, verbose,
+        truthful_only)
     origin = str(data or DEFAULT_TARGET)
     tokenized = bundle.pipeline[:-2].transform(list(train_df["text"]))
     mode = "target" if strategy == "scratch" else vocab_mode
@@ -209,8 +219,9 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                "base": str(base), "data": origin, "labels": labels,
                "vocabulary": vocab_report.to_dict(), "layers": layer_report,
                "frozen": layers["frozen"], "history": history.epochs}
-    save_bundle(out, net, pipe, labels, metrics,
-                extra={"transfer": {k: v for k, v in settings.items() if k != "out"}})
+    with output_dir(out, quiet=not verbose) as local:
+        save_bundle(local, net, pipe, labels, metrics,
+                    extra={"transfer": {k: v for k, v in settings.items() if k != "out"}})
     _log(verbose, f"[{strategy}] test accuracy {test['accuracy']:.4f}, ROC AUC "
                   f"{test['roc_auc']:.4f}; bundle written to {out}")
     return metrics
@@ -249,20 +260,22 @@ def baseline_scores(name: str, train_df, test_df, labels, base=None, seed=0) -> 
 
 def compare(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",
             strategies=STRATEGIES, baselines=BASELINES, train_size=None, tsne=None,
-            tsne_points=600, seed=0, neutral_band=0.0, verbose=True,
+            tsne_points=600, seed=0, neutral_band=0.0, truthful_only=False, verbose=True,
             **transfer_kwargs) -> pd.DataFrame:
     """Run several strategies on the same splits, plus the baselines, and tabulate them.
 
     Writes each strategy's bundle to ``OUT/<strategy>``, the table to ``OUT/comparison.csv``
     and, with `tsne`, a t-SNE figure of source vs target features before and after
     fine-tuning. Rows: ``source-only`` (the base model as is), each of `baselines` trained on
-    the same labelled rows (see :func:`baseline_scores`), then each strategy.
+    the same labelled rows (see :func:`baseline_scores`), then each strategy. An ``s3://``
+    `out` receives everything once the whole run has succeeded.
     """
+    check_output(out)
     bundle = load_bundle(base)
     test_size = transfer_kwargs.pop("test_size", 0.2)
     val_size = transfer_kwargs.pop("val_size", 0.15)
     splits = _target_splits(data, text_col, label_col, train_size, test_size, val_size, seed,
-                            neutral_band, verbose)
+                            neutral_band, verbose, truthful_only)
     labels, train_df, val_df, test_df = splits
     rows = []
     zero_shot = source_only(bundle, test_df, labels)
@@ -271,26 +284,28 @@ def compare(base="runs/base", data=None, text_col=None, label_col=None, out="run
     labelled = pd.concat([train_df, val_df], ignore_index=True)
     for name in baselines:
         tic = time.perf_counter()
-        result = baseline_scores(name, labelled, test_df, labels, base=base, seed=seed)
+        result = baseline_scores(name, labelled, test_df, labels, base=bundle.path, seed=seed)
         rows.append({"strategy": name, "n_train": len(labelled), **result,
                      "seconds": round(time.perf_counter() - tic, 2)})
         _log(verbose, f"[{name}] test accuracy {result['accuracy']:.4f}")
-    for strategy in strategies:
-        m = transfer(base=base, data=data, text_col=text_col, label_col=label_col,
-                     out=str(Path(out) / strategy), strategy=strategy, train_size=train_size,
-                     seed=seed, neutral_band=neutral_band, verbose=verbose,
-                     _base_bundle=bundle, _splits=splits, **transfer_kwargs)
-        rows.append({"strategy": strategy, "n_train": m["n_train"] + m["n_val"],
-                     "accuracy": m["accuracy"], "roc_auc": m["roc_auc"],
-                     "seconds": m["train_seconds"]})
-    table = pd.DataFrame(rows)
-    Path(out).mkdir(parents=True, exist_ok=True)
-    table.to_csv(Path(out) / "comparison.csv", index=False)
-    write_json(Path(out) / "metrics.json", {"comparison": rows, "n_test": len(test_df)})
-    if tsne:
-        tuned = "fine-tune" if "fine-tune" in strategies else strategies[-1]
-        tsne_figure(bundle, load_bundle(Path(out) / tuned), test_df, path=tsne,
-                    n=tsne_points, seed=seed, title=tuned, verbose=verbose)
+    with output_dir(out, quiet=not verbose) as local:
+        for strategy in strategies:
+            m = transfer(base=base, data=data, text_col=text_col, label_col=label_col,
+                         out=str(local / strategy), strategy=strategy, train_size=train_size,
+                         seed=seed, neutral_band=neutral_band, verbose=verbose,
+                         _base_bundle=bundle, _splits=splits, **transfer_kwargs)
+            rows.append({"strategy": strategy, "n_train": m["n_train"] + m["n_val"],
+                         "accuracy": m["accuracy"], "roc_auc": m["roc_auc"],
+                         "seconds": m["train_seconds"]})
+        table = pd.DataFrame(rows)
+        local.mkdir(parents=True, exist_ok=True)
+        with atomic_write(local / "comparison.csv") as handle:
+            table.to_csv(handle, index=False)
+        write_json(local / "metrics.json", {"comparison": rows, "n_test": len(test_df)})
+        if tsne:
+            tuned = "fine-tune" if "fine-tune" in strategies else strategies[-1]
+            tsne_figure(bundle, load_bundle(local / tuned), test_df, path=tsne,
+                        n=tsne_points, seed=seed, title=tuned, verbose=verbose)
     return table
 
 
