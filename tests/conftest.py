@@ -80,3 +80,70 @@ def write_csv(tmp_path):
         return path
 
     return write
+
+
+SHARED = ROOT.parent / "shared" / "datasets"
+
+
+def shared_file(name: str) -> Path:
+    """A file of ../shared/datasets; a clear failure (never a skip) when it is missing."""
+    path = SHARED / name
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: the tests read slices of the shared data sets "
+                    "(see shared/datasets/README.md)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def imdb_slice(tmp_path_factory) -> pd.DataFrame:
+    """400 rows of the shared IMDB CSV (both splits, both labels, every original column)."""
+    df = pd.read_csv(shared_file("imdb_reviews.csv.gz"))
+    parts = [g.sample(100, random_state=0) for _, g in df.groupby(["split", "sentiment"])]
+    return pd.concat(parts).reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def aclimdb_tree(imdb_slice, tmp_path_factory) -> Path:
+    """An aclImdb-shaped tree ({train,test}/{pos,neg}/<id>_<rating>.txt) from the IMDB slice."""
+    root = tmp_path_factory.mktemp("acl") / "aclImdb"
+    for row in imdb_slice.itertuples():
+        path = root / row.file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(row.review.encode("utf-8"))
+    (root / "README").write_text("Large Movie Review Dataset v1.0 (slice for tests)\n")
+    (root / "train" / "unsup").mkdir()
+    (root / "train" / "unsup" / "0_0.txt").write_text("unlabelled review")
+    return root
+
+
+@pytest.fixture(scope="session")
+def hotel_slice(tmp_path_factory) -> Path:
+    """The shared Deceptive Opinion Spam hotel reviews, 400 rows, gzipped CSV."""
+    df = pd.read_csv(shared_file("hotel_reviews_deceptive_opinion.csv.gz"))
+    path = tmp_path_factory.mktemp("data") / "hotel_slice.csv.gz"
+    df.sample(400, random_state=0).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real SeaweedFS S3 server on loopback for the whole session (killed at the end)."""
+    import s3server
+
+    server = s3server.start(tmp_path_factory.mktemp("seaweedfs"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch, tmp_path):
+    """Talk to the test server as its admin, with a fresh download cache."""
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    for key, value in s3_server.env().items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+    monkeypatch.setenv("TRANSFERLEARN_CACHE", str(tmp_path / "cache"))
+    return s3_server

@@ -97,7 +97,7 @@ def start(workdir: Path, timeout: float = 60.0) -> S3Server:
              "s3.port.iceberg", "s3.port.lance"]
     args = [weed_binary(), "server", f"-dir={workdir / 'data'}", "-ip=127.0.0.1",
             "-ip.bind=127.0.0.1", "-s3", f"-s3.config={workdir / 's3.json'}",
-            "-master.volumeSizeLimitMB=64", "-volume.max=8"]
+            "-master.volumeSizeLimitMB=32", "-volume.max=100"]
     args += [f"-{name}={port}" for name, port in zip(names, ports, strict=True)]
     log = open(workdir / "weed.log", "wb")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
