@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 import pytest
 import s3server
-from conftest import ROOT, run_script
+from conftest import ROOT
 
 from transferlearn import load_bundle, s3
 from transferlearn.data import load_dataset
