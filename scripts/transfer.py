@@ -32,6 +32,21 @@ def strategies(text: str) -> tuple:
     return names
 
 
+def _baselines(text: str, known: tuple) -> tuple:
+    from transferlearn.errors import DataError
+
+    if text == "all":
+        return known
+    if text == "none":
+        return ()
+    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    unknown = [s for s in names if s not in known]
+    if unknown:
+        raise DataError(f"unknown baseline {', '.join(map(repr, unknown))}; choose from "
+                        f"{', '.join(known)}, all, or none")
+    return names
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -55,6 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patience", type=positive_int, default=4)
     p.add_argument("--test-size", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--curve", default=None, metavar="SIZES",
+                   help="learning curve: labelled target rows to try, e.g. 100,200,500,all; "
+                        "writes OUT/curve.csv, OUT/curve.md and --curve-plot")
+    p.add_argument("--repeats", type=positive_int, default=3,
+                   help="learning curve: seeds per size")
+    p.add_argument("--curve-plot", default=None, metavar="PNG",
+                   help="learning curve figure (default: OUT/curve.png)")
+    p.add_argument("--baselines", default="all",
+                   help="baselines beside the strategies: a comma list of "
+                        "tfidf-logreg, catboost-text, embedding-logreg, all, or none")
+    p.add_argument("--no-scratch-check", action="store_true",
+                   help="one strategy: skip the scratch model trained to detect negative "
+                        "transfer")
     p.add_argument("--tsne", default=None, metavar="PNG",
                    help="write a t-SNE figure of source vs target features to this file")
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -75,17 +103,26 @@ def main(argv=None) -> int:
                       patience=args.patience, test_size=args.test_size, seed=args.seed,
                       neutral_band=args.neutral_band, truthful_only=args.truthful_only,
                       verbose=not args.quiet)
+        baselines = _baselines(args.baselines, workflow.BASELINES)
+        if args.curve:
+            common.pop("train_size")
+            plot = args.curve_plot or True  # True: OUT/curve.png
+            workflow.learning_curve(out=args.out, sizes=workflow.parse_sizes(args.curve),
+                                    repeats=args.repeats, strategies=args.strategy,
+                                    baselines=baselines, plot=plot, **common)
+            print(f"\nresults in {args.out}")
+            return
         if len(args.strategy) == 1 and not args.tsne:
-            m = workflow.transfer(out=args.out, strategy=args.strategy[0], **common)
-            rows = [{"strategy": m["strategy"], "n_train": m["n_train"] + m["n_val"],
-                     "accuracy": m["accuracy"], "roc_auc": m["roc_auc"],
-                     "seconds": m["train_seconds"]}]
-            import pandas as pd
-
-            table = pd.DataFrame(rows)
+            runs = [workflow.transfer(out=args.out, strategy=args.strategy[0], **common)]
+            if args.strategy[0] != "scratch" and not args.no_scratch_check:
+                print("training a scratch model on the same rows to check for negative "
+                      "transfer (--no-scratch-check skips it)")
+                runs.append(workflow.transfer(out=None, strategy="scratch",
+                                              **{**common, "verbose": False}))
+            table = workflow.table_of_runs(runs)
         else:
             table = workflow.compare(out=args.out, strategies=args.strategy, tsne=args.tsne,
-                                     **common)
+                                     baselines=baselines, **common)
         print("\n" + workflow.format_table(table))
         print(f"\nresults in {args.out}")
 

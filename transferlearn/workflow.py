@@ -6,11 +6,20 @@ and every function returns its metrics as a dict (also written to ``OUT/metrics.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import mxnet as mx
 import numpy as np
 import pandas as pd
 
+from .curves import (
+    CURVE_COLUMNS,
+    curve_table,
+    mark_negative_transfer,
+    negative_transfer_warnings,
+    plot_curve,
+    summarise,
+)
 from .data import (
     DEFAULT_SOURCE,
     DEFAULT_TARGET,
@@ -138,9 +147,9 @@ def train_base(data=None, text_col=None, label_col=None, out="runs/base", encode
 
 
 def _target_splits(data, text_col, label_col, train_size, test_size, val_size, seed,
-                   neutral_band, verbose, truthful_only=False):
-    df, labels = _load(data, DEFAULT_TARGET, text_col, label_col, neutral_band, verbose,
-                       truthful_only)
+                   neutral_band, verbose, truthful_only=False, _loaded=None):
+    df, labels = _loaded or _load(data, DEFAULT_TARGET, text_col, label_col, neutral_band,
+                                  verbose, truthful_only)
     train_all, test_df = split_train_test(df, test_size, seed)
     labelled = take_labelled(train_all, train_size, seed)
     check_classes(labelled, f"{data or DEFAULT_TARGET} (the {len(labelled)} training rows)")
@@ -162,6 +171,8 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         ``feature-extract`` freezes the transferred embedding and encoder and trains a new
         head at ``head_lr_mult`` x `lr`; ``fine-tune`` trains everything, the body at
         ``body_lr_mult`` x `lr`.
+    out : str or None
+        Bundle directory (local or ``s3://``); None trains and scores without saving.
     train_size : int, optional
         Cap on the labelled target rows used for training (validation included), to study
         small-data transfer. The test split does not depend on it.
@@ -171,7 +182,7 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     settings = {k: v for k, v in locals().items() if k != "verbose" and not k.startswith("_")}
     _log(verbose, _settings_line("transfer", settings))
     started = time.perf_counter()
-    if _splits is None:
+    if _splits is None and out is not None:
         check_output(out)
     bundle = _base_bundle or load_bundle(base)
     labels, train_df, val_df, test_df = _splits or _target_splits(
@@ -219,11 +230,12 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                "base": str(base), "data": origin, "labels": labels,
                "vocabulary": vocab_report.to_dict(), "layers": layer_report,
                "frozen": layers["frozen"], "history": history.epochs}
-    with output_dir(out, quiet=not verbose) as local:
-        save_bundle(local, net, pipe, labels, metrics,
-                    extra={"transfer": {k: v for k, v in settings.items() if k != "out"}})
+    if out is not None:
+        with output_dir(out, quiet=not verbose) as local:
+            save_bundle(local, net, pipe, labels, metrics,
+                        extra={"transfer": {k: v for k, v in settings.items() if k != "out"}})
     _log(verbose, f"[{strategy}] test accuracy {test['accuracy']:.4f}, ROC AUC "
-                  f"{test['roc_auc']:.4f}; bundle written to {out}")
+                  f"{test['roc_auc']:.4f}" + (f"; bundle written to {out}" if out else ""))
     return metrics
 
 
@@ -297,48 +309,190 @@ def compare(base="runs/base", data=None, text_col=None, label_col=None, out="run
             rows.append({"strategy": strategy, "n_train": m["n_train"] + m["n_val"],
                          "accuracy": m["accuracy"], "roc_auc": m["roc_auc"],
                          "seconds": m["train_seconds"]})
-        table = pd.DataFrame(rows)
+        table = mark_negative_transfer(pd.DataFrame(rows))
+        for line in negative_transfer_warnings(table):
+            _log(True, line)
         local.mkdir(parents=True, exist_ok=True)
         with atomic_write(local / "comparison.csv") as handle:
             table.to_csv(handle, index=False)
-        write_json(local / "metrics.json", {"comparison": rows, "n_test": len(test_df)})
+        summary_metrics = {"comparison": rows, "n_test": len(test_df)}
         if tsne:
             tuned = "fine-tune" if "fine-tune" in strategies else strategies[-1]
-            tsne_figure(bundle, load_bundle(local / tuned), test_df, path=tsne,
-                        n=tsne_points, seed=seed, title=tuned, verbose=verbose)
+            figure = tsne_figure(bundle, load_bundle(local / tuned), test_df, path=tsne,
+                                 n=tsne_points, seed=seed, title=tuned, verbose=verbose)
+            summary_metrics["a_distance"] = figure["a_distance"]
+        write_json(local / "metrics.json", summary_metrics)
     return table
 
 
-def tsne_figure(base_bundle, tuned_bundle, target: pd.DataFrame, path, n=600, seed=0,
-                title="transfer", verbose=True) -> str:
-    """t-SNE of pooled features, source vs target, from the base and the transferred model.
+def parse_sizes(text: str) -> list:
+    """``"100,200,500,all"`` -> ``[100, 200, 500, None]`` (None = every labelled row)."""
+    sizes = []
+    for part in str(text).split(","):
+        part = part.strip().lower()
+        if not part:
+            continue
+        if part == "all":
+            sizes.append(None)
+        elif part.isdigit() and int(part) > 0:
+            sizes.append(int(part))
+        else:
+            raise DataError(f"curve sizes: {part!r} is not a positive number or 'all'")
+    if not sizes:
+        raise DataError("curve sizes: give at least one size, e.g. 100,500,all")
+    return sizes
 
-    The source rows are re-read from the data the base model was trained on (its config).
+
+def learning_curve(base="runs/base", data=None, text_col=None, label_col=None,
+                   out="runs/curve", sizes=(100, 200, 500, 1000, None), repeats=3,
+                   strategies=STRATEGIES, baselines=BASELINES, plot=None, seed=0,
+                   test_size=0.2, val_size=0.15, neutral_band=0.0, truthful_only=False,
+                   verbose=True, **transfer_kwargs) -> pd.DataFrame:
+    """Train every strategy and baseline at each number of labelled target rows, `repeats`
+    times with seeds ``seed, seed+1, ...``.
+
+    Each repeat draws its own test split and labelled samples. Writes ``OUT/curve.csv``
+    (strategy, n_train, seed, accuracy, roc_auc, seconds; rewritten after each run, so an
+    interrupted curve keeps what it measured), ``OUT/curve.md`` (mean ± std table, negative
+    transfer marked ``!``) and, with `plot` (a PNG path, or True for ``OUT/curve.png``), the
+    figure. ``None`` in `sizes` means every labelled training row. Sizes larger than the
+    training rows are skipped with a message.
     """
-    from .embeddings import layer_output, plot_domains
+    settings = {k: v for k, v in locals().items() if k not in ("verbose", "transfer_kwargs")}
+    _log(verbose, _settings_line("learning_curve", {**settings, **transfer_kwargs}))
+    check_output(out)
+    bundle = load_bundle(base)
+    loaded = _load(data, DEFAULT_TARGET, text_col, label_col, neutral_band, verbose,
+                   truthful_only)
+    rows = []
+    with output_dir(out, quiet=not verbose) as local:
+        local.mkdir(parents=True, exist_ok=True)
+        for repeat in range(repeats):
+            run_seed = seed + repeat
+            for size in sizes:
+                splits = _curve_splits(loaded, data, size, test_size, val_size, run_seed,
+                                       neutral_band, verbose)
+                if splits is None:
+                    continue
+                with_source = not any(r["seed"] == run_seed for r in rows)
+                rows += _curve_point(bundle, base, splits, strategies, baselines, run_seed,
+                                     verbose, with_source, transfer_kwargs)
+                _write_curve(local, rows)
+        curve = pd.DataFrame(rows, columns=CURVE_COLUMNS)
+        with atomic_write(local / "curve.md") as handle:
+            handle.write(curve_table(curve) + "\n")
+        if plot:
+            plot = local / "curve.png" if plot is True else plot
+            plot_curve(curve, plot, title=f"{data or DEFAULT_TARGET}: {repeats} seeds")
+            _log(verbose, f"learning curve figure written to {plot}")
+    for line in negative_transfer_warnings(mark_negative_transfer(summarise(curve))):
+        _log(True, line)
+    _log(verbose, "\n" + curve_table(curve))
+    return curve
 
+
+def _curve_splits(loaded, data, size, test_size, val_size, seed, neutral_band, verbose):
+    df, _ = loaded
+    available = len(split_train_test(df, test_size, seed)[0])
+    if size is not None and size > available:
+        _log(verbose, f"curve: skipping {size} labelled rows (only {available} available)")
+        return None
+    return _target_splits(data, None, None, size, test_size, val_size, seed, neutral_band,
+                          verbose, _loaded=loaded)
+
+
+def _curve_point(bundle, base, splits, strategies, baselines, seed, verbose, with_source,
+                 transfer_kwargs) -> list[dict]:
+    labels, train_df, val_df, test_df = splits
+    n_train = len(train_df) + len(val_df)
+    rows = []
+    if with_source:
+        zero_shot = source_only(bundle, test_df, labels)
+        if zero_shot is not None:
+            rows.append({"strategy": "source-only", "n_train": 0, "seed": seed, **zero_shot,
+                         "seconds": 0.0})
+    labelled = pd.concat([train_df, val_df], ignore_index=True)
+    for name in baselines:
+        tic = time.perf_counter()
+        result = baseline_scores(name, labelled, test_df, labels, base=bundle.path, seed=seed)
+        rows.append({"strategy": name, "n_train": n_train, "seed": seed, **result,
+                     "seconds": round(time.perf_counter() - tic, 2)})
+    for strategy in strategies:
+        m = transfer(base=base, out=None, strategy=strategy, seed=seed, verbose=False,
+                     _base_bundle=bundle, _splits=splits, **transfer_kwargs)
+        rows.append({"strategy": strategy, "n_train": n_train, "seed": seed,
+                     "accuracy": m["accuracy"], "roc_auc": m["roc_auc"],
+                     "seconds": m["train_seconds"]})
+    _log(verbose, f"curve: seed {seed}, {n_train:,} labelled rows: " + ", ".join(
+        f"{r['strategy']} {r['accuracy']:.3f}" for r in rows))
+    return [{k: r[k] for k in CURVE_COLUMNS} for r in rows]
+
+
+def _write_curve(local: Path, rows: list[dict]) -> None:
+    with atomic_write(local / "curve.csv") as handle:
+        pd.DataFrame(rows, columns=CURVE_COLUMNS).to_csv(handle, index=False)
+
+
+def source_sample(base_bundle, n: int, seed: int = 0) -> pd.DataFrame:
+    """`n` rows of the data the base model was trained on (re-read as its config says)."""
     trained_on = base_bundle.config.get("training", {})
     source_df = load_dataset(trained_on.get("data") or DEFAULT_SOURCE,
                              trained_on.get("text_col"), trained_on.get("label_col"),
-                             trained_on.get("neutral_band", 0.0))
-    src = source_df.sample(min(n, len(source_df)), random_state=seed)
+                             trained_on.get("neutral_band", 0.0),
+                             truthful_only=trained_on.get("truthful_only", False))
+    return source_df.sample(min(n, len(source_df)), random_state=seed)
+
+
+def tsne_figure(base_bundle, tuned_bundle, target: pd.DataFrame, path, n=600, seed=0,
+                title="transfer", verbose=True) -> dict:
+    """t-SNE of pooled features, source vs target, from the base and the transferred model.
+
+    Each panel's title gives the proxy A-distance of its features (see
+    :func:`~transferlearn.embeddings.proxy_a_distance`): how well a linear classifier tells
+    the two domains apart, 0 (indistinguishable) to 2 (separate).
+
+    Returns ``{"path": path, "a_distance": {panel: value}}``.
+    """
+    from .embeddings import layer_output, plot_domains, proxy_a_distance
+
+    src = source_sample(base_bundle, n, seed)
     tgt = target.sample(min(n, len(target)), random_state=seed)
-    panels = {}
+    panels, distances = {}, {}
     for name, b in (("base model", base_bundle), (f"after {title}", tuned_bundle)):
-        panels[f"{name}: pooled features"] = (
-            layer_output(b.net, b.transform(src["text"]), "pooling"), src["label"].tolist(),
-            layer_output(b.net, b.transform(tgt["text"]), "pooling"), tgt["label"].tolist())
+        f_src = layer_output(b.net, b.transform(src["text"]), "pooling")
+        f_tgt = layer_output(b.net, b.transform(tgt["text"]), "pooling")
+        distances[name] = round(proxy_a_distance(f_src, f_tgt, random_state=seed), 4)
+        panels[f"{name}: pooled features, A-distance {distances[name]:.2f}"] = (
+            f_src, src["label"].tolist(), f_tgt, tgt["label"].tolist())
     plot_domains(panels, path, random_state=seed, verbose=verbose)
+    _log(verbose, "proxy A-distance source vs target (0 = alike, 2 = separable): " +
+         ", ".join(f"{k} {v:.2f}" for k, v in distances.items()))
     _log(verbose, f"t-SNE figure written to {path}")
-    return str(path)
+    return {"path": str(path), "a_distance": distances}
+
+
+def table_of_runs(runs: list[dict]) -> pd.DataFrame:
+    """A comparison table from :func:`transfer` metrics; warns about negative transfer."""
+    table = mark_negative_transfer(pd.DataFrame([
+        {"strategy": m["strategy"], "n_train": m["n_train"] + m["n_val"],
+         "accuracy": m["accuracy"], "roc_auc": m["roc_auc"], "seconds": m["train_seconds"]}
+        for m in runs]))
+    for line in negative_transfer_warnings(table):
+        _log(True, line)
+    return table
 
 
 def format_table(table: pd.DataFrame) -> str:
-    """A markdown table of a comparison, best accuracy first."""
+    """A markdown table of a comparison (negative transfer marked in ``vs_scratch``)."""
     shown = table.copy()
     for col in ("accuracy", "roc_auc"):
         shown[col] = shown[col].map(lambda v: f"{v:.4f}")
     shown["seconds"] = shown["seconds"].map(lambda v: f"{v:.1f}")
+    if "vs_scratch" in shown:
+        shown["vs_scratch"] = [
+            "" if pd.isna(v) else f"{v:+.4f}" + (" negative transfer" if neg else "")
+            for v, neg in zip(shown["vs_scratch"], shown["negative_transfer"], strict=True)]
+        shown = shown.drop(columns="negative_transfer")
     header = "| " + " | ".join(shown.columns) + " |"
     rule = "| " + " | ".join("---" for _ in shown.columns) + " |"
     body = ["| " + " | ".join(str(v) for v in row) + " |" for row in shown.itertuples(index=False)]

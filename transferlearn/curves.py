@@ -1,0 +1,112 @@
+"""Learning curves: summarise accuracy per strategy and label count, flag negative transfer,
+and plot mean +- std against the number of labelled target rows."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from .storage import atomic_write
+
+# strategies that start from the base model: the ones that can transfer negatively
+TRANSFER_STRATEGIES = ("feature-extract", "fine-tune", "gradual", "dann", "mmd", "coral")
+CURVE_COLUMNS = ["strategy", "n_train", "seed", "accuracy", "roc_auc", "seconds"]
+
+
+def summarise(curve: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation of accuracy and ROC AUC per (strategy, n_train)."""
+    grouped = curve.groupby(["strategy", "n_train"], sort=False)
+    out = grouped.agg(accuracy=("accuracy", "mean"), accuracy_std=("accuracy", "std"),
+                      roc_auc=("roc_auc", "mean"), runs=("seed", "count")).reset_index()
+    out["accuracy_std"] = out["accuracy_std"].fillna(0.0)
+    return out
+
+
+def mark_negative_transfer(table: pd.DataFrame, tolerance: float = 0.0) -> pd.DataFrame:
+    """Add ``vs_scratch`` (accuracy minus scratch's at the same n_train) and
+    ``negative_transfer`` (a transfer strategy more than `tolerance` below scratch).
+
+    `table` has one row per strategy and n_train (a comparison, or :func:`summarise`'s
+    output); rows with no scratch at their n_train get NaN and False.
+    """
+    table = table.copy()
+    scratch = table[table["strategy"] == "scratch"].set_index("n_train")["accuracy"]
+    reference = table["n_train"].map(scratch)
+    is_transfer = table["strategy"].isin(TRANSFER_STRATEGIES)
+    table["vs_scratch"] = np.where(is_transfer, table["accuracy"] - reference, np.nan)
+    table["negative_transfer"] = is_transfer & (table["vs_scratch"] < -tolerance)
+    return table
+
+
+def negative_transfer_warnings(table: pd.DataFrame) -> list[str]:
+    """One line per strategy and n_train where transfer did worse than scratch."""
+    marked = table if "negative_transfer" in table else mark_negative_transfer(table)
+    return [f"warning: negative transfer: {row.strategy} scored {row.accuracy:.4f}, below "
+            f"scratch ({row.accuracy - row.vs_scratch:.4f}) with {row.n_train} labelled "
+            "target rows; on this data training from scratch is the better choice"
+            for row in marked[marked["negative_transfer"]].itertuples()]
+
+
+def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None = None) -> str:
+    """Accuracy (mean +- std over seeds) per strategy vs labelled target rows, log x axis.
+
+    ``source-only`` (the base model as is, 0 labels) is drawn as a dashed horizontal line.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stats = summarise(curve)
+    fig, ax = plt.subplots(figsize=(8, 5.2))
+    markers = dict(zip(stats["strategy"].unique(), "osD^vP*Xh<>", strict=False))
+    for name, group in stats.groupby("strategy", sort=False):
+        group = group.sort_values("n_train")
+        if name == "source-only" or (group["n_train"] == 0).all():
+            ax.axhline(group["accuracy"].mean(), ls="--", color="grey", lw=1.2,
+                       label=f"{name} (0 labels)")
+            continue
+        dashed = name not in TRANSFER_STRATEGIES and name != "scratch"
+        line, = ax.plot(group["n_train"], group["accuracy"], marker=markers.get(name, "o"),
+                        ls=":" if dashed else "-", label=name)
+        ax.fill_between(group["n_train"], group["accuracy"] - group["accuracy_std"],
+                        group["accuracy"] + group["accuracy_std"], alpha=0.15,
+                        color=line.get_color())
+    ax.set_xscale("log")
+    sizes = sorted(stats.loc[stats["n_train"] > 0, "n_train"].unique())
+    ax.set_xticks(sizes)
+    ax.set_xticklabels([f"{n:,}" for n in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("labelled target rows (log scale)")
+    ax.set_ylabel("test accuracy (mean ± std over seeds)")
+    runs = int(stats["runs"].max()) if len(stats) else 0
+    ax.set_title(title or f"Learning curve ({runs} seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=9)
+    fig.tight_layout()
+    with atomic_write(path, mode="wb") as handle:
+        fig.savefig(handle, format="png", dpi=110)
+    plt.close(fig)
+    return str(path)
+
+
+def curve_table(curve: pd.DataFrame) -> str:
+    """Markdown: accuracy mean +- std, one row per strategy, one column per n_train; a
+    transfer strategy below scratch at some n_train is marked with a ``!``."""
+    stats = mark_negative_transfer(summarise(curve))
+    sizes = sorted(stats["n_train"].unique())
+    header = "| strategy | " + " | ".join(f"{n:,}" for n in sizes) + " |"
+    lines = [header, "| --- |" + " --- |" * len(sizes)]
+    for name in stats["strategy"].unique():
+        cells = []
+        for n in sizes:
+            row = stats[(stats.strategy == name) & (stats.n_train == n)]
+            if row.empty:
+                cells.append("")
+                continue
+            r = row.iloc[0]
+            flag = " !" if r["negative_transfer"] else ""
+            cells.append(f"{r['accuracy']:.3f} ± {r['accuracy_std']:.3f}{flag}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
