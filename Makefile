@@ -1,6 +1,8 @@
 # make demo   set up .venv, train a base model on the bundled movie snippets, transfer it to the
 #             bundled Amazon snippets, print the comparison table, write figures to images/
 # make test   set up .venv, run the whole test suite
+# make curve  the learning curve on the bundled data (README figure images/learning_curve.png)
+# make notebooks  rebuild notebooks/*.ipynb and execute them in place (the committed outputs)
 # make bench  set up .venv, run the benchmarks
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -11,7 +13,7 @@ STAMP := $(VENV)/.installed
 export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean curve notebooks
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else \
@@ -26,6 +28,18 @@ demo: $(STAMP)
 	$(PY) scripts/train_base.py --out runs/base
 	$(PY) scripts/transfer.py --base runs/base --strategy all --train-size 500 \
 	  --out runs/target --tsne images/tsne_demo.png
+
+runs/base/config.json: | $(STAMP)
+	$(PY) scripts/train_base.py --out runs/base
+
+curve: runs/base/config.json
+	$(PY) scripts/transfer.py --base runs/base --strategy all --curve 100,200,500,1000,all \
+	  --repeats 3 --out runs/curve --curve-plot images/learning_curve.png
+
+notebooks: $(STAMP)
+	$(PY) notebooks/build.py
+	cd notebooks && for nb in 01_*.ipynb 02_*.ipynb 03_*.ipynb; do \
+	  ../$(PY) -m papermill --cwd . $$nb $$nb || exit 1; done
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -32,21 +32,6 @@ def strategies(text: str) -> tuple:
     return names
 
 
-def _baselines(text: str, known: tuple) -> tuple:
-    from transferlearn.errors import DataError
-
-    if text == "all":
-        return known
-    if text == "none":
-        return ()
-    names = tuple(s.strip() for s in text.split(",") if s.strip())
-    unknown = [s for s in names if s not in known]
-    if unknown:
-        raise DataError(f"unknown baseline {', '.join(map(repr, unknown))}; choose from "
-                        f"{', '.join(known)}, all, or none")
-    return names
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -103,7 +88,7 @@ def main(argv=None) -> int:
                       patience=args.patience, test_size=args.test_size, seed=args.seed,
                       neutral_band=args.neutral_band, truthful_only=args.truthful_only,
                       verbose=not args.quiet)
-        baselines = _baselines(args.baselines, workflow.BASELINES)
+        baselines = workflow.parse_baselines(args.baselines)
         if args.curve:
             common.pop("train_size")
             plot = args.curve_plot or True  # True: OUT/curve.png

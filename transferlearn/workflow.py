@@ -157,6 +157,17 @@ def _target_splits(data, text_col, label_col, train_size, test_size, val_size, s
     return labels, train_df, val_df, test_df
 
 
+def target_splits(data=None, train_size=None, test_size=0.2, val_size=0.15, seed=0,
+                  text_col=None, label_col=None, neutral_band=0.0, truthful_only=False,
+                  verbose=False):
+    """The target splits :func:`transfer` and :func:`compare` use with the same arguments.
+
+    Returns ``(labels, train_df, val_df, test_df)``; `train_size` caps train + validation.
+    """
+    return _target_splits(data, text_col, label_col, train_size, test_size, val_size, seed,
+                          neutral_band, verbose, truthful_only)
+
+
 def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",
              strategy="fine-tune", train_size=None, vocab_mode="extend", epochs=15,
              batch_size=32, lr=1e-3, body_lr_mult=0.5, head_lr_mult=10.0, weight_decay=0.0,
@@ -250,6 +261,20 @@ def source_only(bundle, test_df: pd.DataFrame, labels: list) -> dict | None:
 
 
 BASELINES = ("tfidf-logreg", "catboost-text", "embedding-logreg")
+
+
+def parse_baselines(text: str) -> tuple:
+    """``"all"``, ``"none"`` or a comma list of :data:`BASELINES` names -> a tuple."""
+    if text == "all":
+        return BASELINES
+    if text in ("none", ""):
+        return ()
+    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    unknown = [s for s in names if s not in BASELINES]
+    if unknown:
+        raise DataError(f"unknown baseline {', '.join(map(repr, unknown))}; choose from "
+                        f"{', '.join(BASELINES)}, all, or none")
+    return names
 
 
 def baseline_scores(name: str, train_df, test_df, labels, base=None, seed=0) -> dict:

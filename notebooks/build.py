@@ -1,0 +1,282 @@
+#!/usr/bin/env python
+"""Write the walkthrough notebooks' sources (cells only, no outputs).
+
+The notebooks are generated so that their code stays reviewable as Python; every cell calls
+the package and holds no logic of its own. `make notebooks` rebuilds them and executes them
+in place with papermill (default parameters, bundled data), which is how the committed
+outputs were made. The test suite executes them with small parameters.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+SETUP = """\
+import sys, pathlib
+sys.path.insert(0, str(pathlib.Path.cwd().parent))  # the project root, for a source checkout
+import pandas as pd
+from IPython.display import Image, Markdown, display
+import transferlearn as tl
+from transferlearn import workflow"""
+
+NB01 = [
+    ("md", """\
+# 1. Preprocessing and the base model
+
+Transfer learning starts with a network trained on a large **source** domain. This notebook
+builds one step by step on movie-review sentences: the sklearn text transformers, the Gluon
+network, training with early stopping, and saving/loading the result.
+
+Change the `parameters` cell to use your own data (a CSV/TSV/Parquet path, an `aclImdb`
+directory or archive, or an `s3://` URI), e.g.
+`DATA = "../../shared/datasets/imdb_reviews.csv.gz"` with `MAX_LEN = 256`."""),
+    ("params", """\
+DATA = None            # None: the bundled movie review snippets
+ENCODER = "cnn"        # mean, cnn or bilstm
+EMBED_DIM = 128
+MAX_LEN = 64
+EPOCHS = 10
+OUT = "../runs/notebooks/base"
+SEED = 0"""),
+    ("code", SETUP),
+    ("md", "## The data\nText and label columns, label balance and text lengths:"),
+    ("code", """\
+from transferlearn.data import load_dataset, split_train_test
+from transferlearn.datacmd import describe, format_description
+
+df = load_dataset(DATA)
+print(format_description(describe(df, str(DATA or "movie_snippets"))))
+train_df, test_df = split_train_test(df, test_size=0.2, random_state=SEED)
+train_df, val_df = split_train_test(train_df.drop(columns="split", errors="ignore"),
+                                    test_size=0.1, random_state=SEED)
+df.head()"""),
+    ("md", """\
+## Step 1: text to integer ids, one sklearn transformer at a time
+
+Each step is a `TransformerMixin` with `fit`/`transform`, so the chain is an ordinary sklearn
+`Pipeline` that `joblib` can save. Watch three sentences go through it."""),
+    ("code", """\
+from transferlearn.text import LowerCaser, NullImputer, Padder, TokenIndexer, Tokenizer
+
+sample = [None] + train_df["text"].head(2).tolist()   # a missing text, as real data has
+step = NullImputer().fit_transform(sample);  print("imputed:  ", step)
+step = LowerCaser().fit_transform(step);     print("lowered:  ", step)
+step = Tokenizer().fit_transform(step);      print("tokens:   ", step)
+indexer = TokenIndexer().fit(Tokenizer().fit_transform(LowerCaser().fit_transform(
+    NullImputer().fit_transform(train_df["text"]))))
+ids = indexer.transform(step);               print("ids:      ", ids)
+print("padded:\\n", Padder(max_len=12).fit_transform(ids))
+print(f"vocabulary: {len(indexer.vocab_):,} tokens; <pad>=0, <unk>=1")"""),
+    ("code", """\
+import joblib
+
+pipe = tl.make_pipeline(max_len=MAX_LEN)
+X_train = pipe.fit_transform(train_df["text"])   # the vocabulary comes from training rows only
+X_val, X_test = pipe.transform(val_df["text"]), pipe.transform(test_df["text"])
+joblib.dump(pipe, "/tmp/transferlearn_pipeline.joblib")
+reloaded = joblib.load("/tmp/transferlearn_pipeline.joblib")
+assert (reloaded.transform(test_df["text"]) == X_test).all()
+pipe, X_train.shape, X_test.shape"""),
+    ("md", """\
+## Step 2: the Gluon network
+
+`TextClassifier` has four named slots, the unit of everything that follows (freezing,
+learning-rate factors, extracting a layer's output): `embedding` -> `encoder` -> `pooling`
+(masked, so padding does not count) -> `output`."""),
+    ("code", """\
+import mxnet as mx
+from transferlearn.data import check_classes
+
+labels = check_classes(df)
+y_train, y_val, y_test = (d["label"].map(labels.index).to_numpy()
+                          for d in (train_df, val_df, test_df))
+mx.random.seed(SEED)
+net = tl.TextClassifier(len(tl.text.vocabulary_of(pipe)), len(labels), embed_dim=EMBED_DIM,
+                        encoder=ENCODER)
+net.initialize(mx.init.Xavier())
+print(tl.summary(net))"""),
+    ("md", """\
+## Step 3: training
+
+Adam, a validation split for early stopping, and the best epoch's weights kept."""),
+    ("code", """\
+history = tl.fit(net, X_train, y_train, X_val, y_val, num_epochs=EPOCHS, patience=3,
+                 random_state=SEED)
+history.to_frame().set_index("epoch")[["train_loss", "val_loss", "val_accuracy"]].plot(
+    subplots=True, figsize=(7, 5), title=f"best epoch {history.best_epoch}");"""),
+    ("code", """\
+test = tl.evaluate(net, X_test, y_test)
+Markdown(f"**Held-out accuracy {test['accuracy']:.3f}**, ROC AUC {test['roc_auc']:.3f} "
+         f"on {len(X_test):,} test rows.")"""),
+    ("md", """\
+## Step 4: save and load
+
+A bundle is a directory: `model.params`, `config.json` (architecture, preprocessing, labels,
+versions), `vocab.json` and `metrics.json`. Loading runs no pickle."""),
+    ("code", """\
+tl.save_bundle(OUT, net, pipe, labels, metrics=test,
+               extra={"training": {"data": DATA, "max_len": MAX_LEN}})
+bundle = tl.load_bundle(OUT)
+examples = ["A moving, beautifully acted film.", "Two hours of my life I will not get back."]
+list(zip(examples, bundle.predict(examples), bundle.predict_proba(examples).max(1).round(3)))"""),
+]
+
+NB02 = [
+    ("md", """\
+# 2. Transfer to a new domain
+
+The base model from notebook 1 meets a **target** domain with few labels. We look at which
+layers train, how the vocabulary carries over, compare feature extraction, fine-tuning and
+training from scratch, and draw the learning curve: *when* does transfer pay off?"""),
+    ("params", """\
+BASE = "../runs/notebooks/base"
+TARGET = None          # None: the bundled Amazon review snippets
+TRAIN_SIZE = 500       # labelled target rows for the comparison
+EPOCHS = 15
+CURVE_SIZES = "100,200,500,1000,all"
+REPEATS = 3
+BASELINES = "all"      # or a comma list of tfidf-logreg, catboost-text, embedding-logreg
+OUT = "../runs/notebooks/transfer"
+SEED = 0"""),
+    ("code", SETUP),
+    ("md", "## The base model and which of its parameters train"),
+    ("code", """\
+from transferlearn import transfer as tr
+
+base = tl.load_bundle(BASE)
+net = tr.new_target_model(base.net, len(base.vocab), len(base.labels))
+net.load_parameters(str(base.path / "model.params"))
+tr.freeze(net, "body")                      # embedding + encoder: a fixed feature extractor
+print(tl.summary(net))
+tr.unfreeze(net, "embedding")               # any slot, "body", or a regex over names
+print("trainable now:", tr.trainable(net))"""),
+    ("md", """\
+## Vocabulary transfer
+
+The target vocabulary is the source's tokens plus the target's new ones: shared tokens keep
+their learned vectors, new ones start at the mean source vector."""),
+    ("code", """\
+from transferlearn.data import load_dataset
+
+target = load_dataset(TARGET or "amazon_snippets")
+tokens = base.pipeline[:-2].transform(target["text"].tolist())
+vocab = tr.target_vocabulary(base.vocab, tokens, "extend")
+token_cov, type_cov = tr.coverage(base.vocab, tokens)
+copied = sum(t in base.vocab for t in vocab.idx_to_token[2:])
+print(tr.VocabularyReport("extend", len(base.vocab), len(vocab), copied,
+                          len(vocab) - 2 - copied, token_cov, type_cov))"""),
+    ("md", """\
+## Strategies side by side
+
+Every row trains on the same labelled rows and is scored on the same test rows.
+`vs_scratch` flags negative transfer."""),
+    ("code", """\
+table = workflow.compare(base=BASE, data=TARGET, out=OUT, train_size=TRAIN_SIZE,
+                         baselines=workflow.parse_baselines(BASELINES), epochs=EPOCHS,
+                         seed=SEED, verbose=False)
+Markdown(workflow.format_table(table))"""),
+    ("md", """\
+## The learning curve
+
+Each strategy and baseline at several label counts, several seeds each. Transfer helps most
+when labels are scarce; with enough labels, training from scratch can catch up or win."""),
+    ("code", """\
+curve = workflow.learning_curve(base=BASE, data=TARGET, out=OUT + "/curve",
+                                sizes=workflow.parse_sizes(CURVE_SIZES), repeats=REPEATS,
+                                baselines=workflow.parse_baselines(BASELINES), plot=True,
+                                epochs=EPOCHS, seed=SEED, verbose=False)
+from transferlearn.curves import curve_table
+display(Markdown(curve_table(curve)))
+Image(OUT + "/curve/curve.png")"""),
+]
+
+NB03 = [
+    ("md", """\
+# 3. Embeddings and baselines
+
+What did transfer change inside the network? We take the output of several layers, map
+source and target with t-SNE, measure how far apart the domains are (proxy A-distance), and
+set the network against classic models: TF-IDF + logistic regression and CatBoost."""),
+    ("params", """\
+BASE = "../runs/notebooks/base"
+TUNED = "../runs/notebooks/transfer/fine-tune"
+TARGET = None          # None: the bundled Amazon review snippets
+TRAIN_SIZE = 500
+N_POINTS = 600
+BASELINES = "all"
+FIGURE = "../runs/notebooks/tsne.png"
+SEED = 0"""),
+    ("code", SETUP),
+    ("md", "## The output of any layer"),
+    ("code", """\
+from transferlearn.data import load_dataset
+from transferlearn.embeddings import layer_output
+
+base, tuned = tl.load_bundle(BASE), tl.load_bundle(TUNED)
+target = load_dataset(TARGET or "amazon_snippets").sample(N_POINTS, random_state=SEED)
+X = tuned.transform(target["text"])
+for layer in ("embedding", "encoder", "pooling", "output"):
+    print(f"{layer:<10} {layer_output(tuned.net, X[:8], layer).shape}")"""),
+    ("md", """\
+## Source vs target, before and after fine-tuning
+
+Each panel's title gives the proxy A-distance of its features: 0 means a linear classifier
+cannot tell the domains apart, 2 means it separates them perfectly."""),
+    ("code", """\
+figure = workflow.tsne_figure(base, tuned, target, path=FIGURE, n=N_POINTS, seed=SEED,
+                              title="fine-tune", verbose=False)
+print(figure["a_distance"])
+Image(FIGURE)"""),
+    ("md", """\
+## Baselines on the same labelled rows
+
+The base model as is (source-only), TF-IDF + logistic regression, CatBoost with its own text
+processing, and logistic regression on the base network's pooled features."""),
+    ("code", """\
+labels, train_df, val_df, test_df = workflow.target_splits(TARGET, train_size=TRAIN_SIZE,
+                                                          seed=SEED)  # as in notebook 2
+labelled = pd.concat([train_df, val_df])
+rows = [{"model": "source-only", **workflow.source_only(base, test_df, labels)}]
+for name in workflow.parse_baselines(BASELINES):
+    rows.append({"model": name, **workflow.baseline_scores(name, labelled, test_df, labels,
+                                                           base=BASE, seed=SEED)})
+rows.append({"model": "fine-tune", "accuracy": tuned.metrics["accuracy"],
+             "roc_auc": tuned.metrics["roc_auc"]})
+pd.DataFrame(rows).set_index("model").round(4)"""),
+]
+
+
+def build(cells) -> nbformat.NotebookNode:
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for kind, source in cells:
+        if kind == "md":
+            nb.cells.append(new_markdown_cell(source))
+        else:
+            cell = new_code_cell(source)
+            if kind == "params":
+                cell.metadata["tags"] = ["parameters"]
+            nb.cells.append(cell)
+    return nb
+
+
+NOTEBOOKS = {"01_preprocessing_and_base_model.ipynb": NB01, "02_transfer.ipynb": NB02,
+             "03_embeddings_and_baselines.ipynb": NB03}
+
+
+def main() -> int:
+    for name, cells in NOTEBOOKS.items():
+        nbformat.write(build(cells), HERE / name)
+        print(f"wrote {HERE / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
