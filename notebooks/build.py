@@ -138,9 +138,10 @@ BASE = "../runs/notebooks/base"
 TARGET = None          # None: the bundled Amazon review snippets
 TRAIN_SIZE = 500       # labelled target rows for the comparison
 EPOCHS = 15
-CURVE_SIZES = "100,200,500,1000,all"
-REPEATS = 3
 BASELINES = "all"      # or a comma list of tfidf-logreg, catboost-text, embedding-logreg
+CURVE_SIZES = "100,500,all"   # `make curve` runs 100,200,500,1000,all x 3 seeds
+REPEATS = 2
+CURVE_BASELINES = "tfidf-logreg"
 OUT = "../runs/notebooks/transfer"
 SEED = 0"""),
     ("code", SETUP),
@@ -188,7 +189,7 @@ when labels are scarce; with enough labels, training from scratch can catch up o
     ("code", """\
 curve = workflow.learning_curve(base=BASE, data=TARGET, out=OUT + "/curve",
                                 sizes=workflow.parse_sizes(CURVE_SIZES), repeats=REPEATS,
-                                baselines=workflow.parse_baselines(BASELINES), plot=True,
+                                baselines=workflow.parse_baselines(CURVE_BASELINES), plot=True,
                                 epochs=EPOCHS, seed=SEED, verbose=False)
 from transferlearn.curves import curve_table
 display(Markdown(curve_table(curve)))

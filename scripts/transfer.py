@@ -98,13 +98,9 @@ def main(argv=None) -> int:
             print(f"\nresults in {args.out}")
             return
         if len(args.strategy) == 1 and not args.tsne:
-            runs = [workflow.transfer(out=args.out, strategy=args.strategy[0], **common)]
-            if args.strategy[0] != "scratch" and not args.no_scratch_check:
-                print("training a scratch model on the same rows to check for negative "
-                      "transfer (--no-scratch-check skips it)")
-                runs.append(workflow.transfer(out=None, strategy="scratch",
-                                              **{**common, "verbose": False}))
-            table = workflow.table_of_runs(runs)
+            m = workflow.transfer(out=args.out, strategy=args.strategy[0],
+                                  scratch_check=not args.no_scratch_check, **common)
+            table = workflow.table_of_runs([m])
         else:
             table = workflow.compare(out=args.out, strategies=args.strategy, tsne=args.tsne,
                                      baselines=baselines, **common)

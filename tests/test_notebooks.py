@@ -47,7 +47,8 @@ def test_notebooks_execute_in_order(tmp_path):
     assert "imputed:" in text and "Held-out accuracy" in text
     assert (runs / "base" / "model.params").exists()
     nb2 = execute("02_transfer.ipynb", tmp_path, BASE=base, TRAIN_SIZE=200, EPOCHS=1,
-                  CURVE_SIZES="100,all", REPEATS=1, BASELINES="tfidf-logreg", OUT=transfer)
+                  CURVE_SIZES="100,all", REPEATS=1, BASELINES="tfidf-logreg",
+                  CURVE_BASELINES="none", OUT=transfer)
     text = outputs_text(nb2)
     assert "trainable now:" in text and "| fine-tune |" in text
     assert (runs / "transfer" / "curve" / "curve.csv").exists()

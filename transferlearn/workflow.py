@@ -172,7 +172,8 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
              strategy="fine-tune", train_size=None, vocab_mode="extend", epochs=15,
              batch_size=32, lr=1e-3, body_lr_mult=0.5, head_lr_mult=10.0, weight_decay=0.0,
              patience=4, monitor="loss", test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0,
-             truthful_only=False, verbose=True, _base_bundle=None, _splits=None) -> dict:
+             truthful_only=False, scratch_check=False, verbose=True, _base_bundle=None,
+             _splits=None) -> dict:
     """Transfer the base bundle at `base` to `data` (bundled Amazon snippets by default).
 
     Parameters
@@ -189,6 +190,10 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         small-data transfer. The test split does not depend on it.
     vocab_mode : {"extend", "target"}
         ``extend``: source tokens + new target tokens; ``target``: target tokens only.
+    scratch_check : bool
+        Also train a scratch model on the same rows (not saved) and record its scores as
+        ``metrics["scratch_check"]``, so negative transfer shows up (see
+        :func:`table_of_runs`).
     """
     settings = {k: v for k, v in locals().items() if k != "verbose" and not k.startswith("_")}
     _log(verbose, _settings_line("transfer", settings))
@@ -241,6 +246,16 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                "base": str(base), "data": origin, "labels": labels,
                "vocabulary": vocab_report.to_dict(), "layers": layer_report,
                "frozen": layers["frozen"], "history": history.epochs}
+    if scratch_check and strategy != "scratch":
+        _log(verbose, "training a scratch model on the same rows to check for negative "
+                      "transfer")
+        kept = ("vocab_mode", "epochs", "batch_size", "lr", "weight_decay", "patience",
+                "monitor", "seed")
+        ref = transfer(out=None, strategy="scratch", verbose=False, _base_bundle=bundle,
+                       _splits=(labels, train_df, val_df, test_df),
+                       **{k: settings[k] for k in kept})
+        metrics["scratch_check"] = {k: ref[k] for k in ("accuracy", "roc_auc",
+                                                        "train_seconds")}
     if out is not None:
         with output_dir(out, quiet=not verbose) as local:
             save_bundle(local, net, pipe, labels, metrics,
@@ -498,10 +513,16 @@ def tsne_figure(base_bundle, tuned_bundle, target: pd.DataFrame, path, n=600, se
 
 def table_of_runs(runs: list[dict]) -> pd.DataFrame:
     """A comparison table from :func:`transfer` metrics; warns about negative transfer."""
-    table = mark_negative_transfer(pd.DataFrame([
-        {"strategy": m["strategy"], "n_train": m["n_train"] + m["n_val"],
-         "accuracy": m["accuracy"], "roc_auc": m["roc_auc"], "seconds": m["train_seconds"]}
-        for m in runs]))
+    rows = []
+    for m in runs:
+        n_train = m["n_train"] + m["n_val"]
+        rows.append({"strategy": m["strategy"], "n_train": n_train, "accuracy": m["accuracy"],
+                     "roc_auc": m["roc_auc"], "seconds": m["train_seconds"]})
+        if "scratch_check" in m:
+            ref = m["scratch_check"]
+            rows.append({"strategy": "scratch", "n_train": n_train, "accuracy": ref["accuracy"],
+                         "roc_auc": ref["roc_auc"], "seconds": ref["train_seconds"]})
+    table = mark_negative_transfer(pd.DataFrame(rows))
     for line in negative_transfer_warnings(table):
         _log(True, line)
     return table
