@@ -46,19 +46,42 @@ def test_missing_bundle(tmp_path):
         load_bundle(tmp_path / "nothing")
 
 
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[:100])
+
+
+def _without_checksums(bundle_dir):
+    config = json.loads((bundle_dir / "config.json").read_text())
+    del config["sha256"]
+    (bundle_dir / "config.json").write_text(json.dumps(config))
+
+
 @pytest.mark.parametrize("damage,message", [
     (lambda d: (d / "config.json").write_text("{not json"), "corrupt config"),
     (lambda d: (d / "vocab.json").unlink(), "vocab.json missing"),
-    (lambda d: (d / "vocab.json").write_text('["<pad>", "<unk>"]'), "vocab.json has 2 tokens"),
-    (lambda d: (d / "model.params").write_bytes((d / "model.params").read_bytes()[:100]),
-     "cannot load parameters"),
+    (lambda d: (d / "vocab.json").write_text('["<pad>", "<unk>"]'),
+     "vocab.json: sha256 does not match config.json"),
+    (lambda d: _truncate(d / "model.params"), "model.params: sha256 does not match config.json"),
     (lambda d: (d / "model.params").unlink(), "model.params missing"),
+    # bundles without recorded checksums still get the structural checks
+    (lambda d: (_without_checksums(d), (d / "vocab.json").write_text('["<pad>", "<unk>"]')),
+     "vocab.json has 2 tokens"),
+    (lambda d: (_without_checksums(d), _truncate(d / "model.params")), "cannot load parameters"),
 ])
 def test_damaged_bundles_are_refused_clearly(base_bundle, tmp_path, damage, message):
     bundle_dir = _copy(base_bundle, tmp_path)
     damage(bundle_dir)
     with pytest.raises(BundleError, match=message):
         load_bundle(bundle_dir)
+
+
+def test_config_records_the_sha256_of_params_and_vocabulary(base_bundle):
+    import hashlib
+
+    config = json.loads((base_bundle / "config.json").read_text())
+    for name in ("model.params", "vocab.json"):
+        digest = hashlib.sha256((base_bundle / name).read_bytes()).hexdigest()
+        assert config["sha256"][name] == digest
 
 
 @pytest.mark.filterwarnings("ignore:Cannot decide type:UserWarning")  # imports() of int32 data

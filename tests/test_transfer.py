@@ -116,3 +116,28 @@ def test_strategies_set_trainable_layers(strategy, frozen_prefixes):
         assert params["output.weight"].lr_mult == 10.0
     with pytest.raises(ValueError, match="unknown strategy"):
         apply_strategy(net, "magic")
+
+
+def test_em_recovers_shifted_class_priors_and_improves_accuracy():
+    from sklearn.linear_model import LogisticRegression
+
+    from transferlearn.transfer import adjust_priors, estimate_target_priors
+
+    rng = np.random.RandomState(0)
+
+    def sample(n_pos, n_neg):
+        X = np.r_[rng.normal(0.5, 1.0, size=(n_pos, 2)), rng.normal(-0.5, 1.0, size=(n_neg, 2))]
+        return X, np.r_[np.ones(n_pos), np.zeros(n_neg)].astype(int)
+
+    X_src, y_src = sample(2000, 2000)  # source: balanced
+    clf = LogisticRegression().fit(X_src, y_src)
+    X_tgt, y_tgt = sample(400, 1600)   # target: 20% positive
+    proba = clf.predict_proba(X_tgt)
+    priors, adjusted = estimate_target_priors(proba, [0.5, 0.5])
+    assert priors == pytest.approx([0.8, 0.2], abs=0.04)
+    before = (proba.argmax(1) == y_tgt).mean()
+    after = (adjusted.argmax(1) == y_tgt).mean()
+    assert after > before + 0.02
+    np.testing.assert_allclose(adjust_priors(proba, [0.5, 0.5], [0.5, 0.5]), proba)
+    with pytest.raises(ValueError, match="proba must be"):
+        estimate_target_priors(proba[:, :1], [0.5, 0.5])

@@ -51,7 +51,8 @@ def negative_transfer_warnings(table: pd.DataFrame) -> list[str]:
 def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None = None) -> str:
     """Accuracy (mean +- std over seeds) per strategy vs labelled target rows, log x axis.
 
-    ``source-only`` (the base model as is, 0 labels) is drawn as a dashed horizontal line.
+    Zero-label rows (``source-only``, the base model as is, and ``source-only+priors``) are
+    drawn as horizontal lines.
     """
     import matplotlib
 
@@ -61,10 +62,12 @@ def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None =
     stats = summarise(curve)
     fig, ax = plt.subplots(figsize=(8, 5.2))
     markers = dict(zip(stats["strategy"].unique(), "osD^vP*Xh<>", strict=False))
+    zero_label_styles = iter([("--", "grey"), ("-.", "black"), (":", "grey")] * 3)
     for name, group in stats.groupby("strategy", sort=False):
         group = group.sort_values("n_train")
-        if name == "source-only" or (group["n_train"] == 0).all():
-            ax.axhline(group["accuracy"].mean(), ls="--", color="grey", lw=1.2,
+        if (group["n_train"] == 0).all():
+            style, color = next(zero_label_styles)
+            ax.axhline(group["accuracy"].mean(), ls=style, color=color, lw=1.2,
                        label=f"{name} (0 labels)")
             continue
         dashed = name not in TRANSFER_STRATEGIES and name != "scratch"

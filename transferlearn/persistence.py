@@ -8,6 +8,7 @@ so an interrupted save never leaves a half-written bundle under the final name.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -93,6 +94,33 @@ class Bundle:
         return [self.labels[i] for i in proba.argmax(axis=1)]
 
 
+CHECKED_FILES = ("model.params", "vocab.json")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_integrity(path: Path, config: dict) -> None:
+    """Refuse files whose sha256 differs from the one config.json recorded at save time."""
+    recorded = config.get("sha256")
+    if recorded is None:
+        return  # bundles written before checksums were recorded
+    if not isinstance(recorded, dict):
+        raise BundleError(f"{path}/config.json: 'sha256' must map file names to digests")
+    for name in CHECKED_FILES:
+        file = path / name
+        if not file.is_file():
+            raise BundleError(f"{path}: not a model bundle ({name} missing)")
+        if recorded.get(name) != file_sha256(file):
+            raise BundleError(f"{file}: sha256 does not match config.json (the file was "
+                              "changed, truncated or damaged after saving)")
+
+
 def save_bundle(path: str | os.PathLike, net: TextClassifier, pipeline, labels,
                 metrics: dict | None = None, extra: dict | None = None) -> Path:
     """Write a bundle directory at `path` (replacing an older one only once complete)."""
@@ -108,8 +136,9 @@ def save_bundle(path: str | os.PathLike, net: TextClassifier, pipeline, labels,
     tmp = temp_dir(path.parent, f".{path.name}.tmp-")
     try:
         net.save_parameters(str(tmp / "model.params"))
-        write_json(tmp / "config.json", config)
         write_json(tmp / "vocab.json", vocabulary_of(pipeline).idx_to_token)
+        config["sha256"] = {name: file_sha256(tmp / name) for name in CHECKED_FILES}
+        write_json(tmp / "config.json", config)
         write_json(tmp / "metrics.json", metrics or {})
         replace_dir(tmp, path)
     except BaseException:
@@ -140,6 +169,7 @@ def load_bundle(path: str | os.PathLike, ctx=None) -> Bundle:
     if int(config.get("format_version", 0)) > FORMAT_VERSION:
         raise BundleError(f"{path}: bundle format {config['format_version']} is newer than "
                           f"this transferlearn understands ({FORMAT_VERSION}); upgrade")
+    _check_integrity(path, config)
     tokens = read_json(path / "vocab.json", "vocabulary")
     if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
         raise BundleError(f"{path}/vocab.json: expected a JSON list of tokens")

@@ -39,6 +39,7 @@ from .transfer import (
     VocabularyReport,
     apply_strategy,
     coverage,
+    estimate_target_priors,
     label_order,
     new_target_model,
     target_vocabulary,
@@ -137,7 +138,10 @@ def train_base(data=None, text_col=None, label_col=None, out="runs/base", encode
                "train_seconds": round(history.seconds, 2),
                "total_seconds": round(time.perf_counter() - started, 2),
                "data": str(DEFAULT_SOURCE if data is None else data),
-               "labels": labels, "history": history.epochs}
+               "labels": labels,
+               "train_label_counts": {lab: int((y_train == i).sum())
+                                      for i, lab in enumerate(labels)},
+               "history": history.epochs}
     with output_dir(out, quiet=not verbose) as local:
         save_bundle(local, net, pipe, labels, metrics,
                     extra={"training": {k: v for k, v in settings.items() if k != "out"}})
@@ -275,6 +279,29 @@ def source_only(bundle, test_df: pd.DataFrame, labels: list) -> dict | None:
     return scores(y, proba[:, order])
 
 
+def source_priors(bundle) -> np.ndarray | None:
+    """The class shares of the rows the base model was trained on (None if not recorded)."""
+    counts = bundle.metrics.get("train_label_counts")
+    if not counts or set(counts) != set(bundle.labels):
+        return None
+    values = np.array([counts[lab] for lab in bundle.labels], dtype=np.float64)
+    return values / values.sum() if values.min() > 0 else None
+
+
+def source_only_prior_shift(bundle, test_df: pd.DataFrame, labels: list) -> dict | None:
+    """The base model with its outputs re-weighted to target class priors estimated by EM
+    from the unlabelled test texts (their labels are not used): zero-label adaptation to a
+    shifted class balance. None if the labels differ or the base's priors are unknown."""
+    order, priors = label_order(bundle.labels, labels), source_priors(bundle)
+    if order is None or priors is None:
+        return None
+    proba = bundle.predict_proba(test_df["text"])[:, order]
+    target_priors, adjusted = estimate_target_priors(proba, priors[order])
+    y = _encode_labels(test_df["label"], labels, "target")
+    return {**scores(y, adjusted), "priors": dict(zip(labels, target_priors.round(4).tolist(),
+                                                      strict=True))}
+
+
 BASELINES = ("tfidf-logreg", "catboost-text", "embedding-logreg")
 
 
@@ -333,6 +360,13 @@ def compare(base="runs/base", data=None, text_col=None, label_col=None, out="run
     zero_shot = source_only(bundle, test_df, labels)
     if zero_shot is not None:
         rows.append({"strategy": "source-only", "n_train": 0, **zero_shot, "seconds": 0.0})
+    shifted = source_only_prior_shift(bundle, test_df, labels)
+    if shifted is not None:
+        priors = shifted.pop("priors")
+        rows.append({"strategy": "source-only+priors", "n_train": 0, **shifted,
+                     "seconds": 0.0})
+        _log(verbose, "target class priors estimated by EM from unlabelled texts: " +
+             ", ".join(f"{k} {v:.3f}" for k, v in priors.items()))
     labelled = pd.concat([train_df, val_df], ignore_index=True)
     for name in baselines:
         tic = time.perf_counter()
@@ -451,6 +485,10 @@ def _curve_point(bundle, base, splits, strategies, baselines, seed, verbose, wit
         if zero_shot is not None:
             rows.append({"strategy": "source-only", "n_train": 0, "seed": seed, **zero_shot,
                          "seconds": 0.0})
+        shifted = source_only_prior_shift(bundle, test_df, labels)
+        if shifted is not None:
+            rows.append({"strategy": "source-only+priors", "n_train": 0, "seed": seed,
+                         **shifted, "seconds": 0.0})
     labelled = pd.concat([train_df, val_df], ignore_index=True)
     for name in baselines:
         tic = time.perf_counter()
