@@ -17,8 +17,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 HERE = Path(__file__).resolve().parent
 
 SETUP = """\
-import sys, pathlib
+import os, pathlib, sys, warnings
 sys.path.insert(0, str(pathlib.Path.cwd().parent))  # the project root, for a source checkout
+os.environ.setdefault("TQDM_MININTERVAL", "5")      # fewer progress-bar redraws in a notebook
+warnings.filterwarnings("ignore", message="IProgress not found")
 import pandas as pd
 from IPython.display import Image, Markdown, display
 import transferlearn as tl

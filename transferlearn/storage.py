@@ -152,3 +152,35 @@ def replace_dir(tmp_dir: Path, final_dir: Path) -> None:
         import shutil
 
         shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def output_lock(location: str | os.PathLike):
+    """Hold an exclusive lock on a local output location for the length of the block.
+
+    A second run writing to the same place is refused at once, so two runs never interleave
+    their files. The lock is the OS's (``flock`` on ``.<name>.lock`` next to the output): a
+    killed run releases it, and the small lock file left behind does no harm. ``s3://``
+    outputs are not locked (S3 has no locks; each bundle upload is atomic per object).
+    """
+    if is_remote(location):
+        yield
+        return
+    import fcntl
+
+    path = Path(location).expanduser().absolute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.parent / f".{path.name}.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise StorageError(f"another run (pid {holder}) is writing to {location}; wait "
+                               "for it to finish or choose another output") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock

@@ -5,6 +5,8 @@ and every function returns its metrics as a dict (also written to ``OUT/metrics.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import time
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from .data import (
 from .errors import DataError
 from .model import TextClassifier, named_parameters, summary
 from .persistence import load_bundle, save_bundle, write_json
-from .storage import atomic_write, check_output, output_dir
+from .storage import atomic_write, check_output, output_dir, output_lock
 from .text import fitted_pipeline, make_pipeline, pipeline_config
 from .train import evaluate, fit, scores
 from .transfer import (
@@ -95,6 +97,27 @@ def _load(data, default, text_col, label_col, neutral_band, verbose, truthful_on
     return df, labels
 
 
+def _locked(func):
+    """Run `func` holding the lock of its ``out`` (see :func:`storage.output_lock`).
+
+    Nested calls that write inside a locked run (``_splits`` given) and ``out=None`` skip it.
+    """
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        out = bound.arguments.get("out")
+        if out is None or bound.arguments.get("_splits") is not None:
+            return func(*args, **kwargs)
+        with output_lock(out):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@_locked
 def train_base(data=None, text_col=None, label_col=None, out="runs/base", encoder="cnn",
                embed_dim=128, hidden_size=100, num_filters=100, dropout=0.5,
                embed_dropout=0.5, max_len=64, min_freq=1, epochs=10, batch_size=64, lr=1e-3,
@@ -172,6 +195,7 @@ def target_splits(data=None, train_size=None, test_size=0.2, val_size=0.15, seed
                           neutral_band, verbose, truthful_only)
 
 
+@_locked
 def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",
              strategy="fine-tune", train_size=None, vocab_mode="extend", epochs=15,
              batch_size=32, lr=1e-3, body_lr_mult=0.5, head_lr_mult=10.0, weight_decay=0.0,
@@ -337,6 +361,7 @@ def baseline_scores(name: str, train_df, test_df, labels, base=None, seed=0) -> 
                                y_test)
 
 
+@_locked
 def compare(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",
             strategies=STRATEGIES, baselines=BASELINES, train_size=None, tsne=None,
             tsne_points=600, seed=0, neutral_band=0.0, truthful_only=False, verbose=True,
@@ -417,6 +442,7 @@ def parse_sizes(text: str) -> list:
     return sizes
 
 
+@_locked
 def learning_curve(base="runs/base", data=None, text_col=None, label_col=None,
                    out="runs/curve", sizes=(100, 200, 500, 1000, None), repeats=3,
                    strategies=STRATEGIES, baselines=BASELINES, plot=None, seed=0,
