@@ -254,7 +254,7 @@ pd.DataFrame(rows).set_index("model").round(4)"""),
 ]
 
 
-def build(cells) -> nbformat.NotebookNode:
+def build(cells, stem: str) -> nbformat.NotebookNode:
     nb = new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
@@ -267,6 +267,8 @@ def build(cells) -> nbformat.NotebookNode:
             if kind == "params":
                 cell.metadata["tags"] = ["parameters"]
             nb.cells.append(cell)
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"{stem}-{i:02d}"  # stable ids: a rebuild changes only what changed
     return nb
 
 
@@ -276,7 +278,7 @@ NOTEBOOKS = {"01_preprocessing_and_base_model.ipynb": NB01, "02_transfer.ipynb":
 
 def main() -> int:
     for name, cells in NOTEBOOKS.items():
-        nbformat.write(build(cells), HERE / name)
+        nbformat.write(build(cells, name[:2]), HERE / name)
         print(f"wrote {HERE / name}")
     return 0
 
