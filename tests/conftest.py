@@ -82,16 +82,22 @@ def write_csv(tmp_path):
     return write
 
 
-SHARED = ROOT.parent / "shared" / "datasets"
+def shared_dirs() -> list[Path]:
+    """Where the shared data sets may be: $TRANSFERLEARN_SHARED_DATA, ../shared/datasets next
+    to the project, or the workplace's /work/shared/datasets (for clones elsewhere)."""
+    dirs = [Path(os.environ["TRANSFERLEARN_SHARED_DATA"])] if os.environ.get(
+        "TRANSFERLEARN_SHARED_DATA") else []
+    return dirs + [ROOT.parent / "shared" / "datasets", Path("/work/shared/datasets")]
 
 
 def shared_file(name: str) -> Path:
-    """A file of ../shared/datasets; a clear failure (never a skip) when it is missing."""
-    path = SHARED / name
-    if not path.is_file():
-        pytest.fail(f"{path} is missing: the tests read slices of the shared data sets "
-                    "(see shared/datasets/README.md)")
-    return path
+    """A file of the shared data sets; a clear failure (never a skip) when it is missing."""
+    for directory in shared_dirs():
+        if (directory / name).is_file():
+            return directory / name
+    pytest.fail(f"{name} not found in {', '.join(map(str, shared_dirs()))}: the tests read "
+                "slices of the shared data sets (see shared/datasets/README.md); set "
+                "TRANSFERLEARN_SHARED_DATA to their folder")
 
 
 @pytest.fixture(scope="session")
