@@ -11,6 +11,8 @@ from .storage import atomic_write
 
 # strategies that start from the base model: the ones that can transfer negatively
 TRANSFER_STRATEGIES = ("feature-extract", "fine-tune", "gradual", "dann", "mmd", "coral")
+STYLE_ORDER = ("tfidf-logreg", "catboost-text", "embedding-logreg", "scratch",
+               "feature-extract", "fine-tune", "gradual", "dann", "mmd", "coral")
 CURVE_COLUMNS = ["strategy", "n_train", "seed", "accuracy", "roc_auc", "seconds"]
 
 
@@ -61,7 +63,9 @@ def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None =
 
     stats = summarise(curve)
     fig, ax = plt.subplots(figsize=(8, 5.2))
-    markers = dict(zip(stats["strategy"].unique(), "osD^vP*Xh<>", strict=False))
+    names = list(STYLE_ORDER) + [n for n in stats["strategy"].unique() if n not in STYLE_ORDER]
+    markers = dict(zip(names, "osD^vP*Xh<>" * 3, strict=False))
+    colors = {n: f"C{i % 10}" for i, n in enumerate(names)}  # same colour in every figure
     zero_label_styles = iter([("--", "grey"), ("-.", "black"), (":", "grey")] * 3)
     for name, group in stats.groupby("strategy", sort=False):
         group = group.sort_values("n_train")
@@ -71,8 +75,8 @@ def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None =
                        label=f"{name} (0 labels)")
             continue
         dashed = name not in TRANSFER_STRATEGIES and name != "scratch"
-        line, = ax.plot(group["n_train"], group["accuracy"], marker=markers.get(name, "o"),
-                        ls=":" if dashed else "-", label=name)
+        line, = ax.plot(group["n_train"], group["accuracy"], marker=markers[name],
+                        ls=":" if dashed else "-", label=name, color=colors[name])
         ax.fill_between(group["n_train"], group["accuracy"] - group["accuracy_std"],
                         group["accuracy"] + group["accuracy_std"], alpha=0.15,
                         color=line.get_color())

@@ -483,7 +483,9 @@ def learning_curve(base="runs/base", data=None, text_col=None, label_col=None,
             handle.write(curve_table(curve) + "\n")
         if plot:
             plot = local / "curve.png" if plot is True else plot
-            plot_curve(curve, plot, title=f"{data or DEFAULT_TARGET}: {repeats} seeds")
+            target_name = Path(str(data)).name if data else DEFAULT_TARGET
+            plot_curve(curve, plot, title=f"{Path(str(base)).name} -> {target_name}: "
+                                          f"{repeats} seeds")
             _log(verbose, f"learning curve figure written to {plot}")
     for line in negative_transfer_warnings(mark_negative_transfer(summarise(curve))):
         _log(True, line)
