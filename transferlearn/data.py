@@ -71,7 +71,11 @@ def read_snippets(path: str | os.PathLike, neutral_band: float = 0.0) -> pd.Data
                 raise DataError(f"{path}:{line_no}: score {parts[1]!r} is not a number") from None
             rows.append((parts[2], score))
     df = pd.DataFrame(rows, columns=["text", "score"])
-    df = df[df["score"].abs() > neutral_band].reset_index(drop=True)
+    kept = df[df["score"].abs() > neutral_band].reset_index(drop=True)
+    if kept.empty:
+        raise DataError(f"{path}: no rows left after dropping the {len(df):,} with "
+                        f"|score| <= {neutral_band} (--neutral-band)")
+    df = kept
     df.insert(1, "label", np.where(df["score"] > 0, "positive", "negative"))
     return df
 
@@ -130,10 +134,25 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise DataError(f"{path}: the file is empty") from None
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: cannot parse as a table ({str(exc).strip()})") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except UnicodeDecodeError:
+        raise DataError(_not_utf8(path)) from None
     except (OSError, EOFError) as exc:
         raise DataError(f"{path}: cannot read ({exc})") from None
+
+
+def _not_utf8(path: Path) -> str:
+    """Name the first line that is not UTF-8 (pandas reports a byte offset within a chunk)."""
+    import gzip
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return (f"{path}: line {line_no} is not UTF-8 ({exc.reason} at column "
+                        f"{exc.start + 1}); convert the file, e.g. iconv -f latin1 -t utf-8")
+    return f"{path}: not UTF-8 text"
 
 
 def _aclimdb_root(path: Path) -> Path | None:
@@ -242,8 +261,11 @@ def to_text_label(
     Rows without a label are dropped; missing texts are kept (the text pipeline imputes them).
     The numbers of both are kept in ``df.attrs`` so callers can report them.
     """
-    if len(df.columns) == 0 or len(df) == 0:
-        raise DataError(f"{origin}: no rows")
+    if len(df.columns) == 0:
+        raise DataError(f"{origin}: no columns")
+    if len(df) == 0:
+        raise DataError(f"{origin}: a header but no rows (columns: "
+                        f"{', '.join(map(str, df.columns))})")
     text = _pick_column(df.columns, text_col, TEXT_COLUMNS, "text", origin)
     label = _pick_column(df.columns, label_col, LABEL_COLUMNS, "label", origin)
     out = pd.DataFrame({"text": df[text], "label": df[label]})

@@ -98,7 +98,8 @@ def _load(data, default, text_col, label_col, neutral_band, verbose, truthful_on
 
 
 def _locked(func):
-    """Run `func` holding the lock of its ``out`` (see :func:`storage.output_lock`).
+    """Check that `func`'s ``out`` is writable, then run it holding the output's lock (see
+    :func:`storage.check_output` and :func:`storage.output_lock`).
 
     Nested calls that write inside a locked run (``_splits`` given) and ``out=None`` skip it.
     """
@@ -111,6 +112,7 @@ def _locked(func):
         out = bound.arguments.get("out")
         if out is None or bound.arguments.get("_splits") is not None:
             return func(*args, **kwargs)
+        check_output(out)  # before any work, and before the lock creates directories
         with output_lock(out):
             return func(*args, **kwargs)
 
@@ -132,7 +134,6 @@ def train_base(data=None, text_col=None, label_col=None, out="runs/base", encode
     settings = {k: v for k, v in locals().items() if k != "verbose"}
     _log(verbose, _settings_line("train_base", settings))
     started = time.perf_counter()
-    check_output(out)
     df, labels = _load(data, DEFAULT_SOURCE, text_col, label_col, neutral_band, verbose,
                        truthful_only)
     train_df, test_df = split_train_test(df, test_size, seed)
@@ -226,8 +227,6 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     settings = {k: v for k, v in locals().items() if k != "verbose" and not k.startswith("_")}
     _log(verbose, _settings_line("transfer", settings))
     started = time.perf_counter()
-    if _splits is None and out is not None:
-        check_output(out)
     bundle = _base_bundle or load_bundle(base)
     labels, train_df, val_df, test_df = _splits or _target_splits(
         data, text_col, label_col, train_size, test_size, val_size, seed, neutral_band, verbose,
@@ -374,7 +373,6 @@ def compare(base="runs/base", data=None, text_col=None, label_col=None, out="run
     the same labelled rows (see :func:`baseline_scores`), then each strategy. An ``s3://``
     `out` receives everything once the whole run has succeeded.
     """
-    check_output(out)
     bundle = load_bundle(base)
     test_size = transfer_kwargs.pop("test_size", 0.2)
     val_size = transfer_kwargs.pop("val_size", 0.15)
@@ -460,7 +458,6 @@ def learning_curve(base="runs/base", data=None, text_col=None, label_col=None,
     """
     settings = {k: v for k, v in locals().items() if k not in ("verbose", "transfer_kwargs")}
     _log(verbose, _settings_line("learning_curve", {**settings, **transfer_kwargs}))
-    check_output(out)
     bundle = load_bundle(base)
     loaded = _load(data, DEFAULT_TARGET, text_col, label_col, neutral_band, verbose,
                    truthful_only)
