@@ -45,7 +45,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(PY) benchmarks/speed.py
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PY) benchmarks/speed.py --out benchmarks/results.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
