@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from transferlearn.cli import data_arguments, positive_int, run  # noqa: E402
 
-STRATEGIES = ("scratch", "feature-extract", "fine-tune")
+STRATEGIES = ("scratch", "feature-extract", "fine-tune", "gradual")
 
 
 def strategies(text: str) -> tuple:
@@ -35,10 +35,11 @@ def strategies(text: str) -> tuple:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--base", default="runs/base", help="base model bundle directory (local, or s3://bucket/prefix)")
+    p.add_argument("--base", default="runs/base",
+                   help="base model bundle directory (local, or s3://bucket/prefix)")
     data_arguments(p, "target")
     p.add_argument("--strategy", type=strategies, default=("fine-tune",),
-                   help="scratch, feature-extract, fine-tune, a comma list, or all")
+                   help="scratch, feature-extract, fine-tune, gradual, a comma list, or all")
     p.add_argument("--out", default="runs/target",
                    help="output directory (local, or s3://bucket/prefix)")
     p.add_argument("--train-size", type=positive_int, default=None,
@@ -52,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fine-tune: learning-rate factor for embedding and encoder")
     p.add_argument("--head-lr-mult", type=float, default=10.0,
                    help="feature-extract: learning-rate factor for the new output layer")
+    p.add_argument("--discriminative-factor", type=float, default=2.6,
+                   help="gradual: each lower layer group's learning rate is divided by this")
     p.add_argument("--patience", type=positive_int, default=4)
     p.add_argument("--test-size", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=0)
@@ -85,6 +88,7 @@ def main(argv=None) -> int:
                       vocab_mode=args.vocab_mode, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, body_lr_mult=args.body_lr_mult,
                       head_lr_mult=args.head_lr_mult,
+                      discriminative_factor=args.discriminative_factor,
                       patience=args.patience, test_size=args.test_size, seed=args.seed,
                       neutral_band=args.neutral_band, truthful_only=args.truthful_only,
                       verbose=not args.quiet)

@@ -141,3 +141,62 @@ def test_em_recovers_shifted_class_priors_and_improves_accuracy():
     np.testing.assert_allclose(adjust_priors(proba, [0.5, 0.5], [0.5, 0.5]), proba)
     with pytest.raises(ValueError, match="proba must be"):
         estimate_target_priors(proba[:, :1], [0.5, 0.5])
+
+
+def test_gradual_unfreezing_trains_each_group_only_from_its_epoch():
+    from conftest import toy_texts
+
+    from transferlearn.text import make_pipeline
+    from transferlearn.train import fit
+    from transferlearn.transfer import apply_strategy, unfreeze_schedule
+
+    texts, y = toy_texts(120)
+    X = make_pipeline(max_len=8).fit_transform(texts)
+    mx.random.seed(0)
+    net = TextClassifier(50, 2, embed_dim=8, encoder="cnn", num_filters=4, embed_dropout=0.0)
+    net.initialize(mx.init.Xavier())
+    layers = apply_strategy(net, "gradual", discriminative_factor=2.0)
+    assert layers["unfreeze_at"] == {2: "encoder", 3: "embedding"}
+    assert layers["trainable"] == ["output.weight", "output.bias"]
+    mults = {n: p.lr_mult for n, p in named_parameters(net).items()}
+    assert mults["output.weight"] == 1.0 and mults["encoder.convs.0.weight"] == 0.5
+    assert mults["embedding.weight"] == 0.25
+
+    def weights():
+        return {n: p.data().asnumpy().copy() for n, p in named_parameters(net).items()}
+
+    snapshots = [weights()]
+    fit(net, X, y, num_epochs=3, batch_size=16, patience=None, verbose=False,
+        epoch_start=unfreeze_schedule(layers["unfreeze_at"]),
+        epoch_callback=lambda net, record: snapshots.append(weights()))
+
+    def changed(name, epoch):
+        return not np.array_equal(snapshots[epoch - 1][name], snapshots[epoch][name])
+
+    assert changed("output.weight", 1)
+    assert not changed("encoder.convs.0.weight", 1) and not changed("embedding.weight", 1)
+    assert changed("encoder.convs.0.weight", 2) and not changed("embedding.weight", 2)
+    assert changed("embedding.weight", 3)
+
+
+def test_fit_applies_the_learning_rate_schedule_every_step():
+    from conftest import toy_texts
+
+    from transferlearn.text import make_pipeline
+    from transferlearn.train import fit, slanted_triangular
+
+    texts, y = toy_texts(64)
+    X = make_pipeline(max_len=8).fit_transform(texts)
+    net = TextClassifier(50, 2, embed_dim=8, encoder="mean", hidden_size=8)
+    net.initialize(mx.init.Xavier())
+    calls = []
+    stlr = slanted_triangular(cut_frac=0.25, ratio=10)
+
+    def schedule(step, total):
+        calls.append((step, total))
+        return stlr(step, total)
+
+    fit(net, X, y, num_epochs=2, batch_size=16, patience=None, verbose=False,
+        lr_schedule=schedule)
+    assert calls == [(i, 8) for i in range(8)]
+    assert stlr(0, 8) == pytest.approx(0.1) and stlr(2, 8) == pytest.approx(1.0)

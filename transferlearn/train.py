@@ -47,18 +47,45 @@ def trainable_parameters(net: gluon.Block) -> dict:
 
 
 def make_trainer(net: gluon.Block, lr: float = 1e-3, weight_decay: float = 0.0,
-                 optimizer: str = "adam", kvstore="device") -> gluon.Trainer:
+                 optimizer: str = "adam", kvstore="device",
+                 include_frozen: bool = False) -> gluon.Trainer:
     """A Trainer over the currently trainable parameters (rebuild it after (un)freezing).
 
-    Each parameter's ``lr_mult`` scales its learning rate (discriminative rates).
+    Each parameter's ``lr_mult`` scales its learning rate (discriminative rates). With
+    `include_frozen`, frozen parameters are included too: the Trainer skips them while their
+    ``grad_req`` is ``"null"`` and updates them once unfrozen (gradual unfreezing), without
+    losing the optimizer state of the others.
     """
-    params = trainable_parameters(net)
+    params = named_parameters(net) if include_frozen else trainable_parameters(net)
     if not params:
         raise ValueError("no trainable parameters: every layer is frozen")
     return gluon.Trainer(
         {p.name: p for p in params.values()}, optimizer,
         {"learning_rate": lr, "wd": weight_decay}, kvstore=kvstore,
     )
+
+
+def slanted_triangular(cut_frac: float = 0.1, ratio: float = 32.0):
+    """The slanted triangular learning-rate schedule of ULMFiT (Howard & Ruder 2018).
+
+    The factor rises linearly from ``1/ratio`` to 1 over the first `cut_frac` of the steps,
+    then falls linearly back to ``1/ratio`` at the end.
+
+    Examples
+    --------
+    >>> f = slanted_triangular(0.1, 32)
+    >>> [round(f(t, 100), 3) for t in (0, 10, 55, 100)]
+    [0.031, 1.0, 0.516, 0.031]
+    """
+    def factor(step: int, total: int) -> float:
+        cut = max(1, int(total * cut_frac))
+        if step < cut:
+            p = step / cut
+        else:
+            p = 1.0 - (step - cut) / max(1.0, cut * (1.0 / cut_frac - 1.0))
+        return (1.0 + max(0.0, p) * (ratio - 1.0)) / ratio
+
+    return factor
 
 
 def _batches(n: int, batch_size: int, rng: np.random.RandomState | None):
@@ -123,7 +150,8 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
         y_val: np.ndarray | None = None, *, num_epochs: int = 10, batch_size: int = 64,
         lr: float = 1e-3, weight_decay: float = 0.0, patience: int | None = 3,
         monitor: str = "accuracy", random_state: int | None = 0, ctx=None,
-        hybridize: bool = True, verbose: bool = True, epoch_callback=None) -> History:
+        hybridize: bool = True, verbose: bool = True, epoch_callback=None,
+        epoch_start=None, lr_schedule=None) -> History:
     """Train `net` on int ids `X` (n, seq_len) and class indices `y` (n,).
 
     Parameters
@@ -137,6 +165,12 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
         Seeds the batch order and MXNet's generator (dropout), for repeatable runs.
     epoch_callback : callable, optional
         Called as ``epoch_callback(net, record)`` after each epoch (e.g. to checkpoint).
+    epoch_start : callable, optional
+        Called as ``epoch_start(net, epoch)`` before each epoch, e.g. to unfreeze a layer
+        group (gradual unfreezing). The Trainer then covers frozen parameters as well.
+    lr_schedule : callable, optional
+        ``lr_schedule(step, total_steps)`` -> factor on `lr` for each batch (e.g.
+        :func:`slanted_triangular`); `total_steps` assumes every epoch runs.
 
     Returns
     -------
@@ -152,7 +186,9 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
         mx.random.seed(int(random_state), ctx="all")
     if hybridize:
         net.hybridize(static_alloc=True, static_shape=True)  # also drops stale cached graphs
-    trainer = make_trainer(net, lr=lr, weight_decay=weight_decay)
+    trainer = make_trainer(net, lr=lr, weight_decay=weight_decay,
+                           include_frozen=epoch_start is not None)
+    step, total_steps = 0, num_epochs * -(-len(X) // batch_size)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     X_nd = mx.nd.array(X, dtype="int32", ctx=ctx)
     y_nd = mx.nd.array(y, dtype="float32", ctx=ctx)
@@ -161,6 +197,8 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
     history, best_value, best_state, waited = History(), -np.inf, None, 0
     started = time.perf_counter()
     for epoch in range(1, num_epochs + 1):
+        if epoch_start is not None:
+            epoch_start(net, epoch)
         tic = time.perf_counter()
         total_loss = mx.nd.zeros((1,), ctx=ctx)
         batches = list(_batches(len(X), batch_size, rng))
@@ -172,6 +210,9 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
                 y_hat = net(X_b)  # (batch, num_classes)
                 loss = loss_fn(y_hat, y_b)
             loss.backward()
+            if lr_schedule is not None:
+                trainer.set_learning_rate(lr * lr_schedule(step, total_steps))
+            step += 1
             trainer.step(len(idx))
             total_loss += loss.sum()
         record = {"epoch": epoch, "train_loss": float(total_loss.asscalar()) / len(X),

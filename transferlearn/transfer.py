@@ -22,7 +22,9 @@ import numpy as np
 from .model import SLOTS, TextClassifier, build_model, named_parameters
 from .text import PAD, UNK, Vocabulary
 
-STRATEGIES = ("scratch", "feature-extract", "fine-tune")
+STRATEGIES = ("scratch", "feature-extract", "fine-tune", "gradual")
+# layer groups from the top, as ULMFiT unfreezes them (pooling has no parameters)
+GROUPS = ("output", "encoder", "embedding")
 ALIASES = {"body": r"^(embedding|encoder)\."}
 
 
@@ -206,8 +208,35 @@ def new_target_model(source: TextClassifier, vocab_size: int, num_classes: int,
     return net
 
 
+def gradual_unfreezing(net: TextClassifier, factor: float = 2.6) -> dict[int, str]:
+    """Prepare ULMFiT-style gradual unfreezing with discriminative learning rates.
+
+    Freezes everything but the output layer and gives each lower group a learning rate
+    `factor` times smaller than the group above (output 1, encoder 1/2.6, embedding 1/2.6²).
+    Returns ``{epoch: group}``: the group to unfreeze at the start of that epoch (encoder at
+    epoch 2, embedding at epoch 3), for :func:`unfreeze_schedule`.
+    """
+    if factor <= 0:
+        raise ValueError(f"the discriminative factor must be positive, got {factor}")
+    unfreeze(net, ".")
+    for depth, group in enumerate(GROUPS):
+        set_lr_mult(net, group, factor ** -depth)
+    freeze(net, "body")
+    return {epoch: group for epoch, group in enumerate(GROUPS[1:], start=2)}
+
+
+def unfreeze_schedule(schedule: dict[int, str]):
+    """An ``epoch_start`` callback for :func:`~transferlearn.train.fit` that unfreezes
+    ``schedule[epoch]`` when that epoch begins."""
+    def epoch_start(net, epoch: int) -> None:
+        if epoch in schedule:
+            unfreeze(net, schedule[epoch])
+
+    return epoch_start
+
+
 def apply_strategy(net: TextClassifier, strategy: str, body_lr_mult: float = 0.5,
-                   head_lr_mult: float = 10.0) -> dict:
+                   head_lr_mult: float = 10.0, discriminative_factor: float = 2.6) -> dict:
     """Set which layers train, and at what rate, for a transfer strategy.
 
     - ``scratch``: everything trains (the network was not initialised from the source).
@@ -216,8 +245,12 @@ def apply_strategy(net: TextClassifier, strategy: str, body_lr_mult: float = 0.5
       on the bundled data at 500 labels, 0.64-0.67 accuracy with x10 vs 0.60-0.67 with x1).
     - ``fine-tune``: everything trains; embedding and encoder at ``body_lr_mult`` times the
       learning rate.
+    - ``gradual``: ULMFiT's recipe (see :func:`gradual_unfreezing`): the output layer trains
+      first, the encoder joins at epoch 2 and the embedding at epoch 3, each lower group at a
+      rate `discriminative_factor` times smaller; pair it with a slanted triangular schedule.
 
-    Returns ``{"trainable": [...], "frozen": [...]}``.
+    Returns ``{"trainable": [...], "frozen": [...]}`` (as of the first epoch), plus
+    ``"unfreeze_at"`` (``{epoch: group}``) for ``gradual``.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
@@ -228,8 +261,12 @@ def apply_strategy(net: TextClassifier, strategy: str, body_lr_mult: float = 0.5
         set_lr_mult(net, "output", head_lr_mult)
     elif strategy == "fine-tune":
         set_lr_mult(net, "body", body_lr_mult)
+    schedule = gradual_unfreezing(net, discriminative_factor) if strategy == "gradual" else None
     frozen = [n for n in named_parameters(net) if n not in trainable(net)]
-    return {"trainable": trainable(net), "frozen": frozen}
+    result = {"trainable": trainable(net), "frozen": frozen}
+    if schedule is not None:
+        result["unfreeze_at"] = schedule
+    return result
 
 
 def estimate_target_priors(proba: np.ndarray, source_priors, max_iter: int = 1000,

@@ -35,7 +35,7 @@ from .model import TextClassifier, named_parameters, summary
 from .persistence import load_bundle, save_bundle, write_json
 from .storage import atomic_write, check_output, output_dir, output_lock
 from .text import fitted_pipeline, make_pipeline, pipeline_config
-from .train import evaluate, fit, scores
+from .train import evaluate, fit, scores, slanted_triangular
 from .transfer import (
     STRATEGIES,
     VocabularyReport,
@@ -46,6 +46,7 @@ from .transfer import (
     new_target_model,
     target_vocabulary,
     transfer_weights,
+    unfreeze_schedule,
 )
 
 BASE_DEFAULTS = {"encoder": "cnn", "embed_dim": 128, "hidden_size": 100, "num_filters": 100,
@@ -201,17 +202,20 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
              strategy="fine-tune", train_size=None, vocab_mode="extend", epochs=15,
              batch_size=32, lr=1e-3, body_lr_mult=0.5, head_lr_mult=10.0, weight_decay=0.0,
              patience=4, monitor="loss", test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0,
+             discriminative_factor=2.6,
              truthful_only=False, scratch_check=False, verbose=True, _base_bundle=None,
              _splits=None) -> dict:
     """Transfer the base bundle at `base` to `data` (bundled Amazon snippets by default).
 
     Parameters
     ----------
-    strategy : {"scratch", "feature-extract", "fine-tune"}
+    strategy : {"scratch", "feature-extract", "fine-tune", "gradual"}
         ``scratch`` trains a fresh network (same architecture, target-only vocabulary);
         ``feature-extract`` freezes the transferred embedding and encoder and trains a new
         head at ``head_lr_mult`` x `lr`; ``fine-tune`` trains everything, the body at
-        ``body_lr_mult`` x `lr`.
+        ``body_lr_mult`` x `lr`; ``gradual`` unfreezes one group per epoch from the top
+        with rates divided by `discriminative_factor` per group down and a slanted
+        triangular schedule peaking at `lr` (ULMFiT).
     out : str or None
         Bundle directory (local or ``s3://``); None trains and scores without saving.
     train_size : int, optional
@@ -246,7 +250,7 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                                         token_cov, type_cov)
     else:
         layer_report = transfer_weights(bundle.net, net, bundle.vocab, vocab, bundle.labels,
-                                        labels, keep_head=strategy == "fine-tune")
+                                        labels, keep_head=strategy in ("fine-tune", "gradual"))
         copied = sum(tok in bundle.vocab for tok in vocab.idx_to_token[2:])
         vocab_report = VocabularyReport(mode, len(bundle.vocab), len(vocab), copied,
                                         len(vocab) - 2 - copied, token_cov, type_cov)
@@ -255,7 +259,13 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                f"target labels {labels} differ from the base's {bundle.labels}")
         _log(verbose, f"output layer replaced ({why})")
     layers = apply_strategy(net, strategy, body_lr_mult=body_lr_mult,
-                            head_lr_mult=head_lr_mult)
+                            head_lr_mult=head_lr_mult,
+                            discriminative_factor=discriminative_factor)
+    schedule = layers.get("unfreeze_at")
+    if schedule:
+        _log(verbose, "gradual unfreezing: " + ", ".join(
+            f"{group} from epoch {epoch}" for epoch, group in schedule.items()) +
+            f"; learning rates / {discriminative_factor} per group down; slanted triangular")
     _log(verbose, str(vocab_report))
     _log(verbose, summary(net))
     X_train, X_val, X_test = (pipe.transform(d["text"]) for d in (train_df, val_df, test_df))
@@ -263,7 +273,9 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                               for d in (train_df, val_df, test_df))
     history = fit(net, X_train, y_train, X_val, y_val, num_epochs=epochs,
                   batch_size=batch_size, lr=lr, weight_decay=weight_decay, patience=patience,
-                  monitor=monitor, random_state=seed, verbose=verbose)
+                  monitor=monitor, random_state=seed, verbose=verbose,
+                  epoch_start=unfreeze_schedule(schedule) if schedule else None,
+                  lr_schedule=slanted_triangular() if schedule else None)
     test = evaluate(net, X_test, y_test)
     metrics = {"strategy": strategy, "accuracy": test["accuracy"], "roc_auc": test["roc_auc"],
                "loss": test["loss"], "n_train": len(X_train), "n_val": len(X_val),
