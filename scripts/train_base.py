@@ -21,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     data_arguments(p, "source")
-    p.add_argument("--out", default="runs/base", help="bundle directory to write (local, or s3://bucket/prefix)")
+    p.add_argument("--out", default="runs/base",
+                   help="bundle directory to write (local, or s3://bucket/prefix)")
     p.add_argument("--encoder", choices=("cnn", "bilstm", "mean"), default="cnn")
     p.add_argument("--embed-dim", type=positive_int, default=128)
     p.add_argument("--hidden-size", type=positive_int, default=100,
