@@ -304,14 +304,32 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     return metrics
 
 
-def source_only(bundle, test_df: pd.DataFrame, labels: list) -> dict | None:
-    """The base model applied to the target test rows as is (None if the labels differ)."""
+def zero_label_scores(bundle, test_df: pd.DataFrame, labels: list) -> dict:
+    """The base model on the target test rows with no target labels, from one prediction pass.
+
+    ``"source-only"``: its outputs as they are. ``"source-only+priors"`` (when the base
+    recorded its training class counts): the outputs re-weighted to target class priors
+    estimated by EM from the unlabelled test texts (their labels are not used), with the
+    estimated ``"priors"``. Empty when the label sets differ.
+    """
     order = label_order(bundle.labels, labels)
     if order is None:
-        return None
-    proba = bundle.predict_proba(test_df["text"])
+        return {}
+    proba = bundle.predict_proba(test_df["text"])[:, order]
     y = _encode_labels(test_df["label"], labels, "target")
-    return scores(y, proba[:, order])
+    result = {"source-only": scores(y, proba)}
+    priors = source_priors(bundle)
+    if priors is not None:
+        target_priors, adjusted = estimate_target_priors(proba, priors[order])
+        result["source-only+priors"] = {
+            **scores(y, adjusted),
+            "priors": dict(zip(labels, target_priors.round(4).tolist(), strict=True))}
+    return result
+
+
+def source_only(bundle, test_df: pd.DataFrame, labels: list) -> dict | None:
+    """The base model applied to the target test rows as is (None if the labels differ)."""
+    return zero_label_scores(bundle, test_df, labels).get("source-only")
 
 
 def source_priors(bundle) -> np.ndarray | None:
@@ -323,18 +341,30 @@ def source_priors(bundle) -> np.ndarray | None:
     return values / values.sum() if values.min() > 0 else None
 
 
-def source_only_prior_shift(bundle, test_df: pd.DataFrame, labels: list) -> dict | None:
-    """The base model with its outputs re-weighted to target class priors estimated by EM
-    from the unlabelled test texts (their labels are not used): zero-label adaptation to a
-    shifted class balance. None if the labels differ or the base's priors are unknown."""
-    order, priors = label_order(bundle.labels, labels), source_priors(bundle)
-    if order is None or priors is None:
-        return None
-    proba = bundle.predict_proba(test_df["text"])[:, order]
-    target_priors, adjusted = estimate_target_priors(proba, priors[order])
-    y = _encode_labels(test_df["label"], labels, "target")
-    return {**scores(y, adjusted), "priors": dict(zip(labels, target_priors.round(4).tolist(),
-                                                      strict=True))}
+def reference_rows(bundle, splits, baselines=(), seed=0, with_source=True,
+                   verbose=False) -> list[dict]:
+    """The rows every strategy is measured against, on the same splits: the zero-label rows
+    (see :func:`zero_label_scores`) and each of `baselines` trained on the labelled rows.
+
+    Each row has ``strategy``, ``n_train``, ``accuracy``, ``roc_auc``, ``seconds``.
+    """
+    labels, train_df, val_df, test_df = splits
+    rows = []
+    if with_source:
+        for name, result in zero_label_scores(bundle, test_df, labels).items():
+            priors = result.pop("priors", None)
+            rows.append({"strategy": name, "n_train": 0, **result, "seconds": 0.0})
+            if priors is not None:
+                _log(verbose, "target class priors estimated by EM from unlabelled texts: " +
+                     ", ".join(f"{k} {v:.3f}" for k, v in priors.items()))
+    labelled = pd.concat([train_df, val_df], ignore_index=True)
+    for name in baselines:
+        tic = time.perf_counter()
+        result = baseline_scores(name, labelled, test_df, labels, base=bundle.path, seed=seed)
+        rows.append({"strategy": name, "n_train": len(labelled), **result,
+                     "seconds": round(time.perf_counter() - tic, 2)})
+        _log(verbose, f"[{name}] test accuracy {result['accuracy']:.4f}")
+    return rows
 
 
 BASELINES = ("tfidf-logreg", "catboost-text", "embedding-logreg")
@@ -390,37 +420,16 @@ def compare(base="runs/base", data=None, text_col=None, label_col=None, out="run
     val_size = transfer_kwargs.pop("val_size", 0.15)
     splits = _target_splits(data, text_col, label_col, train_size, test_size, val_size, seed,
                             neutral_band, verbose, truthful_only)
-    labels, train_df, val_df, test_df = splits
-    rows = []
-    zero_shot = source_only(bundle, test_df, labels)
-    if zero_shot is not None:
-        rows.append({"strategy": "source-only", "n_train": 0, **zero_shot, "seconds": 0.0})
-    shifted = source_only_prior_shift(bundle, test_df, labels)
-    if shifted is not None:
-        priors = shifted.pop("priors")
-        rows.append({"strategy": "source-only+priors", "n_train": 0, **shifted,
-                     "seconds": 0.0})
-        _log(verbose, "target class priors estimated by EM from unlabelled texts: " +
-             ", ".join(f"{k} {v:.3f}" for k, v in priors.items()))
-    labelled = pd.concat([train_df, val_df], ignore_index=True)
-    for name in baselines:
-        tic = time.perf_counter()
-        result = baseline_scores(name, labelled, test_df, labels, base=bundle.path, seed=seed)
-        rows.append({"strategy": name, "n_train": len(labelled), **result,
-                     "seconds": round(time.perf_counter() - tic, 2)})
-        _log(verbose, f"[{name}] test accuracy {result['accuracy']:.4f}")
+    test_df = splits[3]
+    rows = reference_rows(bundle, splits, baselines, seed=seed, verbose=verbose)
     with output_dir(out, quiet=not verbose) as local:
         for strategy in strategies:
             m = transfer(base=base, data=data, text_col=text_col, label_col=label_col,
                          out=str(local / strategy), strategy=strategy, train_size=train_size,
                          seed=seed, neutral_band=neutral_band, verbose=verbose,
                          _base_bundle=bundle, _splits=splits, **transfer_kwargs)
-            rows.append({"strategy": strategy, "n_train": m["n_train"] + m["n_val"],
-                         "accuracy": m["accuracy"], "roc_auc": m["roc_auc"],
-                         "seconds": m["train_seconds"]})
-        table = mark_negative_transfer(pd.DataFrame(rows))
-        for line in negative_transfer_warnings(table):
-            _log(True, line)
+            rows += run_rows(m)
+        table = marked_table(rows)
         local.mkdir(parents=True, exist_ok=True)
         with atomic_write(local / "comparison.csv") as handle:
             table.to_csv(handle, index=False)
@@ -514,30 +523,13 @@ def _curve_splits(loaded, data, size, test_size, val_size, seed, neutral_band, v
 
 def _curve_point(bundle, base, splits, strategies, baselines, seed, verbose, with_source,
                  transfer_kwargs) -> list[dict]:
-    labels, train_df, val_df, test_df = splits
-    n_train = len(train_df) + len(val_df)
-    rows = []
-    if with_source:
-        zero_shot = source_only(bundle, test_df, labels)
-        if zero_shot is not None:
-            rows.append({"strategy": "source-only", "n_train": 0, "seed": seed, **zero_shot,
-                         "seconds": 0.0})
-        shifted = source_only_prior_shift(bundle, test_df, labels)
-        if shifted is not None:
-            rows.append({"strategy": "source-only+priors", "n_train": 0, "seed": seed,
-                         **shifted, "seconds": 0.0})
-    labelled = pd.concat([train_df, val_df], ignore_index=True)
-    for name in baselines:
-        tic = time.perf_counter()
-        result = baseline_scores(name, labelled, test_df, labels, base=bundle.path, seed=seed)
-        rows.append({"strategy": name, "n_train": n_train, "seed": seed, **result,
-                     "seconds": round(time.perf_counter() - tic, 2)})
+    n_train = len(splits[1]) + len(splits[2])
+    rows = [{**row, "seed": seed}
+            for row in reference_rows(bundle, splits, baselines, seed, with_source)]
     for strategy in strategies:
         m = transfer(base=base, out=None, strategy=strategy, seed=seed, verbose=False,
                      _base_bundle=bundle, _splits=splits, **transfer_kwargs)
-        rows.append({"strategy": strategy, "n_train": n_train, "seed": seed,
-                     "accuracy": m["accuracy"], "roc_auc": m["roc_auc"],
-                     "seconds": m["train_seconds"]})
+        rows += [{**row, "seed": seed} for row in run_rows(m)]
     _log(verbose, f"curve: seed {seed}, {n_train:,} labelled rows: " + ", ".join(
         f"{r['strategy']} {r['accuracy']:.3f}" for r in rows))
     return [{k: r[k] for k in CURVE_COLUMNS} for r in rows]
@@ -586,21 +578,26 @@ def tsne_figure(base_bundle, tuned_bundle, target: pd.DataFrame, path, n=600, se
     return {"path": str(path), "a_distance": distances}
 
 
-def table_of_runs(runs: list[dict]) -> pd.DataFrame:
-    """A comparison table from :func:`transfer` metrics; warns about negative transfer."""
-    rows = []
-    for m in runs:
-        n_train = m["n_train"] + m["n_val"]
-        rows.append({"strategy": m["strategy"], "n_train": n_train, "accuracy": m["accuracy"],
-                     "roc_auc": m["roc_auc"], "seconds": m["train_seconds"]})
-        if "scratch_check" in m:
-            ref = m["scratch_check"]
-            rows.append({"strategy": "scratch", "n_train": n_train, "accuracy": ref["accuracy"],
-                         "roc_auc": ref["roc_auc"], "seconds": ref["train_seconds"]})
+def run_rows(metrics: dict) -> list[dict]:
+    """Comparison rows of one :func:`transfer` run: its own, plus its scratch check if any."""
+    n_train = metrics["n_train"] + metrics["n_val"]
+    runs = [metrics] + ([{"strategy": "scratch", **metrics["scratch_check"]}]
+                        if "scratch_check" in metrics else [])
+    return [{"strategy": m["strategy"], "n_train": n_train, "accuracy": m["accuracy"],
+             "roc_auc": m["roc_auc"], "seconds": m["train_seconds"]} for m in runs]
+
+
+def marked_table(rows: list[dict]) -> pd.DataFrame:
+    """A comparison table with negative transfer marked, warning about each case."""
     table = mark_negative_transfer(pd.DataFrame(rows))
     for line in negative_transfer_warnings(table):
         _log(True, line)
     return table
+
+
+def table_of_runs(runs: list[dict]) -> pd.DataFrame:
+    """A comparison table from :func:`transfer` metrics; warns about negative transfer."""
+    return marked_table([row for m in runs for row in run_rows(m)])
 
 
 def format_table(table: pd.DataFrame) -> str:
