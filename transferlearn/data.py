@@ -91,17 +91,19 @@ def _suffixes(path: Path) -> list[str]:
     return [s.lower() for s in path.suffixes if s.lower() not in _COMPRESSION]
 
 
-def _open_text(path: Path):
+def _open(path: Path, binary: bool = False):
+    """Open a file, gzip or not: bytes, or text decoded as UTF-8 with replacement."""
     import gzip
 
-    if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
-    return open(path, encoding="utf-8", errors="replace", newline="")
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    if binary:
+        return opener(path, "rb")
+    return opener(path, "rt", encoding="utf-8", errors="replace", newline="")
 
 
 def _first_line(path: Path) -> str:
     try:
-        with _open_text(path) as handle:
+        with _open(path) as handle:
             return handle.readline(65536)
     except (OSError, EOFError):
         return ""
@@ -142,10 +144,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
 def _not_utf8(path: Path) -> str:
     """Name the first line that is not UTF-8 (pandas reports a byte offset within a chunk)."""
-    import gzip
-
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rb") as handle:
+    with _open(path, binary=True) as handle:
         for line_no, raw in enumerate(handle, start=1):
             try:
                 raw.decode("utf-8")

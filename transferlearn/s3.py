@@ -18,7 +18,9 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
@@ -252,7 +254,7 @@ def _fetch_tree(c, bucket: str, prefix: str, quiet: bool) -> Path:
     try:
         with tqdm(total=sum(o["Size"] for o in objects), unit="B", unit_scale=True,
                   desc=f"download {len(objects)} objects", disable=quiet) as bar:
-            lock = __import__("threading").Lock()
+            lock = threading.Lock()
 
             def update(n):
                 with lock:
@@ -265,16 +267,12 @@ def _fetch_tree(c, bucket: str, prefix: str, quiet: bool) -> Path:
                 try:
                     os.link(cached, target)
                 except OSError:
-                    import shutil
-
                     shutil.copyfile(cached, target)
 
             with ThreadPoolExecutor(PARALLEL_DOWNLOADS) as pool:
                 list(pool.map(get, objects))
         replace_dir(tmp, tree)
     except BaseException:
-        import shutil
-
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return tree

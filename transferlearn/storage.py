@@ -23,6 +23,12 @@ def is_s3(location: str | os.PathLike) -> bool:
     return str(location).startswith("s3://")
 
 
+def _unsupported(text: str, role: str) -> StorageError:
+    scheme = text.split("://", 1)[0]
+    return StorageError(f"unsupported {role} scheme '{scheme}://' in {text!r} "
+                        "(local paths and s3:// are supported)")
+
+
 def local_path(location: str | os.PathLike, quiet: bool = False) -> Path:
     """Return a local path for `location`, fetching ``s3://`` objects into the cache first.
 
@@ -40,9 +46,7 @@ def local_path(location: str | os.PathLike, quiet: bool = False) -> Path:
 
         return s3.fetch(text, quiet=quiet)
     if is_remote(text):
-        scheme = text.split("://", 1)[0]
-        raise StorageError(f"unsupported location scheme '{scheme}://' in {text!r} "
-                           f"(local paths and s3:// are supported)")
+        raise _unsupported(text, "location")
     path = Path(text).expanduser()
     if not path.exists():
         raise StorageError(f"file not found: {text}")
@@ -62,8 +66,7 @@ def check_output(location: str | os.PathLike) -> None:
         s3.check_writable(text)
         return
     if is_remote(text):
-        scheme = text.split("://", 1)[0]
-        raise StorageError(f"unsupported output scheme '{scheme}://' in {text!r}")
+        raise _unsupported(text, "output")
     path = Path(text).expanduser().absolute()
     if path.exists() and not path.is_dir():
         raise StorageError(f"cannot write results to {text}: it is a file, not a directory")
@@ -90,8 +93,7 @@ def output_dir(location: str | os.PathLike, quiet: bool = False):
         yield Path(text).expanduser()
         return
     if not is_s3(text):
-        scheme = text.split("://", 1)[0]
-        raise StorageError(f"unsupported output scheme '{scheme}://' in {text!r}")
+        raise _unsupported(text, "output")
     from . import s3
 
     with tempfile.TemporaryDirectory(prefix="transferlearn-out-") as tmp:
