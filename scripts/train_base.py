@@ -14,7 +14,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from transferlearn.cli import data_arguments, positive_int, run  # noqa: E402
+from transferlearn.cli import (  # noqa: E402
+    data_arguments,
+    positive_int,
+    run,
+    training_arguments,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-size", type=float, default=0.2,
                    help="held-out share when the data has no split column")
     p.add_argument("--seed", type=int, default=0)
+    training_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p
 
@@ -47,7 +53,7 @@ def main(argv=None) -> int:
     parser = build_parser()
 
     def body(args):
-        from transferlearn import workflow
+        from transferlearn import distributed, workflow
 
         metrics = workflow.train_base(
             data=args.data, text_col=args.text_col, label_col=args.label_col, out=args.out,
@@ -57,7 +63,9 @@ def main(argv=None) -> int:
             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
             patience=args.patience, test_size=args.test_size, seed=args.seed,
             neutral_band=args.neutral_band, truthful_only=args.truthful_only,
-            verbose=not args.quiet)
+            resume=args.resume, gpus=args.gpus, kvstore=args.kvstore, verbose=not args.quiet)
+        if distributed.rank(args.kvstore) != 0:
+            return  # rank 0 prints the results
         print("\n| metric | value |\n| --- | --- |")
         for key in ("accuracy", "roc_auc", "n_train", "n_val", "n_test", "best_epoch",
                     "train_seconds"):

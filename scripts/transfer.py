@@ -17,7 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from transferlearn.cli import data_arguments, positive_int, run  # noqa: E402
+from transferlearn.cli import (  # noqa: E402
+    data_arguments,
+    positive_int,
+    run,
+    training_arguments,
+)
 
 STRATEGIES = ("scratch", "feature-extract", "fine-tune", "gradual")
 
@@ -73,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "transfer")
     p.add_argument("--tsne", default=None, metavar="PNG",
                    help="write a t-SNE figure of source vs target features to this file")
+    training_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p
 
@@ -81,7 +87,8 @@ def main(argv=None) -> int:
     parser = build_parser()
 
     def body(args):
-        from transferlearn import workflow
+        from transferlearn import distributed, workflow
+        from transferlearn.errors import TransferLearnError
 
         common = dict(base=args.base, data=args.data, text_col=args.text_col,
                       label_col=args.label_col, train_size=args.train_size,
@@ -91,8 +98,12 @@ def main(argv=None) -> int:
                       discriminative_factor=args.discriminative_factor,
                       patience=args.patience, test_size=args.test_size, seed=args.seed,
                       neutral_band=args.neutral_band, truthful_only=args.truthful_only,
-                      verbose=not args.quiet)
+                      gpus=args.gpus, verbose=not args.quiet)
         baselines = workflow.parse_baselines(args.baselines)
+        single = len(args.strategy) == 1 and not args.tsne and not args.curve
+        if (args.resume or args.kvstore != "device") and not single:
+            raise TransferLearnError("--resume and --kvstore apply to a single strategy "
+                                     "(no --curve, no --tsne, one --strategy)")
         if args.curve:
             common.pop("train_size")
             plot = args.curve_plot or True  # True: OUT/curve.png
@@ -101,9 +112,12 @@ def main(argv=None) -> int:
                                     baselines=baselines, plot=plot, **common)
             print(f"\nresults in {args.out}")
             return
-        if len(args.strategy) == 1 and not args.tsne:
+        if single:
             m = workflow.transfer(out=args.out, strategy=args.strategy[0],
-                                  scratch_check=not args.no_scratch_check, **common)
+                                  scratch_check=not args.no_scratch_check,
+                                  resume=args.resume, kvstore=args.kvstore, **common)
+            if distributed.rank(args.kvstore) != 0:
+                return  # rank 0 prints the results
             table = workflow.table_of_runs([m])
         else:
             table = workflow.compare(out=args.out, strategies=args.strategy, tsne=args.tsne,

@@ -41,6 +41,30 @@ def storage_arguments(parser: argparse.ArgumentParser) -> None:
                              "...); default: AWS_ENDPOINT_URL or AWS")
 
 
+def training_arguments(parser: argparse.ArgumentParser) -> None:
+    """Resume, devices and the distributed kvstore, shared by both training scripts."""
+    parser.add_argument("--resume", action="store_true",
+                        help="continue a killed run from the last checkpoint written in "
+                             "OUT/checkpoints (same settings and data required)")
+    parser.add_argument("--gpus", type=gpu_list, default=None, metavar="IDS",
+                        help="GPU indices, e.g. 0,1: each batch is split across them "
+                             "(default: CPU; needs an mxnet-cu* build)")
+    parser.add_argument("--kvstore", choices=("device", "dist_sync", "dist_async"),
+                        default="device",
+                        help="dist_sync/dist_async: run as a worker of a distributed run "
+                             "started by python -m transferlearn.launch")
+
+
+def gpu_list(text: str) -> list:
+    try:
+        ids = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        ids = []
+    if not ids or min(ids) < 0:
+        raise argparse.ArgumentTypeError(f"expected GPU indices such as 0 or 0,1, got {text!r}")
+    return ids
+
+
 def run(main_body, argv, parser: argparse.ArgumentParser) -> int:
     """Parse `argv`, call ``main_body(args)``; turn user errors into one line and exit 2."""
     args = parser.parse_args(argv)

@@ -16,6 +16,8 @@ from mxnet import autograd, gluon
 from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 
+from . import distributed
+from .checkpoint import CheckpointError, optimizer_state, restore_optimizer_state
 from .model import named_parameters
 
 
@@ -59,9 +61,14 @@ def make_trainer(net: gluon.Block, lr: float = 1e-3, weight_decay: float = 0.0,
     params = named_parameters(net) if include_frozen else trainable_parameters(net)
     if not params:
         raise ValueError("no trainable parameters: every layer is frozen")
+    kind = kvstore if isinstance(kvstore, str) else getattr(kvstore, "type", "")
+    # dist_sync: workers sum gradients through the servers and each updates its own copy, so
+    # learning-rate changes and checkpoints stay local; dist_async must update on the servers
+    update_on_kvstore = False if "dist" in kind and "async" not in kind else None
     return gluon.Trainer(
         {p.name: p for p in params.values()}, optimizer,
         {"learning_rate": lr, "wd": weight_decay}, kvstore=kvstore,
+        update_on_kvstore=update_on_kvstore,
     )
 
 
@@ -141,17 +148,125 @@ def _snapshot(net: gluon.Block) -> dict:
     return {name: p.data().copy() for name, p in named_parameters(net).items()}
 
 
-def _restore(net: gluon.Block, snapshot: dict) -> None:
-    for name, p in named_parameters(net).items():
+def _restore(net: gluon.Block, snapshot: dict, what: str = "snapshot") -> None:
+    params = named_parameters(net)
+    if set(snapshot) != set(params):
+        raise CheckpointError(f"{what}: its parameters do not match the network's")
+    for name, p in params.items():
+        if tuple(snapshot[name].shape) != tuple(p.shape):
+            raise CheckpointError(f"{what}: {name} has shape {tuple(snapshot[name].shape)}, "
+                                  f"the network needs {tuple(p.shape)}")
         p.set_data(snapshot[name])
+
+
+def device_contexts(gpus=None) -> list:
+    """``[mx.cpu()]`` for no `gpus`, else one ``mx.gpu(i)`` per index (e.g. ``[0, 1]``).
+
+    Raises a one-line error when this MXNet build has fewer GPUs than asked for (the pip
+    ``mxnet`` wheel is CPU-only; GPUs need ``mxnet-cu*``).
+    """
+    if not gpus:
+        return [mx.cpu()]
+    gpus = [int(g) for g in gpus]
+    try:
+        available = mx.context.num_gpus()
+    except mx.base.MXNetError:
+        available = 0
+    missing = [g for g in gpus if g >= available or g < 0]
+    if missing:
+        from .errors import TransferLearnError
+
+        raise TransferLearnError(
+            f"--gpus {','.join(map(str, gpus))}: GPU {missing[0]} is not available (this "
+            f"MXNet build sees {available} GPU(s); the pip 'mxnet' wheel is CPU-only, GPUs "
+            "need an 'mxnet-cu*' wheel matching your CUDA)")
+    return [mx.gpu(g) for g in gpus]
+
+
+def _contexts(ctx) -> list:
+    if ctx is None:
+        return [mx.cpu()]
+    return list(ctx) if isinstance(ctx, (list, tuple)) else [ctx]
+
+
+def _epoch_seed(random_state: int, epoch: int) -> int:
+    """MXNet's generator is reseeded each epoch, so a resumed run draws the same dropout."""
+    return int(random_state) + 100_003 * (epoch - 1)
+
+
+@dataclass
+class _Run:
+    """What changes while `fit` runs; saved in checkpoints and restored on resume."""
+
+    epoch: int = 0
+    step: int = 0
+    best_value: float = -np.inf
+    best_epoch: int | None = None
+    waited: int = 0
+    epochs: list = field(default_factory=list)
+
+    def to_dict(self, rng: np.random.RandomState) -> dict:
+        name, keys, pos, has_gauss, cached = rng.get_state()
+        return {"epoch": self.epoch, "step": self.step, "best_value": self.best_value,
+                "best_epoch": self.best_epoch, "waited": self.waited, "history": self.epochs,
+                "rng": [name, keys.tolist(), int(pos), int(has_gauss), float(cached)]}
+
+    @classmethod
+    def from_dict(cls, state: dict, rng: np.random.RandomState) -> _Run:
+        name, keys, pos, has_gauss, cached = state["rng"]
+        rng.set_state((name, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+        return cls(state["epoch"], state["step"], state["best_value"], state["best_epoch"],
+                   state["waited"], list(state["history"]))
+
+
+def _trainer_names(net, trainer) -> dict:
+    """Structural name -> MXNet name, for the parameters `trainer` covers."""
+    return {s: p.name for s, p in named_parameters(net).items() if p.name in trainer._param2idx}
+
+
+def _save_checkpoint(checkpointer, run, rng, net, trainer, best_state) -> None:
+    params = {name: p.data().copyto(mx.cpu()) for name, p in named_parameters(net).items()}
+    best = best_state if run.best_epoch not in (None, run.epoch) else None
+    checkpointer.save(run.to_dict(rng), params, best,
+                      optimizer_state(trainer, _trainer_names(net, trainer)))
+
+
+def _resume(checkpointer, rng, net, trainer, epoch_start, verbose):
+    """Load the newest checkpoint into `net` and `trainer`; returns (run, best_state)."""
+    saved = checkpointer.latest()
+    if saved is None:
+        if verbose:
+            tqdm.write(f"no checkpoint in {checkpointer.directory}: starting from epoch 1")
+        return _Run(), None
+    run = _Run.from_dict(saved["state"], rng)
+    if epoch_start is not None:  # replay unfreezing so the same groups train as before
+        for epoch in range(1, run.epoch + 1):
+            epoch_start(net, epoch)
+    _restore(net, saved["params"], what=str(saved["path"]))
+    restore_optimizer_state(trainer, _trainer_names(net, trainer), saved["optimizer"],
+                            saved["state"]["optimizer"])
+    best = saved["best"]
+    if best is None and run.best_epoch is not None:
+        best = _snapshot(net)
+    if verbose:
+        tqdm.write(f"resuming from {saved['path']} (epoch {run.epoch} done)")
+    return run, best
+
+
+def _batch_parts(idx: np.ndarray, rank: int, num_workers: int, n_ctx: int):
+    """This worker's rows of a global batch, or None when the batch is too small to split."""
+    part = idx[rank::num_workers] if num_workers > 1 else idx
+    if num_workers > 1 and len(idx) < num_workers * n_ctx:
+        return None  # every worker must step together; only a last, tiny batch is dropped
+    return part if len(part) >= n_ctx else None
 
 
 def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None = None,
         y_val: np.ndarray | None = None, *, num_epochs: int = 10, batch_size: int = 64,
         lr: float = 1e-3, weight_decay: float = 0.0, patience: int | None = 3,
         monitor: str = "accuracy", random_state: int | None = 0, ctx=None,
-        hybridize: bool = True, verbose: bool = True, epoch_callback=None,
-        epoch_start=None, lr_schedule=None) -> History:
+        kvstore="device", hybridize: bool = True, verbose: bool = True, epoch_callback=None,
+        epoch_start=None, lr_schedule=None, checkpoint=None, resume: bool = False) -> History:
     """Train `net` on int ids `X` (n, seq_len) and class indices `y` (n,).
 
     Parameters
@@ -162,84 +277,128 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
     monitor : {"accuracy", "roc_auc", "loss"}
         Validation figure that decides the best epoch.
     random_state : int, optional
-        Seeds the batch order and MXNet's generator (dropout), for repeatable runs.
+        Seeds the batch order and MXNet's generator (dropout, reseeded each epoch), for
+        repeatable runs.
+    ctx : Context or list of Context, optional
+        Devices to train on (default CPU). With several, each batch is split across them
+        (``split_and_load``) and the gradients are summed; the parameters end on the first.
+    kvstore : str or KVStore
+        ``"device"`` (one machine), or ``"dist_sync"`` / ``"dist_async"`` (several processes
+        started by :mod:`transferlearn.launch`): each worker takes its share of every batch
+        of `batch_size` rows (the global batch) and the gradients are combined.
     epoch_callback : callable, optional
-        Called as ``epoch_callback(net, record)`` after each epoch (e.g. to checkpoint).
+        Called as ``epoch_callback(net, record)`` after each epoch.
     epoch_start : callable, optional
         Called as ``epoch_start(net, epoch)`` before each epoch, e.g. to unfreeze a layer
         group (gradual unfreezing). The Trainer then covers frozen parameters as well.
     lr_schedule : callable, optional
         ``lr_schedule(step, total_steps)`` -> factor on `lr` for each batch (e.g.
         :func:`slanted_triangular`); `total_steps` assumes every epoch runs.
+    checkpoint : Checkpointer, optional
+        Writes a checkpoint after every epoch (see :mod:`transferlearn.checkpoint`).
+    resume : bool
+        Continue from `checkpoint`'s newest checkpoint; the result equals an uninterrupted
+        run with the same seed.
 
     Returns
     -------
     History
     """
-    ctx = ctx or mx.cpu()
+    ctxs = _contexts(ctx)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     if len(X) == 0:
         raise ValueError("no training rows")
+    home = _move_to(net, ctxs)
+    cluster = distributed.cluster(kvstore)
+    if cluster.num_workers > 1 and lr_schedule is not None and cluster.is_async:
+        raise ValueError("a learning-rate schedule needs dist_sync (dist_async updates on the "
+                         "servers, which keep the first rate)")
     rng = np.random.RandomState(random_state)
-    if random_state is not None:
-        mx.random.seed(int(random_state), ctx="all")
     if hybridize:
         net.hybridize(static_alloc=True, static_shape=True)  # also drops stale cached graphs
     trainer = make_trainer(net, lr=lr, weight_decay=weight_decay,
-                           include_frozen=epoch_start is not None)
-    step, total_steps = 0, num_epochs * -(-len(X) // batch_size)
+                           include_frozen=epoch_start is not None, kvstore=cluster.kvstore)
+    run, best_state = (_resume(checkpoint, rng, net, trainer, epoch_start, verbose)
+                       if resume and checkpoint is not None else (_Run(), None))
+    total_steps = num_epochs * -(-len(X) // batch_size)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    X_nd = mx.nd.array(X, dtype="int32", ctx=ctx)
-    y_nd = mx.nd.array(y, dtype="float32", ctx=ctx)
+    X_nd = mx.nd.array(X, dtype="int32")
+    y_nd = mx.nd.array(y, dtype="float32")
     validate = X_val is not None and y_val is not None and len(X_val) > 0
     sign = -1.0 if monitor == "loss" else 1.0
-    history, best_value, best_state, waited = History(), -np.inf, None, 0
+    history = History(epochs=run.epochs, best_epoch=run.best_epoch)
     started = time.perf_counter()
-    for epoch in range(1, num_epochs + 1):
+    stop = validate and patience is not None and run.epochs and run.waited >= patience
+    for epoch in range(run.epoch + 1, 0 if stop else num_epochs + 1):
+        if random_state is not None:
+            mx.random.seed(_epoch_seed(random_state, epoch), ctx="all")
         if epoch_start is not None:
             epoch_start(net, epoch)
         tic = time.perf_counter()
-        total_loss = mx.nd.zeros((1,), ctx=ctx)
-        batches = list(_batches(len(X), batch_size, rng))
-        for idx in tqdm(batches, desc=f"epoch {epoch}/{num_epochs}", leave=False,
-                        disable=not verbose, unit="batch"):
-            idx_nd = mx.nd.array(idx, dtype="int32", ctx=ctx)
-            X_b, y_b = X_nd.take(idx_nd), y_nd.take(idx_nd)  # (batch, seq_len), (batch,)
+        total_loss = mx.nd.zeros((1,), ctx=ctxs[0])
+        for idx in tqdm(list(_batches(len(X), batch_size, rng)), leave=False,
+                        desc=f"epoch {epoch}/{num_epochs}", disable=not verbose, unit="batch"):
+            part = _batch_parts(idx, cluster.rank, cluster.num_workers, len(ctxs))
+            if part is None:
+                continue
+            idx_nd = mx.nd.array(part, dtype="int32")
+            xs = _split(X_nd.take(idx_nd), ctxs)  # each (batch / n_ctx, seq_len)
+            ys = _split(y_nd.take(idx_nd), ctxs)
             with autograd.record():
-                y_hat = net(X_b)  # (batch, num_classes)
-                loss = loss_fn(y_hat, y_b)
-            loss.backward()
+                losses = [loss_fn(net(X_b), y_b) for X_b, y_b in zip(xs, ys, strict=True)]
+            autograd.backward(losses)
             if lr_schedule is not None:
-                trainer.set_learning_rate(lr * lr_schedule(step, total_steps))
-            step += 1
+                trainer.set_learning_rate(lr * lr_schedule(run.step, total_steps))
+            run.step += 1
             trainer.step(len(idx))
-            total_loss += loss.sum()
-        record = {"epoch": epoch, "train_loss": float(total_loss.asscalar()) / len(X),
-                  "seconds": time.perf_counter() - tic}
+            for loss in losses:
+                total_loss += loss.sum().as_in_context(ctxs[0])
+        record = {"epoch": epoch, "train_loss": float(total_loss.asscalar()) * cluster.num_workers
+                  / len(X), "seconds": time.perf_counter() - tic}
         if validate:
-            val = evaluate(net, X_val, y_val, ctx=ctx)
+            val = evaluate(net, X_val, y_val, ctx=ctxs[0])
             record.update({f"val_{k}": v for k, v in val.items()})
             value = sign * record[f"val_{monitor}"]
-            if value > best_value:
-                best_value, best_state, waited = value, _snapshot(net), 0
-                history.best_epoch = epoch
+            if value > run.best_value:
+                run.best_value, best_state, run.waited = value, _snapshot(net), 0
+                run.best_epoch = history.best_epoch = epoch
             else:
-                waited += 1
+                run.waited += 1
+        run.epoch = epoch
         history.epochs.append(record)
         if verbose:
             tqdm.write(_epoch_line(record))
+        if checkpoint is not None and cluster.rank == 0:
+            _save_checkpoint(checkpoint, run, rng, net, trainer, best_state)
         if epoch_callback is not None:
             epoch_callback(net, record)
-        if validate and patience is not None and waited >= patience:
+        if validate and patience is not None and run.waited >= patience:
             history.stopped_early = True
             break
+    history.stopped_early = history.stopped_early or bool(stop)
     if best_state is not None:
         _restore(net, best_state)
     else:
         history.best_epoch = len(history.epochs)
+    _move_to(net, home)
     history.seconds = time.perf_counter() - started
     return history
+
+
+def _split(batch: mx.nd.NDArray, ctxs: list) -> list:
+    if len(ctxs) == 1:
+        return [batch.as_in_context(ctxs[0])]
+    return gluon.utils.split_and_load(batch, ctxs, even_split=False)
+
+
+def _move_to(net: gluon.Block, ctxs: list) -> list:
+    """Put every parameter on `ctxs`; returns the contexts they were on before."""
+    params = list(named_parameters(net).values())
+    before = params[0].list_ctx() if params else ctxs
+    if before != list(ctxs):
+        net.collect_params().reset_ctx(ctxs)
+    return before
 
 
 def _epoch_line(record: dict) -> str:
@@ -255,5 +414,5 @@ def clone_state(net: gluon.Block) -> dict:
     return {name: p.data().asnumpy().copy() for name, p in named_parameters(net).items()}
 
 
-__all__ = ["History", "clone_state", "evaluate", "fit", "make_trainer", "predict_logits",
-           "predict_proba", "scores", "trainable_parameters"]
+__all__ = ["History", "clone_state", "device_contexts", "evaluate", "fit", "make_trainer",
+           "predict_logits", "predict_proba", "scores", "trainable_parameters"]

@@ -6,6 +6,7 @@ and every function returns its metrics as a dict (also written to ``OUT/metrics.
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import time
 from pathlib import Path
@@ -14,6 +15,8 @@ import mxnet as mx
 import numpy as np
 import pandas as pd
 
+from . import distributed
+from .checkpoint import Checkpointer, fingerprint
 from .curves import (
     CURVE_COLUMNS,
     curve_table,
@@ -33,9 +36,9 @@ from .data import (
 from .errors import DataError
 from .model import TextClassifier, named_parameters, summary
 from .persistence import load_bundle, save_bundle, write_json
-from .storage import atomic_write, check_output, output_dir, output_lock
+from .storage import atomic_write, check_output, is_remote, output_dir, output_lock
 from .text import fitted_pipeline, make_pipeline, pipeline_config
-from .train import evaluate, fit, scores, slanted_triangular
+from .train import device_contexts, evaluate, fit, scores, slanted_triangular
 from .transfer import (
     STRATEGIES,
     VocabularyReport,
@@ -102,7 +105,8 @@ def _locked(func):
     """Check that `func`'s ``out`` is writable, then run it holding the output's lock (see
     :func:`storage.check_output` and :func:`storage.output_lock`).
 
-    Nested calls that write inside a locked run (``_splits`` given) and ``out=None`` skip it.
+    Nested calls that write inside a locked run (``_splits`` given), ``out=None`` and workers
+    other than rank 0 of a distributed run skip it.
     """
     signature = inspect.signature(func)
 
@@ -113,6 +117,8 @@ def _locked(func):
         out = bound.arguments.get("out")
         if out is None or bound.arguments.get("_splits") is not None:
             return func(*args, **kwargs)
+        if distributed.rank(bound.arguments.get("kvstore", "device")) != 0:
+            return func(*args, **kwargs)  # only rank 0 writes; the others just train
         check_output(out)  # before any work, and before the lock creates directories
         with output_lock(out):
             return func(*args, **kwargs)
@@ -120,19 +126,61 @@ def _locked(func):
     return wrapper
 
 
+
+NOT_FINGERPRINTED = ("out", "resume", "kvstore", "gpus", "data", "base", "scratch_check")
+
+
+def _training_options(out, X, y, settings: dict, resume: bool, kvstore, gpus,
+                      verbose: bool) -> dict:
+    """The keyword arguments of :func:`~transferlearn.train.fit` for devices, the kvstore
+    and per-epoch checkpoints (rank 0 only; none when `out` is None)."""
+    cluster = distributed.cluster(kvstore)
+    options = {"ctx": device_contexts(gpus), "kvstore": cluster.kvstore, "checkpoint": None,
+               "resume": False}
+    if cluster.num_workers > 1:
+        _log(verbose, f"distributed: {cluster.num_workers} workers ({kvstore}); each takes "
+                      f"1/{cluster.num_workers} of every batch")
+        if resume:
+            raise DataError("--resume is not supported with a distributed kvstore")
+    if out is None or cluster.rank != 0:
+        return options
+    kept = {k: v for k, v in settings.items() if k not in NOT_FINGERPRINTED}
+    options["checkpoint"] = Checkpointer(checkpoint_dir(out), fingerprint(X, y, kept))
+    options["resume"] = resume
+    return options
+
+
+def checkpoint_dir(out) -> Path:
+    """Where a run writing to `out` keeps its per-epoch checkpoints: ``OUT/checkpoints`` for
+    a local `out` (the final bundle replaces it), a local cache directory for ``s3://``."""
+    if is_remote(out):
+        from .s3 import cache_root
+
+        key = hashlib.sha256(str(out).encode()).hexdigest()[:16]
+        return cache_root() / "checkpoints" / key
+    return Path(out).expanduser() / "checkpoints"
+
+
 @_locked
 def train_base(data=None, text_col=None, label_col=None, out="runs/base", encoder="cnn",
                embed_dim=128, hidden_size=100, num_filters=100, dropout=0.5,
                embed_dropout=0.5, max_len=64, min_freq=1, epochs=10, batch_size=64, lr=1e-3,
                weight_decay=0.0, patience=3, test_size=0.2, val_size=0.1, seed=0,
-               neutral_band=0.0, truthful_only=False, verbose=True) -> dict:
+               neutral_band=0.0, truthful_only=False, resume=False, gpus=None,
+               kvstore="device", verbose=True) -> dict:
     """Train a base classifier on `data` (bundled movie snippets by default) and save it to `out`.
 
     Holds out a stratified test split (or uses the data's ``split`` column), takes a
     validation split from the training rows for early stopping, and writes the bundle with
     ``metrics.json`` (accuracy, roc_auc, n_train, n_val, n_test, history) to `out`.
+
+    A checkpoint is written after every epoch; with `resume`, a killed run continues from
+    its last one (same result as an uninterrupted run). `gpus` (e.g. ``[0, 1]``) splits each
+    batch across GPUs; `kvstore` ``"dist_sync"``/``"dist_async"`` trains as one worker of a
+    distributed run (see :mod:`transferlearn.launch`), where rank 0 writes the bundle.
     """
     settings = {k: v for k, v in locals().items() if k != "verbose"}
+    verbose = verbose and distributed.rank(kvstore) == 0
     _log(verbose, _settings_line("train_base", settings))
     started = time.perf_counter()
     df, labels = _load(data, DEFAULT_SOURCE, text_col, label_col, neutral_band, verbose,
@@ -153,9 +201,10 @@ def train_base(data=None, text_col=None, label_col=None, out="runs/base", encode
     _log(verbose, f"vocabulary {len(vocab):,} tokens; {len(X_train):,} train / "
                   f"{len(X_val):,} validation / {len(X_test):,} test rows")
     _log(verbose, summary(net))
+    options = _training_options(out, X_train, y_train, settings, resume, kvstore, gpus, verbose)
     history = fit(net, X_train, y_train, X_val, y_val, num_epochs=epochs,
                   batch_size=batch_size, lr=lr, weight_decay=weight_decay, patience=patience,
-                  random_state=seed, verbose=verbose)
+                  random_state=seed, verbose=verbose, **options)
     test = evaluate(net, X_test, y_test)
     metrics = {"accuracy": test["accuracy"], "roc_auc": test["roc_auc"],
                "loss": test["loss"], "n_train": len(X_train), "n_val": len(X_val),
@@ -167,11 +216,13 @@ def train_base(data=None, text_col=None, label_col=None, out="runs/base", encode
                "train_label_counts": {lab: int((y_train == i).sum())
                                       for i, lab in enumerate(labels)},
                "history": history.epochs}
-    with output_dir(out, quiet=not verbose) as local:
-        save_bundle(local, net, pipe, labels, metrics,
-                    extra={"training": {k: v for k, v in settings.items() if k != "out"}})
-    _log(verbose, f"test accuracy {test['accuracy']:.4f}, ROC AUC {test['roc_auc']:.4f}; "
-                  f"bundle written to {out}")
+    if options["checkpoint"] is not None:
+        with output_dir(out, quiet=not verbose) as local:
+            save_bundle(local, net, pipe, labels, metrics,
+                        extra={"training": {k: v for k, v in settings.items() if k != "out"}})
+        options["checkpoint"].clear()
+        _log(verbose, f"test accuracy {test['accuracy']:.4f}, ROC AUC {test['roc_auc']:.4f}; "
+                      f"bundle written to {out}")
     return metrics
 
 
@@ -203,8 +254,8 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
              batch_size=32, lr=1e-3, body_lr_mult=0.5, head_lr_mult=10.0, weight_decay=0.0,
              patience=4, monitor="loss", test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0,
              discriminative_factor=2.6,
-             truthful_only=False, scratch_check=False, verbose=True, _base_bundle=None,
-             _splits=None) -> dict:
+             truthful_only=False, scratch_check=False, resume=False, gpus=None,
+             kvstore="device", verbose=True, _base_bundle=None, _splits=None) -> dict:
     """Transfer the base bundle at `base` to `data` (bundled Amazon snippets by default).
 
     Parameters
@@ -227,8 +278,14 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         Also train a scratch model on the same rows (not saved) and record its scores as
         ``metrics["scratch_check"]``, so negative transfer shows up (see
         :func:`table_of_runs`).
+    resume, gpus, kvstore :
+        As in :func:`train_base` (checkpoints each epoch when `out` is set; ``--resume``).
     """
     settings = {k: v for k, v in locals().items() if k != "verbose" and not k.startswith("_")}
+    verbose = verbose and distributed.rank(kvstore) == 0
+    if scratch_check and distributed.is_distributed(kvstore):
+        _log(verbose, "scratch check skipped: it does not run on a distributed kvstore")
+        scratch_check = False
     _log(verbose, _settings_line("transfer", settings))
     started = time.perf_counter()
     bundle = _base_bundle or load_bundle(base)
@@ -271,11 +328,12 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     X_train, X_val, X_test = (pipe.transform(d["text"]) for d in (train_df, val_df, test_df))
     y_train, y_val, y_test = (_encode_labels(d["label"], labels, origin)
                               for d in (train_df, val_df, test_df))
+    options = _training_options(out, X_train, y_train, settings, resume, kvstore, gpus, verbose)
     history = fit(net, X_train, y_train, X_val, y_val, num_epochs=epochs,
                   batch_size=batch_size, lr=lr, weight_decay=weight_decay, patience=patience,
                   monitor=monitor, random_state=seed, verbose=verbose,
                   epoch_start=unfreeze_schedule(schedule) if schedule else None,
-                  lr_schedule=slanted_triangular() if schedule else None)
+                  lr_schedule=slanted_triangular() if schedule else None, **options)
     test = evaluate(net, X_test, y_test)
     metrics = {"strategy": strategy, "accuracy": test["accuracy"], "roc_auc": test["roc_auc"],
                "loss": test["loss"], "n_train": len(X_train), "n_val": len(X_val),
@@ -291,14 +349,16 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         kept = ("vocab_mode", "epochs", "batch_size", "lr", "weight_decay", "patience",
                 "monitor", "seed")
         ref = transfer(out=None, strategy="scratch", verbose=False, _base_bundle=bundle,
+                       gpus=gpus,
                        _splits=(labels, train_df, val_df, test_df),
                        **{k: settings[k] for k in kept})
         metrics["scratch_check"] = {k: ref[k] for k in ("accuracy", "roc_auc",
                                                         "train_seconds")}
-    if out is not None:
+    if options["checkpoint"] is not None:
         with output_dir(out, quiet=not verbose) as local:
             save_bundle(local, net, pipe, labels, metrics,
                         extra={"transfer": {k: v for k, v in settings.items() if k != "out"}})
+        options["checkpoint"].clear()
     _log(verbose, f"[{strategy}] test accuracy {test['accuracy']:.4f}, ROC AUC "
                   f"{test['roc_auc']:.4f}" + (f"; bundle written to {out}" if out else ""))
     return metrics
