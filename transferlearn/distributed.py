@@ -56,7 +56,24 @@ def _create(kind: str):
             "transferlearn.launch -n WORKERS -- python scripts/... --kvstore " + kind)
     import mxnet as mx
 
-    return mx.kv.create(kind)
+    kv = mx.kv.create(kind)
+    if kv.rank != 0:
+        _quiet_worker(os.environ.get("TRANSFERLEARN_WORKER_LOG"))
+    return kv
+
+
+def _quiet_worker(log: str | None) -> None:
+    """Send this (non-zero rank) worker's output to `log`: rank 0 speaks for the run."""
+    if not log:
+        return
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 def rank(kvstore="device") -> int:

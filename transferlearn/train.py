@@ -106,9 +106,13 @@ def predict_logits(net: gluon.Block, X: np.ndarray, batch_size: int = 512, ctx=N
     ctx = ctx or mx.cpu()
     if len(X) == 0:
         return np.zeros((0, net.config["num_classes"]), dtype=np.float32)
+    n, batch_size = len(X), min(batch_size, len(X))
+    pad = -n % batch_size  # one batch shape, so a static-shape graph is reused (and see below)
+    if pad:
+        X = np.concatenate([X, np.zeros((pad,) + X.shape[1:], dtype=X.dtype)])
     X_nd = mx.nd.array(X, dtype="int32", ctx=ctx)
     outs = [net(X_nd[start:start + batch_size]) for start in range(0, len(X), batch_size)]
-    return mx.nd.concat(*outs, dim=0).asnumpy()
+    return mx.nd.concat(*outs, dim=0).asnumpy()[:n]
 
 
 def predict_proba(net: gluon.Block, X: np.ndarray, batch_size: int = 512, ctx=None) -> np.ndarray:
@@ -156,7 +160,9 @@ def _restore(net: gluon.Block, snapshot: dict, what: str = "snapshot") -> None:
         if tuple(snapshot[name].shape) != tuple(p.shape):
             raise CheckpointError(f"{what}: {name} has shape {tuple(snapshot[name].shape)}, "
                                   f"the network needs {tuple(p.shape)}")
-        p.set_data(snapshot[name])
+        # fresh arrays rather than set_data: after inference oneDNN may hold a weight (e.g. a
+        # 3-d conv kernel) in its own layout, and copying into that fails ("IsDefaultData")
+        p._init_impl(snapshot[name], p.list_ctx())
 
 
 def device_contexts(gpus=None) -> list:
