@@ -18,18 +18,28 @@ def _launch(*args, timeout=300):
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 
-def test_two_workers_converge_like_one_and_rank0_writes_the_bundle(tmp_path):
-    single = run_script("train_base.py", "--out", tmp_path / "one", *ARGS, "--quiet")
-    assert single.returncode == 0, single.stderr
+@pytest.fixture(scope="module")
+def single_worker(tmp_path_factory):
+    out = tmp_path_factory.mktemp("single") / "one"
+    result = run_script("train_base.py", "--out", out, *ARGS, "--quiet")
+    assert result.returncode == 0, result.stderr
+    return json.loads((out / "metrics.json").read_text())
+
+
+@pytest.mark.parametrize("kvstore,tolerance", [("dist_sync", 0.03), ("dist_async", 0.06)])
+def test_two_workers_converge_like_one_and_rank0_writes_the_bundle(single_worker, kvstore,
+                                                                    tolerance, tmp_path):
     logs = tmp_path / "logs"
-    result = _launch("-n", 2, "-s", 1, "--log-dir", logs, "--", sys.executable,
-                     "scripts/train_base.py", "--out", tmp_path / "two", *ARGS)
+    command = [sys.executable, "scripts/train_base.py", "--out", tmp_path / "two", *ARGS]
+    if kvstore != "dist_sync":
+        command += ["--kvstore", kvstore]
+    result = _launch("-n", 2, "-s", 1, "--log-dir", logs, "--", *command)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("| accuracy |") == 1  # rank 0 alone reports
-    assert "distributed: 2 workers (dist_sync)" in result.stdout
-    one = json.loads((tmp_path / "one" / "metrics.json").read_text())
+    assert f"distributed: 2 workers ({kvstore})" in result.stdout
+    one = single_worker
     two = json.loads((tmp_path / "two" / "metrics.json").read_text())
-    assert two["accuracy"] == pytest.approx(one["accuracy"], abs=0.03)
+    assert two["accuracy"] == pytest.approx(one["accuracy"], abs=tolerance)
     assert two["n_train"] == one["n_train"]  # every worker sees the data; each trains on half
     assert two["accuracy"] > 0.65
     bundle = load_bundle(tmp_path / "two")

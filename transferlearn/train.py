@@ -325,6 +325,8 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
         net.hybridize(static_alloc=True, static_shape=True)  # also drops stale cached graphs
     trainer = make_trainer(net, lr=lr, weight_decay=weight_decay,
                            include_frozen=epoch_start is not None, kvstore=cluster.kvstore)
+    if distributed.is_distributed(cluster.kvstore):
+        _sync_start(trainer, batch_size)
     run, best_state = (_resume(checkpoint, rng, net, trainer, epoch_start, verbose)
                        if resume and checkpoint is not None else (_Run(), None))
     total_steps = num_epochs * -(-len(X) // batch_size)
@@ -338,7 +340,8 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
     stop = validate and patience is not None and run.epochs and run.waited >= patience
     for epoch in range(run.epoch + 1, 0 if stop else num_epochs + 1):
         if random_state is not None:
-            mx.random.seed(_epoch_seed(random_state, epoch), ctx="all")
+            # workers differ, so that their halves of a batch do not share dropout masks
+            mx.random.seed(_epoch_seed(random_state, epoch) + 7919 * cluster.rank, ctx="all")
         if epoch_start is not None:
             epoch_start(net, epoch)
         tic = time.perf_counter()
@@ -357,13 +360,16 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
             if lr_schedule is not None:
                 trainer.set_learning_rate(lr * lr_schedule(run.step, total_steps))
             run.step += 1
-            trainer.step(len(idx))
+            # dist_async updates on the servers, whose gradient scale is fixed at the first step
+            trainer.step(batch_size if cluster.is_async else len(idx))
             for loss in losses:
                 total_loss += loss.sum().as_in_context(ctxs[0])
         record = {"epoch": epoch, "train_loss": float(total_loss.asscalar()) * cluster.num_workers
                   / len(X), "seconds": time.perf_counter() - tic}
         if validate:
             val = evaluate(net, X_val, y_val, ctx=ctxs[0])
+            if cluster.is_async:  # the servers' weights are pulled into these arrays, and
+                _restore(net, _snapshot(net))  # copying into a oneDNN-layout array fails
             record.update({f"val_{k}": v for k, v in val.items()})
             value = sign * record[f"val_{monitor}"]
             if value > run.best_value:
@@ -390,6 +396,19 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
     _move_to(net, home)
     history.seconds = time.perf_counter() - started
     return history
+
+
+def _sync_start(trainer, batch_size: int) -> None:
+    """Initialise the distributed kvstore and wait for the weights' broadcast to land.
+
+    Gluon does this lazily at the first step, where the engine may send that step's gradient
+    push (same keys) before the broadcast's pull is answered; with ``update_on_kvstore=False``
+    the server then holds gradients, and the workers would pull them as weights.
+    """
+    trainer._optimizer.rescale_grad = trainer._scale / batch_size  # as step() would set it
+    trainer._init_kvstore()
+    trainer._init_params()
+    mx.nd.waitall()
 
 
 def _split(batch: mx.nd.NDArray, ctxs: list) -> list:
