@@ -61,3 +61,20 @@ def test_replace_head():
     net.replace_head(5)
     assert net(mx.nd.array([[1, 2]], dtype="int32")).shape == (1, 5)
     assert net.config["num_classes"] == 5
+
+
+def test_masked_pooling_matches_numpy_and_ignores_padding():
+    from transferlearn.model import MaskedPooling
+
+    rng = np.random.RandomState(0)
+    x = rng.randn(4, 6, 3).astype("float32")
+    lengths = np.array([6, 3, 1, 0])
+    mask = (np.arange(6)[None, :] < lengths[:, None]).astype("float32")  # padding at the end
+    for mode in ("mean", "max"):
+        pool = MaskedPooling(mode)
+        pool.hybridize()
+        got = pool(mx.nd.array(x), mx.nd.array(mask)).asnumpy()
+        for i, n in enumerate(lengths):
+            want = (np.zeros(3) if n == 0 else
+                    x[i, :n].mean(axis=0) if mode == "mean" else x[i, :n].max(axis=0))
+            np.testing.assert_allclose(got[i], want, rtol=1e-5, atol=1e-6, err_msg=mode)

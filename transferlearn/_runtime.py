@@ -52,3 +52,24 @@ def configure_threads() -> int:
     """
     os.environ.setdefault("OMP_NUM_THREADS", str(physical_cores()))
     return int(os.environ["OMP_NUM_THREADS"])
+
+
+def runtime_line() -> str:
+    """One line on what this MXNet can use: version, oneDNN, OpenMP threads, dist kvstore.
+
+    Without oneDNN (MKLDNN) the CPU convolutions and LSTMs are several times slower, so that
+    is said as a warning.
+    """
+    import mxnet as mx
+
+    features = mx.runtime.Features()
+    onednn = features.is_enabled("MKLDNN")
+    parts = [f"mxnet {mx.__version__}", "oneDNN on" if onednn else "oneDNN OFF",
+             f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '?')} of "
+             f"{physical_cores()} cores",
+             "dist kvstore " + ("available" if features.is_enabled("DIST_KVSTORE") else "absent")]
+    line = "runtime: " + ", ".join(parts)
+    if not onednn:
+        line += ("\nwarning: this MXNet build has no oneDNN (MKLDNN): CPU training will be "
+                 "several times slower; the pip wheel 'mxnet==1.9.1' has it")
+    return line

@@ -106,13 +106,9 @@ def predict_logits(net: gluon.Block, X: np.ndarray, batch_size: int = 512, ctx=N
     ctx = ctx or mx.cpu()
     if len(X) == 0:
         return np.zeros((0, net.config["num_classes"]), dtype=np.float32)
-    n, batch_size = len(X), min(batch_size, len(X))
-    pad = -n % batch_size  # one batch shape, so a static-shape graph is reused (and see below)
-    if pad:
-        X = np.concatenate([X, np.zeros((pad,) + X.shape[1:], dtype=X.dtype)])
     X_nd = mx.nd.array(X, dtype="int32", ctx=ctx)
     outs = [net(X_nd[start:start + batch_size]) for start in range(0, len(X), batch_size)]
-    return mx.nd.concat(*outs, dim=0).asnumpy()[:n]
+    return mx.nd.concat(*outs, dim=0).asnumpy()
 
 
 def predict_proba(net: gluon.Block, X: np.ndarray, batch_size: int = 512, ctx=None) -> np.ndarray:
@@ -259,6 +255,26 @@ def _resume(checkpointer, rng, net, trainer, epoch_start, verbose):
     return run, best
 
 
+def _epoch_plan(n: int, batch_size: int, rng, cluster, n_ctx: int) -> list:
+    """This epoch's batches as ``(row ids NDArray, global batch size)`` pairs.
+
+    The row ids of the whole epoch go to MXNet in one copy and each batch is a view of it:
+    a host-to-NDArray copy per step costs a synchronisation (measured 4.5 ms of a 21 ms step
+    of the ``mean`` model on 2 cores).
+    """
+    batches = [(part, len(idx)) for idx in _batches(n, batch_size, rng)
+               if (part := _batch_parts(idx, cluster.rank, cluster.num_workers, n_ctx))
+               is not None]
+    if not batches:
+        return []
+    flat = mx.nd.array(np.concatenate([part for part, _ in batches]), dtype="int32")
+    plan, start = [], 0
+    for part, size in batches:
+        plan.append((flat[start:start + len(part)], size))
+        start += len(part)
+    return plan
+
+
 def _batch_parts(idx: np.ndarray, rank: int, num_workers: int, n_ctx: int):
     """This worker's rows of a global batch, or None when the batch is too small to split."""
     part = idx[rank::num_workers] if num_workers > 1 else idx
@@ -346,14 +362,11 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
             epoch_start(net, epoch)
         tic = time.perf_counter()
         total_loss = mx.nd.zeros((1,), ctx=ctxs[0])
-        for idx in tqdm(list(_batches(len(X), batch_size, rng)), leave=False,
-                        desc=f"epoch {epoch}/{num_epochs}", disable=not verbose, unit="batch"):
-            part = _batch_parts(idx, cluster.rank, cluster.num_workers, len(ctxs))
-            if part is None:
-                continue
-            idx_nd = mx.nd.array(part, dtype="int32")
-            xs = _split(X_nd.take(idx_nd), ctxs)  # each (batch / n_ctx, seq_len)
-            ys = _split(y_nd.take(idx_nd), ctxs)
+        plan = _epoch_plan(len(X), batch_size, rng, cluster, len(ctxs))
+        for rows, global_size in tqdm(plan, leave=False, desc=f"epoch {epoch}/{num_epochs}",
+                                      disable=not verbose, unit="batch"):
+            xs = _split(X_nd.take(rows), ctxs)  # each (batch / n_ctx, seq_len)
+            ys = _split(y_nd.take(rows), ctxs)
             with autograd.record():
                 losses = [loss_fn(net(X_b), y_b) for X_b, y_b in zip(xs, ys, strict=True)]
             autograd.backward(losses)
@@ -361,7 +374,7 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
                 trainer.set_learning_rate(lr * lr_schedule(run.step, total_steps))
             run.step += 1
             # dist_async updates on the servers, whose gradient scale is fixed at the first step
-            trainer.step(batch_size if cluster.is_async else len(idx))
+            trainer.step(batch_size if cluster.is_async else global_size)
             for loss in losses:
                 total_loss += loss.sum().as_in_context(ctxs[0])
         record = {"epoch": epoch, "train_loss": float(total_loss.asscalar()) * cluster.num_workers

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import distributed
+from ._runtime import runtime_line
 from .checkpoint import Checkpointer, fingerprint
 from .curves import (
     CURVE_COLUMNS,
@@ -182,6 +183,7 @@ def train_base(data=None, text_col=None, label_col=None, out="runs/base", encode
     settings = {k: v for k, v in locals().items() if k != "verbose"}
     verbose = verbose and distributed.rank(kvstore) == 0
     _log(verbose, _settings_line("train_base", settings))
+    _log(verbose, runtime_line())
     started = time.perf_counter()
     df, labels = _load(data, DEFAULT_SOURCE, text_col, label_col, neutral_band, verbose,
                        truthful_only)
@@ -287,6 +289,7 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         _log(verbose, "scratch check skipped: it does not run on a distributed kvstore")
         scratch_check = False
     _log(verbose, _settings_line("transfer", settings))
+    _log(verbose and _splits is None, runtime_line())
     started = time.perf_counter()
     bundle = _base_bundle or load_bundle(base)
     labels, train_df, val_df, test_df = _splits or _target_splits(
