@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-scratch-check", action="store_true",
                    help="one strategy: skip the scratch model trained to detect negative "
                         "transfer")
+    p.add_argument("--label-shift", action="store_true",
+                   help="after each strategy, re-estimate the target class priors by EM on "
+                        "the unlabelled test texts and add a <strategy>+priors row")
     p.add_argument("--tsne", default=None, metavar="PNG",
                    help="write a t-SNE figure of source vs target features to this file")
     training_arguments(p)
@@ -98,7 +101,7 @@ def main(argv=None) -> int:
                       discriminative_factor=args.discriminative_factor,
                       patience=args.patience, test_size=args.test_size, seed=args.seed,
                       neutral_band=args.neutral_band, truthful_only=args.truthful_only,
-                      gpus=args.gpus, verbose=not args.quiet)
+                      gpus=args.gpus, label_shift=args.label_shift, verbose=not args.quiet)
         baselines = workflow.parse_baselines(args.baselines)
         single = len(args.strategy) == 1 and not args.tsne and not args.curve
         if (args.resume or args.kvstore != "device") and not single:

@@ -1,5 +1,6 @@
 """The end-to-end functions the scripts and notebooks call."""
 import pandas as pd
+import pytest
 
 from transferlearn import workflow
 from transferlearn.persistence import load_bundle
@@ -37,3 +38,18 @@ def test_unknown_baseline_is_refused(base_bundle, amazon_slice, tmp_path):
     with pytest.raises(ValueError, match="unknown baseline 'svm'"):
         workflow.compare(base=str(base_bundle), data=str(amazon_slice), out=str(tmp_path),
                          strategies=(), baselines=("svm",), verbose=False)
+
+
+def test_label_shift_after_a_strategy_adds_a_priors_row(base_bundle, amazon_slice):
+    from transferlearn import workflow
+
+    m = workflow.transfer(base=str(base_bundle), data=str(amazon_slice), out=None,
+                          strategy="feature-extract", train_size=120, epochs=1,
+                          label_shift=True, verbose=False)
+    shift = m["label_shift"]
+    assert set(shift) >= {"accuracy", "roc_auc", "train_priors", "target_priors"}
+    assert sum(shift["target_priors"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert sum(shift["train_priors"].values()) == pytest.approx(1.0, abs=1e-3)
+    rows = workflow.table_of_runs([m])
+    assert list(rows["strategy"]) == ["feature-extract", "feature-extract+priors"]
+    assert rows.loc[1, "accuracy"] == shift["accuracy"]

@@ -39,7 +39,7 @@ from .model import TextClassifier, named_parameters, summary
 from .persistence import load_bundle, save_bundle, write_json
 from .storage import atomic_write, check_output, is_remote, output_dir, output_lock
 from .text import fitted_pipeline, make_pipeline, pipeline_config
-from .train import device_contexts, evaluate, fit, scores, slanted_triangular
+from .train import device_contexts, evaluate, fit, predict_proba, scores, slanted_triangular
 from .transfer import (
     STRATEGIES,
     VocabularyReport,
@@ -256,8 +256,9 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
              batch_size=32, lr=1e-3, body_lr_mult=0.5, head_lr_mult=10.0, weight_decay=0.0,
              patience=4, monitor="loss", test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0,
              discriminative_factor=2.6,
-             truthful_only=False, scratch_check=False, resume=False, gpus=None,
-             kvstore="device", verbose=True, _base_bundle=None, _splits=None) -> dict:
+             truthful_only=False, scratch_check=False, label_shift=False, resume=False,
+             gpus=None, kvstore="device", verbose=True, _base_bundle=None,
+             _splits=None) -> dict:
     """Transfer the base bundle at `base` to `data` (bundled Amazon snippets by default).
 
     Parameters
@@ -280,6 +281,10 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         Also train a scratch model on the same rows (not saved) and record its scores as
         ``metrics["scratch_check"]``, so negative transfer shows up (see
         :func:`table_of_runs`).
+    label_shift : bool
+        After training, re-estimate the target's class priors by EM on the unlabelled test
+        texts (Saerens et al. 2002) and re-weight the outputs from the training rows' priors
+        to them; scored as ``metrics["label_shift"]`` (a ``<strategy>+priors`` row).
     resume, gpus, kvstore :
         As in :func:`train_base` (checkpoints each epoch when `out` is set; ``--resume``).
     """
@@ -346,6 +351,13 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                "base": str(base), "data": origin, "labels": labels,
                "vocabulary": vocab_report.to_dict(), "layers": layer_report,
                "frozen": layers["frozen"], "history": history.epochs}
+    if label_shift:
+        metrics["label_shift"] = label_shift_scores(
+            net, X_test, y_test, np.concatenate([y_train, y_val]), labels)
+        shift = metrics["label_shift"]
+        _log(verbose, f"label shift: class priors {shift['train_priors']} in training, "
+                      f"estimated {shift['target_priors']} on the target; accuracy "
+                      f"{test['accuracy']:.4f} -> {shift['accuracy']:.4f}")
     if scratch_check and strategy != "scratch":
         _log(verbose, "training a scratch model on the same rows to check for negative "
                       "transfer")
@@ -365,6 +377,22 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     _log(verbose, f"[{strategy}] test accuracy {test['accuracy']:.4f}, ROC AUC "
                   f"{test['roc_auc']:.4f}" + (f"; bundle written to {out}" if out else ""))
     return metrics
+
+
+def label_shift_scores(net, X_test, y_test, y_fit, labels) -> dict:
+    """Scores of `net` on the test rows after EM label-shift correction (labels unused by EM).
+
+    The source priors are the class shares of `y_fit`, the rows `net` was trained on.
+    """
+    counts = np.bincount(np.asarray(y_fit, dtype=int), minlength=len(labels))
+    train = counts / counts.sum()
+    proba = predict_proba(net, X_test)
+    if train.min() <= 0:
+        raise DataError("label shift needs every class among the training rows")
+    target, adjusted = estimate_target_priors(proba, train)
+    as_dict = lambda p: dict(zip(map(str, labels), np.round(p, 4).tolist(), strict=True))  # noqa: E731
+    return {**scores(y_test, adjusted), "train_priors": as_dict(train),
+            "target_priors": as_dict(target)}
 
 
 def zero_label_scores(bundle, test_df: pd.DataFrame, labels: list) -> dict:
@@ -646,6 +674,9 @@ def run_rows(metrics: dict) -> list[dict]:
     n_train = metrics["n_train"] + metrics["n_val"]
     runs = [metrics] + ([{"strategy": "scratch", **metrics["scratch_check"]}]
                         if "scratch_check" in metrics else [])
+    if "label_shift" in metrics:
+        runs.insert(1, {"strategy": f"{metrics['strategy']}+priors",
+                        "train_seconds": metrics["train_seconds"], **metrics["label_shift"]})
     return [{"strategy": m["strategy"], "n_train": n_train, "accuracy": m["accuracy"],
              "roc_auc": m["roc_auc"], "seconds": m["train_seconds"]} for m in runs]
 
