@@ -25,16 +25,23 @@ from transferlearn.cli import (  # noqa: E402
 )
 
 STRATEGIES = ("scratch", "feature-extract", "fine-tune", "gradual")
+EXTRA = ("cross-arch",)  # not part of "all"
 
 
 def strategies(text: str) -> tuple:
     names = STRATEGIES if text == "all" else tuple(s.strip() for s in text.split(",") if s)
-    unknown = [s for s in names if s not in STRATEGIES]
+    unknown = [s for s in names if s not in STRATEGIES + EXTRA]
     if unknown or not names:
         raise argparse.ArgumentTypeError(
             f"unknown strategy {', '.join(map(repr, unknown)) or repr(text)}; choose from "
-            f"{', '.join(STRATEGIES)}, a comma-separated list, or all")
+            f"{', '.join(STRATEGIES + EXTRA)}, a comma-separated list, or all")
     return names
+
+
+def target_arch(args) -> dict:
+    sizes = {"encoder": args.target_encoder, "embed_dim": args.target_embed_dim,
+             "hidden_size": args.target_hidden_size, "num_filters": args.target_num_filters}
+    return {k: v for k, v in sizes.items() if v is not None}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="base model bundle directory (local, or s3://bucket/prefix)")
     data_arguments(p, "target")
     p.add_argument("--strategy", type=strategies, default=("fine-tune",),
-                   help="scratch, feature-extract, fine-tune, gradual, a comma list, or all")
+                   help="scratch, feature-extract, fine-tune, gradual, cross-arch (with "
+                        "--target-* sizes), a comma list, or all (the first four)")
     p.add_argument("--out", default="runs/target",
                    help="output directory (local, or s3://bucket/prefix)")
     p.add_argument("--train-size", type=positive_int, default=None,
@@ -76,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-scratch-check", action="store_true",
                    help="one strategy: skip the scratch model trained to detect negative "
                         "transfer")
+    arch = p.add_argument_group("cross-arch: target network sizes that differ from the base's")
+    arch.add_argument("--target-encoder", choices=("cnn", "bilstm", "mean"), default=None)
+    for flag in ("embed-dim", "hidden-size", "num-filters"):
+        arch.add_argument(f"--target-{flag}", type=positive_int, default=None)
     p.add_argument("--label-shift", action="store_true",
                    help="after each strategy, re-estimate the target class priors by EM on "
                         "the unlabelled test texts and add a <strategy>+priors row")
@@ -101,7 +113,8 @@ def main(argv=None) -> int:
                       discriminative_factor=args.discriminative_factor,
                       patience=args.patience, test_size=args.test_size, seed=args.seed,
                       neutral_band=args.neutral_band, truthful_only=args.truthful_only,
-                      gpus=args.gpus, label_shift=args.label_shift, verbose=not args.quiet)
+                      gpus=args.gpus, label_shift=args.label_shift,
+                      target_arch=target_arch(args), verbose=not args.quiet)
         baselines = workflow.parse_baselines(args.baselines)
         single = len(args.strategy) == 1 and not args.tsne and not args.curve
         if (args.resume or args.kvstore != "device") and not single:

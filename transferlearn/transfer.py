@@ -23,6 +23,9 @@ from .model import SLOTS, TextClassifier, build_model, named_parameters
 from .text import PAD, UNK, Vocabulary
 
 STRATEGIES = ("scratch", "feature-extract", "fine-tune", "gradual")
+# strategies that need more than a base bundle and a target (other sizes, a teacher), so
+# "all" does not include them
+EXTRA_STRATEGIES = ("cross-arch",)
 # layer groups from the top, as ULMFiT unfreezes them (pooling has no parameters)
 GROUPS = ("output", "encoder", "embedding")
 ALIASES = {"body": r"^(embedding|encoder)\."}
@@ -200,9 +203,14 @@ def transfer_weights(source: TextClassifier, target: TextClassifier, source_voca
 
 
 def new_target_model(source: TextClassifier, vocab_size: int, num_classes: int,
-                     ctx=None) -> TextClassifier:
-    """A freshly initialised network with the source's architecture, resized."""
-    config = dict(source.config, vocab_size=vocab_size, num_classes=num_classes)
+                     ctx=None, **sizes) -> TextClassifier:
+    """A freshly initialised network with the source's architecture, resized (and with
+    `sizes`, e.g. ``embed_dim=64``, overriding the source's, for cross-architecture
+    transfer)."""
+    unknown = set(sizes) - set(source.config) - {"kernel_sizes"}
+    if unknown or {"vocab_size", "num_classes"} & set(sizes):
+        raise ValueError(f"cannot set {sorted(unknown or sizes)} of the target network")
+    config = dict(source.config, **sizes, vocab_size=vocab_size, num_classes=num_classes)
     net = build_model(config)
     net.initialize(mx.init.Xavier(), ctx=ctx or mx.cpu())
     return net
@@ -252,14 +260,15 @@ def apply_strategy(net: TextClassifier, strategy: str, body_lr_mult: float = 0.5
     Returns ``{"trainable": [...], "frozen": [...]}`` (as of the first epoch), plus
     ``"unfreeze_at"`` (``{epoch: group}``) for ``gradual``.
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    known = STRATEGIES + EXTRA_STRATEGIES
+    if strategy not in known:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(known)}")
     unfreeze(net, ".")
     set_lr_mult(net, ".", 1.0)
     if strategy == "feature-extract":
         freeze(net, "body")
         set_lr_mult(net, "output", head_lr_mult)
-    elif strategy == "fine-tune":
+    elif strategy in ("fine-tune", "cross-arch"):  # cross-arch: fine-tune a resized copy
         set_lr_mult(net, "body", body_lr_mult)
     schedule = gradual_unfreezing(net, discriminative_factor) if strategy == "gradual" else None
     frozen = [n for n in named_parameters(net) if n not in trainable(net)]

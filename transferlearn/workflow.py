@@ -18,6 +18,7 @@ import pandas as pd
 from . import distributed
 from ._runtime import runtime_line
 from .checkpoint import Checkpointer, fingerprint
+from .crossarch import format_report, transfer_across
 from .curves import (
     CURVE_COLUMNS,
     curve_table,
@@ -256,7 +257,8 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
              batch_size=32, lr=1e-3, body_lr_mult=0.5, head_lr_mult=10.0, weight_decay=0.0,
              patience=4, monitor="loss", test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0,
              discriminative_factor=2.6,
-             truthful_only=False, scratch_check=False, label_shift=False, resume=False,
+             truthful_only=False, scratch_check=False, label_shift=False, target_arch=None,
+             resume=False,
              gpus=None, kvstore="device", verbose=True, _base_bundle=None,
              _splits=None) -> dict:
     """Transfer the base bundle at `base` to `data` (bundled Amazon snippets by default).
@@ -281,6 +283,11 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         Also train a scratch model on the same rows (not saved) and record its scores as
         ``metrics["scratch_check"]``, so negative transfer shows up (see
         :func:`table_of_runs`).
+    target_arch : dict, optional
+        ``cross-arch``: the target network's sizes that differ from the base's, e.g.
+        ``{"embed_dim": 64, "num_filters": 50}`` or ``{"encoder": "bilstm"}``; the base's
+        weights are cut, pooled or padded to fit (see :mod:`transferlearn.crossarch`) and the
+        result is fine-tuned. ``metrics["cross_arch"]`` reports every layer.
     label_shift : bool
         After training, re-estimate the target's class priors by EM on the unlabelled test
         texts (Saerens et al. 2002) and re-weight the outputs from the training rows' priors
@@ -308,17 +315,23 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     pipe = fitted_pipeline(pipeline_config(bundle.pipeline), vocab)
     token_cov, type_cov = coverage(bundle.vocab, tokenized)
     mx.random.seed(seed)
-    net = new_target_model(bundle.net, len(vocab), len(labels))
-    if strategy == "scratch":
+    net = new_target_model(bundle.net, len(vocab), len(labels), **(
+        (target_arch or {}) if strategy == "cross-arch" else {}))
+    cross = None
+    if strategy == "cross-arch":
+        cross = transfer_across(bundle.net, net, bundle.vocab, vocab, bundle.labels, labels,
+                                seed=seed)
+        layer_report = {name: r["action"] for name, r in cross.items()}
+        _log(verbose, "cross-architecture transfer, layer by layer:\n" + format_report(cross))
+        vocab_report = _vocabulary_report(mode, bundle.vocab, vocab, token_cov, type_cov)
+    elif strategy == "scratch":
         layer_report = {name: "new" for name in named_parameters(net)}
         vocab_report = VocabularyReport(mode, len(bundle.vocab), len(vocab), 0, len(vocab) - 2,
                                         token_cov, type_cov)
     else:
         layer_report = transfer_weights(bundle.net, net, bundle.vocab, vocab, bundle.labels,
                                         labels, keep_head=strategy in ("fine-tune", "gradual"))
-        copied = sum(tok in bundle.vocab for tok in vocab.idx_to_token[2:])
-        vocab_report = VocabularyReport(mode, len(bundle.vocab), len(vocab), copied,
-                                        len(vocab) - 2 - copied, token_cov, type_cov)
+        vocab_report = _vocabulary_report(mode, bundle.vocab, vocab, token_cov, type_cov)
     if strategy != "scratch" and layer_report.get("output.weight") == "new":
         why = ("feature-extract trains a new head" if strategy == "feature-extract" else
                f"target labels {labels} differ from the base's {bundle.labels}")
@@ -351,6 +364,9 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                "base": str(base), "data": origin, "labels": labels,
                "vocabulary": vocab_report.to_dict(), "layers": layer_report,
                "frozen": layers["frozen"], "history": history.epochs}
+    if cross is not None:
+        metrics["cross_arch"] = {name: {k: list(v) if isinstance(v, tuple) else v
+                                        for k, v in r.items()} for name, r in cross.items()}
     if label_shift:
         metrics["label_shift"] = label_shift_scores(
             net, X_test, y_test, np.concatenate([y_train, y_val]), labels)
@@ -377,6 +393,12 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     _log(verbose, f"[{strategy}] test accuracy {test['accuracy']:.4f}, ROC AUC "
                   f"{test['roc_auc']:.4f}" + (f"; bundle written to {out}" if out else ""))
     return metrics
+
+
+def _vocabulary_report(mode, source_vocab, vocab, token_cov, type_cov) -> VocabularyReport:
+    copied = sum(tok in source_vocab for tok in vocab.idx_to_token[2:])
+    return VocabularyReport(mode, len(source_vocab), len(vocab), copied,
+                            len(vocab) - 2 - copied, token_cov, type_cov)
 
 
 def label_shift_scores(net, X_test, y_test, y_fit, labels) -> dict:
