@@ -25,7 +25,7 @@ from transferlearn.cli import (  # noqa: E402
 )
 
 STRATEGIES = ("scratch", "feature-extract", "fine-tune", "gradual")
-EXTRA = ("cross-arch",)  # not part of "all"
+EXTRA = ("cross-arch", "distill")  # not part of "all"
 
 
 def strategies(text: str) -> tuple:
@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     data_arguments(p, "target")
     p.add_argument("--strategy", type=strategies, default=("fine-tune",),
                    help="scratch, feature-extract, fine-tune, gradual, cross-arch (with "
-                        "--target-* sizes), a comma list, or all (the first four)")
+                        "--target-* sizes), distill (--base is the teacher, --target-* the "
+                        "student), a comma list, or all (the first four)")
     p.add_argument("--out", default="runs/target",
                    help="output directory (local, or s3://bucket/prefix)")
     p.add_argument("--train-size", type=positive_int, default=None,
@@ -84,10 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-scratch-check", action="store_true",
                    help="one strategy: skip the scratch model trained to detect negative "
                         "transfer")
-    arch = p.add_argument_group("cross-arch: target network sizes that differ from the base's")
+    arch = p.add_argument_group("cross-arch / distill: target (student) network sizes that "
+                                "differ from the base's (teacher's)")
     arch.add_argument("--target-encoder", choices=("cnn", "bilstm", "mean"), default=None)
     for flag in ("embed-dim", "hidden-size", "num-filters"):
         arch.add_argument(f"--target-{flag}", type=positive_int, default=None)
+    arch.add_argument("--temperature", type=float, default=2.0,
+                      help="distill: softening of the teacher's outputs")
+    arch.add_argument("--alpha", type=float, default=0.5,
+                      help="distill: weight of the teacher's targets (1 - alpha: the labels)")
     p.add_argument("--label-shift", action="store_true",
                    help="after each strategy, re-estimate the target class priors by EM on "
                         "the unlabelled test texts and add a <strategy>+priors row")
@@ -114,7 +120,8 @@ def main(argv=None) -> int:
                       patience=args.patience, test_size=args.test_size, seed=args.seed,
                       neutral_band=args.neutral_band, truthful_only=args.truthful_only,
                       gpus=args.gpus, label_shift=args.label_shift,
-                      target_arch=target_arch(args), verbose=not args.quiet)
+                      target_arch=target_arch(args), temperature=args.temperature,
+                      alpha=args.alpha, verbose=not args.quiet)
         baselines = workflow.parse_baselines(args.baselines)
         single = len(args.strategy) == 1 and not args.tsne and not args.curve
         if (args.resume or args.kvstore != "device") and not single:

@@ -288,7 +288,9 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
         lr: float = 1e-3, weight_decay: float = 0.0, patience: int | None = 3,
         monitor: str = "accuracy", random_state: int | None = 0, ctx=None,
         kvstore="device", hybridize: bool = True, verbose: bool = True, epoch_callback=None,
-        epoch_start=None, lr_schedule=None, checkpoint=None, resume: bool = False) -> History:
+        epoch_start=None, lr_schedule=None, checkpoint=None, resume: bool = False,
+        soft_targets: np.ndarray | None = None, temperature: float = 2.0,
+        alpha: float = 0.5) -> History:
     """Train `net` on int ids `X` (n, seq_len) and class indices `y` (n,).
 
     Parameters
@@ -321,6 +323,10 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
     resume : bool
         Continue from `checkpoint`'s newest checkpoint; the result equals an uninterrupted
         run with the same seed.
+    soft_targets : ndarray, optional
+        A teacher's logits ``(n, num_classes)`` for knowledge distillation (Hinton et al.
+        2015): the loss is ``alpha * T^2 * CE(softmax(teacher / T), softmax(net / T)) +
+        (1 - alpha) * CE(y, net)`` with ``T = temperature``.
 
     Returns
     -------
@@ -349,6 +355,11 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     X_nd = mx.nd.array(X, dtype="int32")
     y_nd = mx.nd.array(y, dtype="float32")
+    if soft_targets is not None:
+        if len(soft_targets) != len(X):
+            raise ValueError(f"soft_targets has {len(soft_targets)} rows but X has {len(X)}")
+        q_nd = mx.nd.softmax(mx.nd.array(soft_targets, dtype="float32") / temperature)
+        loss_fn = _distillation_loss(temperature, alpha)
     validate = X_val is not None and y_val is not None and len(X_val) > 0
     sign = -1.0 if monitor == "loss" else 1.0
     history = History(epochs=run.epochs, best_epoch=run.best_epoch)
@@ -367,6 +378,8 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
                                       disable=not verbose, unit="batch"):
             xs = _split(X_nd.take(rows), ctxs)  # each (batch / n_ctx, seq_len)
             ys = _split(y_nd.take(rows), ctxs)
+            if soft_targets is not None:  # (labels, teacher probabilities) pairs
+                ys = list(zip(ys, _split(q_nd.take(rows), ctxs), strict=True))
             with autograd.record():
                 losses = [loss_fn(net(X_b), y_b) for X_b, y_b in zip(xs, ys, strict=True)]
             autograd.backward(losses)
@@ -422,6 +435,19 @@ def _sync_start(trainer, batch_size: int) -> None:
     trainer._init_kvstore()
     trainer._init_params()
     mx.nd.waitall()
+
+
+def _distillation_loss(temperature: float, alpha: float):
+    """Loss on (logits, (labels, teacher probabilities at `temperature`)), per row."""
+    hard_loss = gluon.loss.SoftmaxCrossEntropyLoss()
+
+    def loss(y_hat, target):
+        y, q = target
+        log_p = mx.nd.log_softmax(y_hat / temperature, axis=1)  # (batch, num_classes)
+        soft = -(q * log_p).sum(axis=1) * temperature ** 2
+        return alpha * soft + (1.0 - alpha) * hard_loss(y_hat, y)
+
+    return loss
 
 
 def _split(batch: mx.nd.NDArray, ctxs: list) -> list:

@@ -25,7 +25,7 @@ from .text import PAD, UNK, Vocabulary
 STRATEGIES = ("scratch", "feature-extract", "fine-tune", "gradual")
 # strategies that need more than a base bundle and a target (other sizes, a teacher), so
 # "all" does not include them
-EXTRA_STRATEGIES = ("cross-arch",)
+EXTRA_STRATEGIES = ("cross-arch", "distill")
 # layer groups from the top, as ULMFiT unfreezes them (pooling has no parameters)
 GROUPS = ("output", "encoder", "embedding")
 ALIASES = {"body": r"^(embedding|encoder)\."}

@@ -40,7 +40,15 @@ from .model import TextClassifier, named_parameters, summary
 from .persistence import load_bundle, save_bundle, write_json
 from .storage import atomic_write, check_output, is_remote, output_dir, output_lock
 from .text import fitted_pipeline, make_pipeline, pipeline_config
-from .train import device_contexts, evaluate, fit, predict_proba, scores, slanted_triangular
+from .train import (
+    device_contexts,
+    evaluate,
+    fit,
+    predict_logits,
+    predict_proba,
+    scores,
+    slanted_triangular,
+)
 from .transfer import (
     STRATEGIES,
     VocabularyReport,
@@ -258,7 +266,7 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
              patience=4, monitor="loss", test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0,
              discriminative_factor=2.6,
              truthful_only=False, scratch_check=False, label_shift=False, target_arch=None,
-             resume=False,
+             temperature=2.0, alpha=0.5, resume=False,
              gpus=None, kvstore="device", verbose=True, _base_bundle=None,
              _splits=None) -> dict:
     """Transfer the base bundle at `base` to `data` (bundled Amazon snippets by default).
@@ -287,7 +295,12 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         ``cross-arch``: the target network's sizes that differ from the base's, e.g.
         ``{"embed_dim": 64, "num_filters": 50}`` or ``{"encoder": "bilstm"}``; the base's
         weights are cut, pooled or padded to fit (see :mod:`transferlearn.crossarch`) and the
-        result is fine-tuned. ``metrics["cross_arch"]`` reports every layer.
+        result is fine-tuned. ``metrics["cross_arch"]`` reports every layer. ``distill``:
+        the student's sizes (e.g. ``{"encoder": "mean", "embed_dim": 32}``).
+    temperature, alpha :
+        ``distill``: `base` is the teacher (a transferred bundle with the target's labels); a
+        fresh student learns from its logits softened at `temperature` (weight `alpha`) and
+        from the labels (weight 1 - `alpha`). ``metrics["distill"]`` compares both.
     label_shift : bool
         After training, re-estimate the target's class priors by EM on the unlabelled test
         texts (Saerens et al. 2002) and re-weight the outputs from the training rows' priors
@@ -316,7 +329,7 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     token_cov, type_cov = coverage(bundle.vocab, tokenized)
     mx.random.seed(seed)
     net = new_target_model(bundle.net, len(vocab), len(labels), **(
-        (target_arch or {}) if strategy == "cross-arch" else {}))
+        (target_arch or {}) if strategy in ("cross-arch", "distill") else {}))
     cross = None
     if strategy == "cross-arch":
         cross = transfer_across(bundle.net, net, bundle.vocab, vocab, bundle.labels, labels,
@@ -324,7 +337,7 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         layer_report = {name: r["action"] for name, r in cross.items()}
         _log(verbose, "cross-architecture transfer, layer by layer:\n" + format_report(cross))
         vocab_report = _vocabulary_report(mode, bundle.vocab, vocab, token_cov, type_cov)
-    elif strategy == "scratch":
+    elif strategy in ("scratch", "distill"):
         layer_report = {name: "new" for name in named_parameters(net)}
         vocab_report = VocabularyReport(mode, len(bundle.vocab), len(vocab), 0, len(vocab) - 2,
                                         token_cov, type_cov)
@@ -349,12 +362,14 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     X_train, X_val, X_test = (pipe.transform(d["text"]) for d in (train_df, val_df, test_df))
     y_train, y_val, y_test = (_encode_labels(d["label"], labels, origin)
                               for d in (train_df, val_df, test_df))
+    teacher = _teacher_logits(bundle, train_df, labels) if strategy == "distill" else None
     options = _training_options(out, X_train, y_train, settings, resume, kvstore, gpus, verbose)
     history = fit(net, X_train, y_train, X_val, y_val, num_epochs=epochs,
                   batch_size=batch_size, lr=lr, weight_decay=weight_decay, patience=patience,
                   monitor=monitor, random_state=seed, verbose=verbose,
                   epoch_start=unfreeze_schedule(schedule) if schedule else None,
-                  lr_schedule=slanted_triangular() if schedule else None, **options)
+                  lr_schedule=slanted_triangular() if schedule else None,
+                  soft_targets=teacher, temperature=temperature, alpha=alpha, **options)
     test = evaluate(net, X_test, y_test)
     metrics = {"strategy": strategy, "accuracy": test["accuracy"], "roc_auc": test["roc_auc"],
                "loss": test["loss"], "n_train": len(X_train), "n_val": len(X_val),
@@ -364,6 +379,13 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                "base": str(base), "data": origin, "labels": labels,
                "vocabulary": vocab_report.to_dict(), "layers": layer_report,
                "frozen": layers["frozen"], "history": history.epochs}
+    if teacher is not None:
+        metrics["distill"] = distillation_report(bundle, net, pipe, test_df, labels)
+        d = metrics["distill"]
+        _log(verbose, f"distillation: teacher {d['teacher_accuracy']:.4f} with "
+                      f"{d['teacher_params']:,} parameters at {d['teacher_infer_per_s']:,.0f} "
+                      f"texts/s; student {test['accuracy']:.4f} with {d['student_params']:,} at "
+                      f"{d['student_infer_per_s']:,.0f} texts/s")
     if cross is not None:
         metrics["cross_arch"] = {name: {k: list(v) if isinstance(v, tuple) else v
                                         for k, v in r.items()} for name, r in cross.items()}
@@ -393,6 +415,43 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     _log(verbose, f"[{strategy}] test accuracy {test['accuracy']:.4f}, ROC AUC "
                   f"{test['roc_auc']:.4f}" + (f"; bundle written to {out}" if out else ""))
     return metrics
+
+
+def _teacher_logits(teacher, train_df: pd.DataFrame, labels: list) -> np.ndarray:
+    """The teacher bundle's logits on the training texts, columns in the target's order."""
+    order = label_order(teacher.labels, labels)
+    if order is None:
+        raise DataError(f"distill: the teacher's labels {teacher.labels} differ from the "
+                        f"target's {labels}; distil from a model transferred to this target")
+    return predict_logits(teacher.net, teacher.transform(train_df["text"]))[:, order]
+
+
+def _infer_rate(net, X: np.ndarray, repeats: int = 3) -> float:
+    predict_logits(net, X[:512])  # build the inference graph first
+    best = min(_timed(lambda: predict_logits(net, X)) for _ in range(repeats))
+    return len(X) / best if best > 0 else float("inf")
+
+
+def _timed(call) -> float:
+    tic = time.perf_counter()
+    call()
+    return time.perf_counter() - tic
+
+
+def distillation_report(teacher, student, student_pipe, test_df: pd.DataFrame,
+                        labels: list) -> dict:
+    """Teacher vs student on the test rows: accuracy, parameter count, inference texts/s."""
+    y = _encode_labels(test_df["label"], labels, "target")
+    order = label_order(teacher.labels, labels)
+    X_teacher = teacher.transform(test_df["text"])
+    X_student = student_pipe.transform(test_df["text"])
+    teacher.net.hybridize(static_alloc=True, static_shape=True)
+    size = lambda net: int(sum(np.prod(p.shape) for p in named_parameters(net).values()))  # noqa: E731
+    return {"teacher_accuracy": scores(y, predict_proba(teacher.net, X_teacher)[:, order])[
+                "accuracy"],
+            "teacher_params": size(teacher.net), "student_params": size(student),
+            "teacher_infer_per_s": round(_infer_rate(teacher.net, X_teacher), 1),
+            "student_infer_per_s": round(_infer_rate(student, X_student), 1)}
 
 
 def _vocabulary_report(mode, source_vocab, vocab, token_cov, type_cov) -> VocabularyReport:

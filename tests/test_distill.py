@@ -1,0 +1,40 @@
+"""Knowledge distillation: the student follows the teacher's soft targets."""
+import json
+
+import mxnet as mx
+import numpy as np
+from conftest import run_script, toy_texts
+
+from transferlearn.model import TextClassifier
+from transferlearn.text import make_pipeline
+from transferlearn.train import evaluate, fit
+
+
+def test_student_learns_the_teachers_targets_not_the_labels():
+    texts, y = toy_texts(300, 1)
+    X = make_pipeline(max_len=8).fit_transform(texts)
+    vocab = int(X.max()) + 1
+    teacher_logits = np.stack([-4.0 * (y * 2 - 1), 4.0 * (y * 2 - 1)], axis=1)  # knows y
+    wrong = 1 - y  # labels that contradict the teacher
+    results = {}
+    for alpha in (1.0, 0.0):
+        mx.random.seed(0)
+        net = TextClassifier(vocab, 2, embed_dim=8, encoder="mean", hidden_size=8)
+        net.initialize(mx.init.Xavier())
+        fit(net, X[:200], wrong[:200], num_epochs=15, lr=1e-2, batch_size=32, verbose=False,
+            soft_targets=teacher_logits[:200], temperature=2.0, alpha=alpha)
+        results[alpha] = evaluate(net, X[200:], y[200:])["accuracy"]
+    assert results[1.0] >= 0.9  # only the teacher's targets: it learns the truth
+    assert results[0.0] <= 0.1  # only the (wrong) labels: it learns those
+
+
+def test_distill_strategy_reports_teacher_and_student(base_bundle, amazon_slice, tmp_path):
+    result = run_script("transfer.py", "--base", base_bundle, "--data", amazon_slice,
+                        "--strategy", "distill", "--target-embed-dim", "8",
+                        "--target-hidden-size", "8", "--train-size", "150", "--epochs", "2",
+                        "--no-scratch-check", "--out", tmp_path / "s")
+    assert result.returncode == 0, result.stderr
+    assert "distillation: teacher" in result.stdout
+    report = json.loads((tmp_path / "s" / "metrics.json").read_text())["distill"]
+    assert report["student_params"] < report["teacher_params"]
+    assert report["student_infer_per_s"] > 0 and 0 <= report["teacher_accuracy"] <= 1
