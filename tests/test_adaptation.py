@@ -1,0 +1,61 @@
+"""Domain adaptation: the reversal layer, the alignment losses, and training with them."""
+import mxnet as mx
+import numpy as np
+import pytest
+from conftest import toy_texts
+
+from transferlearn.adaptation import (
+    GradientReversal,
+    coral_loss,
+    dann_lambda,
+    fit_adapted,
+    mmd_loss,
+)
+from transferlearn.model import TextClassifier
+from transferlearn.text import make_pipeline
+from transferlearn.train import evaluate
+
+
+def test_gradient_reversal_is_identity_forward_and_negated_backward():
+    x = mx.nd.array([[1.0, -2.0], [3.0, 4.0]])
+    w = mx.nd.array([[0.5, 1.0], [2.0, -1.0]])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = GradientReversal(0.3)(x)
+        loss = (y * w).sum()
+    loss.backward()
+    np.testing.assert_array_equal(y.asnumpy(), x.asnumpy())
+    np.testing.assert_allclose(x.grad.asnumpy(), -0.3 * w.asnumpy(), rtol=1e-6)
+
+
+def test_dann_lambda_schedule():
+    assert dann_lambda(0.0) == 0.0
+    assert 0.99 < dann_lambda(1.0) < 1.0
+    assert dann_lambda(0.1) < dann_lambda(0.5)
+
+
+@pytest.mark.parametrize("loss", [coral_loss, mmd_loss])
+def test_alignment_losses_grow_with_the_domain_gap(loss):
+    rng = np.random.RandomState(0)
+    a = mx.nd.array(rng.randn(200, 5))
+    same = mx.nd.array(rng.randn(200, 5))
+    shifted = mx.nd.array(rng.randn(200, 5) * 3.0 + 2.0)
+    near, far = float(loss(a, same).asscalar()), float(loss(a, shifted).asscalar())
+    assert 0.0 <= near < far and near < 0.1 * far
+
+
+@pytest.mark.parametrize("method", ["dann", "coral", "mmd"])
+def test_training_with_adaptation_learns_the_source_task(method):
+    texts, y = toy_texts(300, 2)
+    pipe = make_pipeline(max_len=8)
+    X = pipe.fit_transform(texts)
+    mx.random.seed(0)
+    net = TextClassifier(len(pipe.named_steps["index"].vocab_), 2, embed_dim=8,
+                         encoder="mean", hidden_size=8)
+    net.initialize(mx.init.Xavier())
+    history = fit_adapted(net, X[:200], y[:200], X[200:], method, num_epochs=6, lr=1e-2,
+                          batch_size=32, verbose=False, X_val=X[250:], y_val=y[250:])
+    assert evaluate(net, X[200:], y[200:])["accuracy"] >= 0.9
+    assert f"{method}_loss" in history.epochs[0]
+    if method == "dann":
+        assert 0.0 <= history.epochs[-1]["domain_accuracy"] <= 1.0
