@@ -19,13 +19,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from transferlearn.cli import (  # noqa: E402
     data_arguments,
+    non_negative_int,
     positive_int,
     run,
     training_arguments,
 )
 
 STRATEGIES = ("scratch", "feature-extract", "fine-tune", "gradual")
-EXTRA = ("cross-arch", "distill")  # not part of "all"
+EXTRA = ("cross-arch", "distill", "dann", "coral", "mmd")  # not part of "all"
 
 
 def strategies(text: str) -> tuple:
@@ -53,11 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strategy", type=strategies, default=("fine-tune",),
                    help="scratch, feature-extract, fine-tune, gradual, cross-arch (with "
                         "--target-* sizes), distill (--base is the teacher, --target-* the "
-                        "student), a comma list, or all (the first four)")
+                        "student), dann, coral, mmd (domain adaptation with unlabelled target "
+                        "texts), a comma list, or all (the first four)")
     p.add_argument("--out", default="runs/target",
                    help="output directory (local, or s3://bucket/prefix)")
-    p.add_argument("--train-size", type=positive_int, default=None,
-                   help="labelled target rows to train on (validation included); default all")
+    p.add_argument("--train-size", type=non_negative_int, default=None,
+                   help="labelled target rows to train on (validation included); default all;"
+                        " 0 (no target label) for dann, coral, mmd")
     p.add_argument("--vocab-mode", choices=("extend", "target"), default="extend",
                    help="extend: source tokens + new target tokens; target: target only")
     p.add_argument("--epochs", type=positive_int, default=15)
@@ -94,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
                       help="distill: softening of the teacher's outputs")
     arch.add_argument("--alpha", type=float, default=0.5,
                       help="distill: weight of the teacher's targets (1 - alpha: the labels)")
+    adapt = p.add_argument_group("dann / coral / mmd: domain adaptation")
+    adapt.add_argument("--unlabeled", default=None, metavar="TEXTS",
+                       help="more unlabelled target texts: a .txt file (one per line) or a "
+                            "table with a text column (the unused target rows always count)")
+    adapt.add_argument("--source-data", default=None,
+                       help="labelled source rows (default: the data the base was trained on)")
+    adapt.add_argument("--source-rows", type=positive_int, default=4000,
+                       help="at most this many source rows (stratified sample)")
+    adapt.add_argument("--adapt-weight", type=float, default=1.0,
+                       help="weight of the alignment loss")
     p.add_argument("--label-shift", action="store_true",
                    help="after each strategy, re-estimate the target class priors by EM on "
                         "the unlabelled test texts and add a <strategy>+priors row")
@@ -121,7 +134,9 @@ def main(argv=None) -> int:
                       neutral_band=args.neutral_band, truthful_only=args.truthful_only,
                       gpus=args.gpus, label_shift=args.label_shift,
                       target_arch=target_arch(args), temperature=args.temperature,
-                      alpha=args.alpha, verbose=not args.quiet)
+                      alpha=args.alpha, unlabeled=args.unlabeled, source_data=args.source_data,
+                      source_rows=args.source_rows, adapt_weight=args.adapt_weight,
+                      verbose=not args.quiet)
         baselines = workflow.parse_baselines(args.baselines)
         single = len(args.strategy) == 1 and not args.tsne and not args.curve
         if (args.resume or args.kvstore != "device") and not single:

@@ -355,6 +355,23 @@ def _truthful(table: pd.DataFrame, origin: str) -> pd.DataFrame:
     return kept.reset_index(drop=True)
 
 
+def unlabeled_texts(source: str | os.PathLike, verbose: bool = False,
+                    text_col: str | None = None) -> list[str]:
+    """Texts without labels: a ``.txt`` file (one text per line, gzip allowed), or any table
+    or data set :func:`load_dataset` reads (only its text column is used)."""
+    path = local_path(source, quiet=not verbose)
+    is_text_file = path.is_file() and ".txt" in _suffixes(path)
+    if is_text_file and not _SNIPPET_LINE.match(_first_line(path)):
+        with _open(path) as handle:
+            return [line.rstrip("\r\n") for line in handle if line.strip()]
+    if path.is_file() and not is_text_file and detect_format(path) == "table":
+        table = read_table(path)
+        column = _pick_column(table.columns, text_col, TEXT_COLUMNS, "text", str(source))
+        return table[column].fillna("").astype(str).str.replace(
+            "<br />", " ", regex=False).tolist()
+    return load_dataset(source, text_col=text_col, quiet=not verbose)["text"].tolist()
+
+
 def check_classes(df: pd.DataFrame, origin: str = "data") -> list[str]:
     """Return the sorted label names, refusing data with fewer than two classes."""
     labels = sorted(df["label"].unique().tolist())
@@ -381,22 +398,29 @@ def split_train_test(df: pd.DataFrame, test_size: float = 0.2, random_state: int
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
-def take_labelled(df: pd.DataFrame, n: int | None, random_state: int = 0) -> pd.DataFrame:
-    """A stratified sample of `n` labelled rows (all rows when `n` is None)."""
-    if n is None or n == len(df):
-        return df.reset_index(drop=True)
-    if n <= 0:
-        raise DataError(f"train size must be positive, got {n}")
-    if n > len(df):
-        raise DataError(f"train size {n} is larger than the {len(df)} training rows available")
-    from sklearn.model_selection import train_test_split
+def take_labelled(df: pd.DataFrame, n: int | None, random_state: int = 0,
+                  return_rest: bool = False):
+    """A stratified sample of `n` labelled rows (all rows when `n` is None).
 
-    counts = df["label"].value_counts()
-    stratify = df["label"] if counts.min() >= 2 and n >= len(counts) else None
-    sample, _ = train_test_split(
-        df, train_size=n, random_state=random_state, stratify=stratify
-    )
-    return sample.reset_index(drop=True)
+    With `return_rest`, returns ``(sample, rest)``: the rows not taken serve as unlabelled
+    target texts for domain adaptation.
+    """
+    if n is None or n == len(df):
+        sample, rest = df.reset_index(drop=True), df.iloc[:0]
+    elif n <= 0:
+        raise DataError(f"train size must be positive, got {n}")
+    elif n > len(df):
+        raise DataError(f"train size {n} is larger than the {len(df)} training rows available")
+    else:
+        from sklearn.model_selection import train_test_split
+
+        counts = df["label"].value_counts()
+        stratify = df["label"] if counts.min() >= 2 and n >= len(counts) else None
+        sample, rest = train_test_split(
+            df, train_size=n, random_state=random_state, stratify=stratify
+        )
+        sample = sample.reset_index(drop=True)
+    return (sample, rest.reset_index(drop=True)) if return_rest else sample
 
 
 if __name__ == "__main__":  # python -m transferlearn.data describe|push|pull ...

@@ -25,7 +25,8 @@ from .text import PAD, UNK, Vocabulary
 STRATEGIES = ("scratch", "feature-extract", "fine-tune", "gradual")
 # strategies that need more than a base bundle and a target (other sizes, a teacher), so
 # "all" does not include them
-EXTRA_STRATEGIES = ("cross-arch", "distill")
+EXTRA_STRATEGIES = ("cross-arch", "distill", "dann", "coral", "mmd")
+ADAPTATION_STRATEGIES = ("dann", "coral", "mmd")  # also learn from unlabelled target texts
 # layer groups from the top, as ULMFiT unfreezes them (pooling has no parameters)
 GROUPS = ("output", "encoder", "embedding")
 ALIASES = {"body": r"^(embedding|encoder)\."}
@@ -268,7 +269,7 @@ def apply_strategy(net: TextClassifier, strategy: str, body_lr_mult: float = 0.5
     if strategy == "feature-extract":
         freeze(net, "body")
         set_lr_mult(net, "output", head_lr_mult)
-    elif strategy in ("fine-tune", "cross-arch"):  # cross-arch: fine-tune a resized copy
+    elif strategy in ("fine-tune", "cross-arch") + ADAPTATION_STRATEGIES:
         set_lr_mult(net, "body", body_lr_mult)
     schedule = gradual_unfreezing(net, discriminative_factor) if strategy == "gradual" else None
     frozen = [n for n in named_parameters(net) if n not in trainable(net)]

@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import distributed
 from ._runtime import runtime_line
+from .adaptation import fit_adapted
 from .checkpoint import Checkpointer, fingerprint
 from .crossarch import format_report, transfer_across
 from .curves import (
@@ -34,6 +35,7 @@ from .data import (
     load_dataset,
     split_train_test,
     take_labelled,
+    unlabeled_texts,
 )
 from .errors import DataError
 from .model import TextClassifier, named_parameters, summary
@@ -50,6 +52,7 @@ from .train import (
     slanted_triangular,
 )
 from .transfer import (
+    ADAPTATION_STRATEGIES,
     STRATEGIES,
     VocabularyReport,
     apply_strategy,
@@ -242,9 +245,14 @@ def _target_splits(data, text_col, label_col, train_size, test_size, val_size, s
     df, labels = _loaded or _load(data, DEFAULT_TARGET, text_col, label_col, neutral_band,
                                   verbose, truthful_only)
     train_all, test_df = split_train_test(df, test_size, seed)
-    labelled = take_labelled(train_all, train_size, seed)
-    check_classes(labelled, f"{data or DEFAULT_TARGET} (the {len(labelled)} training rows)")
-    train_df, val_df = _split_validation(labelled, val_size, seed)
+    if train_size == 0:  # domain adaptation from unlabelled target texts only
+        train_df = val_df = train_all.iloc[:0].reset_index(drop=True)
+        rest = train_all
+    else:
+        labelled, rest = take_labelled(train_all, train_size, seed, return_rest=True)
+        check_classes(labelled, f"{data or DEFAULT_TARGET} (the {len(labelled)} training rows)")
+        train_df, val_df = _split_validation(labelled, val_size, seed)
+    train_df.attrs["unlabeled"] = rest["text"].tolist()  # target texts whose labels go unused
     return labels, train_df, val_df, test_df
 
 
@@ -266,7 +274,8 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
              patience=4, monitor="loss", test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0,
              discriminative_factor=2.6,
              truthful_only=False, scratch_check=False, label_shift=False, target_arch=None,
-             temperature=2.0, alpha=0.5, resume=False,
+             temperature=2.0, alpha=0.5, unlabeled=None, source_data=None, source_rows=4000,
+             adapt_weight=1.0, resume=False,
              gpus=None, kvstore="device", verbose=True, _base_bundle=None,
              _splits=None) -> dict:
     """Transfer the base bundle at `base` to `data` (bundled Amazon snippets by default).
@@ -301,6 +310,13 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         ``distill``: `base` is the teacher (a transferred bundle with the target's labels); a
         fresh student learns from its logits softened at `temperature` (weight `alpha`) and
         from the labels (weight 1 - `alpha`). ``metrics["distill"]`` compares both.
+    unlabeled, source_data, source_rows, adapt_weight :
+        ``dann``, ``coral``, ``mmd`` (see :mod:`transferlearn.adaptation`): fine-tune on up
+        to `source_rows` labelled rows of `source_data` (default: the data the base was
+        trained on) plus the labelled target rows, aligning the pooled features of source
+        and target texts (the target rows whose labels are not used, plus the texts of the
+        file `unlabeled`); `adapt_weight` scales the alignment loss. ``train_size=0`` uses no
+        target label at all.
     label_shift : bool
         After training, re-estimate the target's class priors by EM on the unlabelled test
         texts (Saerens et al. 2002) and re-weight the outputs from the training rows' priors
@@ -321,7 +337,13 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         data, text_col, label_col, train_size, test_size, val_size, seed, neutral_band, verbose,
         truthful_only)
     origin = str(data or DEFAULT_TARGET)
-    tokenized = bundle.pipeline[:-2].transform(list(train_df["text"]))
+    adapting = strategy in ADAPTATION_STRATEGIES
+    if len(train_df) == 0 and not adapting:
+        raise DataError(f"strategy {strategy} needs labelled target rows; with --train-size 0 "
+                        f"use one that learns from unlabelled texts: "
+                        f"{', '.join(ADAPTATION_STRATEGIES)}")
+    domain_texts = (_domain_texts(train_df, val_df, unlabeled, verbose) if adapting else [])
+    tokenized = bundle.pipeline[:-2].transform(list(train_df["text"]) + domain_texts)
     mode = "target" if strategy == "scratch" else vocab_mode
     vocab = target_vocabulary(bundle.vocab, tokenized, mode,
                               min_freq=bundle.config["preprocessing"].get("min_freq", 1))
@@ -364,12 +386,23 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                               for d in (train_df, val_df, test_df))
     teacher = _teacher_logits(bundle, train_df, labels) if strategy == "distill" else None
     options = _training_options(out, X_train, y_train, settings, resume, kvstore, gpus, verbose)
-    history = fit(net, X_train, y_train, X_val, y_val, num_epochs=epochs,
-                  batch_size=batch_size, lr=lr, weight_decay=weight_decay, patience=patience,
-                  monitor=monitor, random_state=seed, verbose=verbose,
-                  epoch_start=unfreeze_schedule(schedule) if schedule else None,
-                  lr_schedule=slanted_triangular() if schedule else None,
-                  soft_targets=teacher, temperature=temperature, alpha=alpha, **options)
+    if adapting:
+        X_src, y_src = _source_rows(bundle, source_data, source_rows, labels, pipe, seed,
+                                    verbose)
+        _log(verbose, f"{strategy}: {len(X_src):,} labelled source rows, {len(X_train):,} "
+                      f"labelled target rows, {len(domain_texts):,} target texts")
+        history = fit_adapted(net, X_src, y_src, pipe.transform(domain_texts), strategy,
+                              X_train, y_train, X_val, y_val, weight=adapt_weight,
+                              num_epochs=epochs, batch_size=batch_size, lr=lr,
+                              weight_decay=weight_decay, patience=patience, monitor=monitor,
+                              random_state=seed, verbose=verbose)
+    else:
+        history = fit(net, X_train, y_train, X_val, y_val, num_epochs=epochs,
+                      batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                      patience=patience, monitor=monitor, random_state=seed, verbose=verbose,
+                      epoch_start=unfreeze_schedule(schedule) if schedule else None,
+                      lr_schedule=slanted_triangular() if schedule else None,
+                      soft_targets=teacher, temperature=temperature, alpha=alpha, **options)
     test = evaluate(net, X_test, y_test)
     metrics = {"strategy": strategy, "accuracy": test["accuracy"], "roc_auc": test["roc_auc"],
                "loss": test["loss"], "n_train": len(X_train), "n_val": len(X_val),
@@ -415,6 +448,36 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     _log(verbose, f"[{strategy}] test accuracy {test['accuracy']:.4f}, ROC AUC "
                   f"{test['roc_auc']:.4f}" + (f"; bundle written to {out}" if out else ""))
     return metrics
+
+
+def _domain_texts(train_df, val_df, unlabeled, verbose) -> list[str]:
+    """Target-domain texts for adaptation: the labelled rows' texts, the target rows whose
+    labels are not used, and the texts of the file `unlabeled`."""
+    texts = list(train_df["text"]) + list(val_df["text"]) + list(
+        train_df.attrs.get("unlabeled", []))
+    if unlabeled is not None:
+        texts += unlabeled_texts(unlabeled, verbose)
+    texts = [t for t in map(str, texts) if t.strip()]
+    if not texts:
+        raise DataError("domain adaptation needs target texts: none found (pass --unlabeled)")
+    return texts
+
+
+def _source_rows(bundle, source_data, source_rows, labels, pipe, seed, verbose):
+    """Up to `source_rows` labelled source rows (stratified), encoded for the target model."""
+    training = bundle.config.get("training", {})
+    own = source_data is None
+    data = source_data or training.get("data") or DEFAULT_SOURCE
+    df, source_labels = _load(data, DEFAULT_SOURCE, training.get("text_col") if own else None,
+                              training.get("label_col") if own else None,
+                              training.get("neutral_band", 0.0) if own else 0.0, verbose,
+                              training.get("truthful_only", False) if own else False)
+    if label_order(source_labels, labels) is None:
+        raise DataError(f"source labels {source_labels} differ from the target's {labels}: "
+                        "domain adaptation needs the same label set")
+    if source_rows and len(df) > source_rows:
+        df = take_labelled(df.drop(columns="split", errors="ignore"), source_rows, seed)
+    return pipe.transform(df["text"]), _encode_labels(df["label"], labels, str(data))
 
 
 def _teacher_logits(teacher, train_df: pd.DataFrame, labels: list) -> np.ndarray:
