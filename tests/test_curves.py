@@ -93,4 +93,4 @@ def test_transfer_script_curve_and_scratch_check(base_bundle, amazon_slice, tmp_
     bad = run_script("transfer.py", "--base", base_bundle, "--curve", "10,x", "--out",
                      tmp_path / "bad")
     assert bad.returncode == 2
-    assert bad.stderr.strip() == "error: curve sizes: 'x' is not a positive number or 'all'"
+    assert bad.stderr.strip() == "error: curve sizes: 'x' is not a number or 'all'"

@@ -26,6 +26,7 @@ import mxnet as mx
 import numpy as np
 
 from .errors import TransferLearnError
+from .persistence import file_sha256
 from .storage import temp_dir
 
 STATE_FILE = "state.json"
@@ -46,14 +47,6 @@ def fingerprint(X: np.ndarray, y: np.ndarray, settings: dict) -> dict:
 
 def _plain(value):
     return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _epoch_dirs(directory: Path) -> list[Path]:
@@ -129,7 +122,7 @@ class Checkpointer:
             for name, content in files.items():
                 mx.nd.save(str(tmp / name), content)
             record = {**state, "optimizer": meta, "fingerprint": self.fingerprint,
-                      "sha256": {name: _sha256(tmp / name) for name in files}}
+                      "sha256": {name: file_sha256(tmp / name) for name in files}}
             with open(tmp / STATE_FILE, "w", encoding="utf-8") as handle:
                 json.dump(record, handle)
                 handle.flush()
@@ -158,7 +151,7 @@ class Checkpointer:
         state = self._read_state(path)
         self._check_fingerprint(path, state.get("fingerprint", {}))
         for name, digest in state.get("sha256", {}).items():
-            if not (path / name).is_file() or _sha256(path / name) != digest:
+            if not (path / name).is_file() or file_sha256(path / name) != digest:
                 raise CheckpointError(f"{path / name}: damaged (sha256 differs from "
                                       f"{STATE_FILE}); delete {path} to resume from an older "
                                       "checkpoint, or run without --resume")

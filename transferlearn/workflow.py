@@ -163,6 +163,18 @@ def _training_options(out, X, y, settings: dict, resume: bool, kvstore, gpus,
     return options
 
 
+def _save_run(out, checkpoint, net, pipe, labels, metrics, kind, settings, verbose) -> bool:
+    """Write the bundle of a run that checkpoints (rank 0 with an `out`), then drop the
+    checkpoints; returns whether it wrote. `kind` names the settings in config.json."""
+    if checkpoint is None:
+        return False
+    with output_dir(out, quiet=not verbose) as local:
+        save_bundle(local, net, pipe, labels, metrics,
+                    extra={kind: {k: v for k, v in settings.items() if k != "out"}})
+    checkpoint.clear()
+    return True
+
+
 def checkpoint_dir(out) -> Path:
     """Where a run writing to `out` keeps its per-epoch checkpoints: ``OUT/checkpoints`` for
     a local `out` (the final bundle replaces it), a local cache directory for ``s3://``."""
@@ -230,11 +242,8 @@ def train_base(data=None, text_col=None, label_col=None, out="runs/base", encode
                "train_label_counts": {lab: int((y_train == i).sum())
                                       for i, lab in enumerate(labels)},
                "history": history.epochs}
-    if options["checkpoint"] is not None:
-        with output_dir(out, quiet=not verbose) as local:
-            save_bundle(local, net, pipe, labels, metrics,
-                        extra={"training": {k: v for k, v in settings.items() if k != "out"}})
-        options["checkpoint"].clear()
+    if _save_run(out, options["checkpoint"], net, pipe, labels, metrics, "training",
+                 settings, verbose):
         _log(verbose, f"test accuracy {test['accuracy']:.4f}, ROC AUC {test['roc_auc']:.4f}; "
                       f"bundle written to {out}")
     return metrics
@@ -440,11 +449,8 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                        **{k: settings[k] for k in kept})
         metrics["scratch_check"] = {k: ref[k] for k in ("accuracy", "roc_auc",
                                                         "train_seconds")}
-    if options["checkpoint"] is not None:
-        with output_dir(out, quiet=not verbose) as local:
-            save_bundle(local, net, pipe, labels, metrics,
-                        extra={"transfer": {k: v for k, v in settings.items() if k != "out"}})
-        options["checkpoint"].clear()
+    _save_run(out, options["checkpoint"], net, pipe, labels, metrics, "transfer", settings,
+              verbose)
     _log(verbose, f"[{strategy}] test accuracy {test['accuracy']:.4f}, ROC AUC "
                   f"{test['roc_auc']:.4f}" + (f"; bundle written to {out}" if out else ""))
     return metrics
@@ -679,7 +685,8 @@ def compare(base="runs/base", data=None, text_col=None, label_col=None, out="run
 
 
 def parse_sizes(text: str) -> list:
-    """``"100,200,500,all"`` -> ``[100, 200, 500, None]`` (None = every labelled row)."""
+    """``"0,100,500,all"`` -> ``[0, 100, 500, None]`` (None = every labelled row; 0 = no
+    target label: the zero-label rows and the domain-adaptation strategies only)."""
     sizes = []
     for part in str(text).split(","):
         part = part.strip().lower()
@@ -687,10 +694,10 @@ def parse_sizes(text: str) -> list:
             continue
         if part == "all":
             sizes.append(None)
-        elif part.isdigit() and int(part) > 0:
+        elif part.isdigit():
             sizes.append(int(part))
         else:
-            raise DataError(f"curve sizes: {part!r} is not a positive number or 'all'")
+            raise DataError(f"curve sizes: {part!r} is not a number or 'all'")
     if not sizes:
         raise DataError("curve sizes: give at least one size, e.g. 100,500,all")
     return sizes
@@ -760,8 +767,11 @@ def _curve_point(bundle, base, splits, strategies, baselines, seed, verbose, wit
                  transfer_kwargs) -> list[dict]:
     n_train = len(splits[1]) + len(splits[2])
     rows = [{**row, "seed": seed}
-            for row in reference_rows(bundle, splits, baselines, seed, with_source)]
+            for row in reference_rows(bundle, splits, baselines if n_train else (), seed,
+                                      with_source)]
     for strategy in strategies:
+        if n_train == 0 and strategy not in ADAPTATION_STRATEGIES:
+            continue  # nothing to train on without target labels
         m = transfer(base=base, out=None, strategy=strategy, seed=seed, verbose=False,
                      _base_bundle=bundle, _splits=splits, **transfer_kwargs)
         rows += [{**row, "seed": seed} for row in run_rows(m)]
