@@ -63,7 +63,8 @@ def main(argv=None) -> int:
             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
             patience=args.patience, test_size=args.test_size, seed=args.seed,
             neutral_band=args.neutral_band, truthful_only=args.truthful_only,
-            resume=args.resume, gpus=args.gpus, kvstore=args.kvstore, verbose=not args.quiet)
+            categorical=args.categorical, resume=args.resume, gpus=args.gpus,
+            kvstore=args.kvstore, verbose=not args.quiet)
         if distributed.rank(args.kvstore) != 0:
             return  # rank 0 prints the results
         print("\n| metric | value |\n| --- | --- |")

@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from transferlearn.cli import (  # noqa: E402
+    category_map,
     data_arguments,
     non_negative_int,
     positive_int,
@@ -107,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="at most this many source rows (stratified sample)")
     adapt.add_argument("--adapt-weight", type=float, default=1.0,
                        help="weight of the alignment loss")
+    p.add_argument("--category-map", type=category_map, default=None, metavar="JSON",
+                   help='with --categorical: start new categories at a base category\'s '
+                        'vector, e.g. \'{"Device_Used": {"Tablet": "Mobile"}}\'')
     p.add_argument("--label-shift", action="store_true",
                    help="after each strategy, re-estimate the target class priors by EM on "
                         "the unlabelled test texts and add a <strategy>+priors row")
@@ -139,9 +143,9 @@ def main(argv=None) -> int:
                       verbose=not args.quiet)
         baselines = workflow.parse_baselines(args.baselines)
         single = len(args.strategy) == 1 and not args.tsne and not args.curve
-        if (args.resume or args.kvstore != "device") and not single:
-            raise TransferLearnError("--resume and --kvstore apply to a single strategy "
-                                     "(no --curve, no --tsne, one --strategy)")
+        if (args.resume or args.kvstore != "device" or args.categorical) and not single:
+            raise TransferLearnError("--resume, --kvstore and --categorical apply to a single "
+                                     "strategy (no --curve, no --tsne, one --strategy)")
         if args.curve:
             common.pop("train_size")
             plot = args.curve_plot or True  # True: OUT/curve.png
@@ -153,7 +157,9 @@ def main(argv=None) -> int:
         if single:
             m = workflow.transfer(out=args.out, strategy=args.strategy[0],
                                   scratch_check=not args.no_scratch_check,
-                                  resume=args.resume, kvstore=args.kvstore, **common)
+                                  resume=args.resume, kvstore=args.kvstore,
+                                  categorical=args.categorical,
+                                  category_map=args.category_map, **common)
             if distributed.rank(args.kvstore) != 0:
                 return  # rank 0 prints the results
             table = workflow.table_of_runs([m])

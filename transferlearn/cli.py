@@ -29,6 +29,9 @@ def _column_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--neutral-band", type=float, default=0.0,
                         help="bundled snippets: drop rows with |score| <= this (default 0: "
                              "only exact zeros)")
+    parser.add_argument("--categorical", type=column_list, default=None, metavar="COLS",
+                        help="categorical columns (comma list, e.g. Device_Used,Browser_Used)"
+                             " that get their own embeddings: a token each before the text")
     parser.add_argument("--truthful-only", action="store_true",
                         help="keep only rows whose 'deceptive' column is 'truthful' (Deceptive "
                              "Opinion Spam hotel reviews)")
@@ -53,6 +56,26 @@ def training_arguments(parser: argparse.ArgumentParser) -> None:
                         default="device",
                         help="dist_sync/dist_async: run as a worker of a distributed run "
                              "started by python -m transferlearn.launch")
+
+
+def column_list(text: str) -> list:
+    columns = [part.strip() for part in text.split(",") if part.strip()]
+    if not columns:
+        raise argparse.ArgumentTypeError(f"expected column names such as A,B, got {text!r}")
+    return columns
+
+
+def category_map(text: str) -> dict:
+    """``'{"Device_Used": {"Tablet": "Mobile"}}'`` -> the dict, checked."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not (isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())):
+        raise argparse.ArgumentTypeError('expected {"column": {"new value": "base value"}}')
+    return value
 
 
 def gpu_list(text: str) -> list:

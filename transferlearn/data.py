@@ -252,13 +252,46 @@ def _pick_column(columns, wanted: str | None, candidates, role: str, path) -> st
     )
 
 
+CATEGORY_PREFIX = "xxcat"
+
+
+def category_token(column: str, value) -> str:
+    """The token that stands for `value` of categorical `column`, e.g. ``xxcat_device_used_
+    mobile``: one word for the tokenizer, its own row in the embedding table."""
+    text = "missing" if pd.isna(value) or str(value).strip() == "" else str(value)
+    clean = re.sub(r"\W+", "_", f"{column}_{text}".lower()).strip("_")
+    return f"{CATEGORY_PREFIX}_{clean}"
+
+
+def with_categories(df: pd.DataFrame, columns, text_col: str = "text") -> pd.Series:
+    """The texts of `df` with one token per categorical column in front (see
+    :func:`category_token`): how a model trained with ``categorical=...`` reads its input.
+
+    Examples
+    --------
+    >>> with_categories(pd.DataFrame({"text": ["nice"], "Device_Used": ["Mobile"]}),
+    ...                 ["Device_Used"]).tolist()
+    ['xxcat_device_used_mobile nice']
+    """
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataError(f"categorical columns {missing} not found; columns found: "
+                        f"{', '.join(map(str, df.columns))}")
+    prefix = [df[c].map(lambda v, c=c: category_token(c, v)) for c in columns]
+    joined = pd.concat(prefix, axis=1).agg(" ".join, axis=1) if prefix else ""
+    return joined + " " + df[text_col].fillna("").astype(str)
+
+
 def to_text_label(
-    df: pd.DataFrame, text_col: str | None = None, label_col: str | None = None, origin="data"
+    df: pd.DataFrame, text_col: str | None = None, label_col: str | None = None, origin="data",
+    categorical=None,
 ) -> pd.DataFrame:
     """Select and normalise the text and label columns (plus ``split`` if present).
 
     Rows without a label are dropped; missing texts are kept (the text pipeline imputes them).
-    The numbers of both are kept in ``df.attrs`` so callers can report them.
+    The numbers of both are kept in ``df.attrs`` so callers can report them. `categorical`
+    columns become tokens in front of each text (:func:`with_categories`); their values are
+    listed in ``attrs["categories"]``.
     """
     if len(df.columns) == 0:
         raise DataError(f"{origin}: no columns")
@@ -268,6 +301,9 @@ def to_text_label(
     text = _pick_column(df.columns, text_col, TEXT_COLUMNS, "text", origin)
     label = _pick_column(df.columns, label_col, LABEL_COLUMNS, "label", origin)
     out = pd.DataFrame({"text": df[text], "label": df[label]})
+    if categorical:
+        out["text"] = with_categories(df.rename(columns={text: "__text"}), list(categorical),
+                                      "__text").where(df[text].notna(), None)
     has_br = out["text"].str.contains(_BR, na=False)
     if has_br.any():
         out.loc[has_br, "text"] = out.loc[has_br, "text"].str.replace(_BR, " ", regex=True)
@@ -282,6 +318,9 @@ def to_text_label(
     out.attrs["n_html_breaks"] = int(has_br.sum())
     out.attrs["n_dropped_no_label"] = int(missing_label.sum())
     out.attrs["n_empty_text"] = int((out["text"].isna() | (out["text"].str.strip() == "")).sum())
+    if categorical:
+        out.attrs["categories"] = {c: sorted(df.loc[~missing_label.to_numpy(), c].astype(str)
+                                             .unique().tolist()) for c in categorical}
     return out
 
 
@@ -292,6 +331,7 @@ def load_dataset(
     neutral_band: float = 0.0,
     truthful_only: bool = False,
     quiet: bool = True,
+    categorical=None,
 ) -> pd.DataFrame:
     """Load a data set and return ``DataFrame(text, label[, split])``.
 
@@ -312,6 +352,9 @@ def load_dataset(
         corpus has 800 truthful and 800 deceptive hotel reviews).
     quiet : bool
         No download progress for ``s3://`` sources.
+    categorical : list of str, optional
+        Table columns (e.g. ``Device_Used``) whose values become tokens in front of the text
+        (see :func:`with_categories`), so they get their own embeddings.
 
     Examples
     --------
@@ -322,6 +365,8 @@ def load_dataset(
     """
     source = DEFAULT_SOURCE if source is None else source
     if str(source) in BUNDLED:
+        if categorical:
+            raise DataError(f"{source}: the bundled snippets have no categorical columns")
         return read_snippets(DATA_DIR / BUNDLED[str(source)], neutral_band=neutral_band)
     try:
         path = local_path(source, quiet=quiet)
@@ -334,6 +379,8 @@ def load_dataset(
     if path.is_file() and path.stat().st_size == 0:
         raise DataError(f"{origin}: the file is empty")
     fmt = detect_format(path)
+    if categorical and fmt != "table":
+        raise DataError(f"{origin}: categorical columns need a table (CSV/TSV/Parquet)")
     if fmt == "snippets":
         return read_snippets(path, neutral_band=neutral_band)
     if fmt == "aclimdb":
@@ -341,7 +388,7 @@ def load_dataset(
     table = read_table(path)
     if truthful_only:
         table = _truthful(table, origin)
-    return to_text_label(table, text_col, label_col, origin=origin)
+    return to_text_label(table, text_col, label_col, origin=origin, categorical=categorical)
 
 
 def _truthful(table: pd.DataFrame, origin: str) -> pd.DataFrame:

@@ -94,7 +94,8 @@ def _body(args) -> None:
 
     if args.command == "describe":
         df = load_dataset(args.source, args.text_col, args.label_col, args.neutral_band,
-                          truthful_only=args.truthful_only, quiet=args.json)
+                          truthful_only=args.truthful_only, quiet=args.json,
+                          categorical=args.categorical)
         info = describe(df, str(args.source))
         print(json.dumps(info, indent=2) if args.json else format_description(info))
     elif args.command == "push":

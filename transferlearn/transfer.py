@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import mxnet as mx
 import numpy as np
 
+from .data import category_token
 from .model import SLOTS, TextClassifier, build_model, named_parameters
 from .text import PAD, UNK, Vocabulary
 
@@ -140,11 +141,13 @@ def coverage(source_vocab: Vocabulary, tokenized) -> tuple[float, float]:
 
 
 def map_embeddings(source_weight: np.ndarray, source_vocab: Vocabulary,
-                   target_vocab: Vocabulary) -> tuple[np.ndarray, int]:
+                   target_vocab: Vocabulary, aliases: dict | None = None
+                   ) -> tuple[np.ndarray, int]:
     """Target embedding matrix: shared tokens copied, new tokens at the mean source vector.
 
-    The mean is taken over real tokens (not ``<pad>``/``<unk>``). Returns the matrix and the
-    number of copied rows.
+    The mean is taken over real tokens (not ``<pad>``/``<unk>``). A new token listed in
+    `aliases` (``{new token: source token}``) starts at that source token's vector instead.
+    Returns the matrix and the number of copied rows.
     """
     real = source_weight[2:] if len(source_weight) > 2 else source_weight
     mean = real.mean(axis=0)
@@ -152,10 +155,41 @@ def map_embeddings(source_weight: np.ndarray, source_vocab: Vocabulary,
     copied = 0
     for i, token in enumerate(target_vocab.idx_to_token):
         j = source_vocab.token_to_idx.get(token)
+        if j is None and aliases:
+            j = source_vocab.token_to_idx.get(aliases.get(token))
         if j is not None:
             weight[i] = source_weight[j]
             copied += token not in (PAD, UNK)
     return weight, copied
+
+
+def category_report(categories: dict, source_vocab: Vocabulary, target_vocab: Vocabulary,
+                    category_map: dict | None = None) -> dict:
+    """What each target category's embedding starts from: ``{column: {value: how}}`` with
+    ``copied`` (the source knew it), ``from <value>`` (`category_map`), ``new (mean)`` or
+    ``dropped (rare)`` (below the vocabulary's minimum count)."""
+    report = {}
+    for column, values in categories.items():
+        mapping = (category_map or {}).get(column, {})
+        rows = {}
+        for value in values:
+            token = category_token(column, value)
+            if token not in target_vocab:
+                rows[value] = "dropped (rare)"
+            elif token in source_vocab:
+                rows[value] = "copied"
+            elif value in mapping and category_token(column, mapping[value]) in source_vocab:
+                rows[value] = f"from {mapping[value]}"
+            else:
+                rows[value] = "new (mean)"
+        report[column] = rows
+    return report
+
+
+def category_aliases(category_map: dict | None) -> dict:
+    """``{column: {new value: source value}}`` -> ``{new token: source token}``."""
+    return {category_token(col, new): category_token(col, old)
+            for col, pairs in (category_map or {}).items() for new, old in pairs.items()}
 
 
 def label_order(source_labels, target_labels) -> list[int] | None:
@@ -171,7 +205,7 @@ def label_order(source_labels, target_labels) -> list[int] | None:
 
 def transfer_weights(source: TextClassifier, target: TextClassifier, source_vocab: Vocabulary,
                      target_vocab: Vocabulary, source_labels, target_labels,
-                     keep_head: bool = True) -> dict:
+                     keep_head: bool = True, aliases: dict | None = None) -> dict:
     """Copy the source's weights into `target` (already initialised).
 
     The embedding is mapped token by token (:func:`map_embeddings`); every other parameter
@@ -182,7 +216,7 @@ def transfer_weights(source: TextClassifier, target: TextClassifier, source_voca
     src, dst = named_parameters(source), named_parameters(target)
     report = {}
     weight, _ = map_embeddings(src["embedding.weight"].data().asnumpy(), source_vocab,
-                               target_vocab)
+                               target_vocab, aliases)
     dst["embedding.weight"].set_data(mx.nd.array(weight))
     report["embedding.weight"] = "mapped"
     order = label_order(source_labels, target_labels)

@@ -56,6 +56,8 @@ from .transfer import (
     STRATEGIES,
     VocabularyReport,
     apply_strategy,
+    category_aliases,
+    category_report,
     coverage,
     estimate_target_priors,
     label_order,
@@ -100,10 +102,14 @@ def _split_validation(df: pd.DataFrame, val_size: float, seed: int):
     return split_train_test(df.drop(columns="split", errors="ignore"), val_size, seed)
 
 
-def _load(data, default, text_col, label_col, neutral_band, verbose, truthful_only=False):
+def _load(data, default, text_col, label_col, neutral_band, verbose, truthful_only=False,
+          categorical=None):
     source = default if data is None else data
     df = load_dataset(source, text_col=text_col, label_col=label_col, neutral_band=neutral_band,
-                      truthful_only=truthful_only, quiet=not verbose)
+                      truthful_only=truthful_only, quiet=not verbose, categorical=categorical)
+    for column, values in df.attrs.get("categories", {}).items():
+        _log(verbose, f"categorical {column}: {len(values)} values, a token each in front of "
+                      f"the text ({', '.join(values[:5])}{', ...' if len(values) > 5 else ''})")
     if df.attrs.get("n_html_breaks"):
         _log(verbose, f"{source}: HTML line breaks replaced in {df.attrs['n_html_breaks']:,} "
                       "texts")
@@ -191,13 +197,16 @@ def train_base(data=None, text_col=None, label_col=None, out="runs/base", encode
                embed_dim=128, hidden_size=100, num_filters=100, dropout=0.5,
                embed_dropout=0.5, max_len=64, min_freq=1, epochs=10, batch_size=64, lr=1e-3,
                weight_decay=0.0, patience=3, test_size=0.2, val_size=0.1, seed=0,
-               neutral_band=0.0, truthful_only=False, resume=False, gpus=None,
-               kvstore="device", verbose=True) -> dict:
+               neutral_band=0.0, truthful_only=False, categorical=None, resume=False,
+               gpus=None, kvstore="device", verbose=True) -> dict:
     """Train a base classifier on `data` (bundled movie snippets by default) and save it to `out`.
 
     Holds out a stratified test split (or uses the data's ``split`` column), takes a
     validation split from the training rows for early stopping, and writes the bundle with
     ``metrics.json`` (accuracy, roc_auc, n_train, n_val, n_test, history) to `out`.
+
+    `categorical` columns (e.g. ``["Device_Used"]``) get a token each in front of the text
+    and so their own embeddings (see :func:`transferlearn.data.with_categories`).
 
     A checkpoint is written after every epoch; with `resume`, a killed run continues from
     its last one (same result as an uninterrupted run). `gpus` (e.g. ``[0, 1]``) splits each
@@ -210,7 +219,7 @@ def train_base(data=None, text_col=None, label_col=None, out="runs/base", encode
     _log(verbose, runtime_line())
     started = time.perf_counter()
     df, labels = _load(data, DEFAULT_SOURCE, text_col, label_col, neutral_band, verbose,
-                       truthful_only)
+                       truthful_only, categorical)
     train_df, test_df = split_train_test(df, test_size, seed)
     train_df, val_df = _split_validation(train_df, val_size, seed)
     pipe = make_pipeline(max_len=max_len, min_freq=min_freq)
@@ -250,9 +259,9 @@ def train_base(data=None, text_col=None, label_col=None, out="runs/base", encode
 
 
 def _target_splits(data, text_col, label_col, train_size, test_size, val_size, seed,
-                   neutral_band, verbose, truthful_only=False, _loaded=None):
+                   neutral_band, verbose, truthful_only=False, _loaded=None, categorical=None):
     df, labels = _loaded or _load(data, DEFAULT_TARGET, text_col, label_col, neutral_band,
-                                  verbose, truthful_only)
+                                  verbose, truthful_only, categorical)
     train_all, test_df = split_train_test(df, test_size, seed)
     if train_size == 0:  # domain adaptation from unlabelled target texts only
         train_df = val_df = train_all.iloc[:0].reset_index(drop=True)
@@ -262,6 +271,7 @@ def _target_splits(data, text_col, label_col, train_size, test_size, val_size, s
         check_classes(labelled, f"{data or DEFAULT_TARGET} (the {len(labelled)} training rows)")
         train_df, val_df = _split_validation(labelled, val_size, seed)
     train_df.attrs["unlabeled"] = rest["text"].tolist()  # target texts whose labels go unused
+    train_df.attrs["categories"] = df.attrs.get("categories", {})
     return labels, train_df, val_df, test_df
 
 
@@ -284,7 +294,7 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
              discriminative_factor=2.6,
              truthful_only=False, scratch_check=False, label_shift=False, target_arch=None,
              temperature=2.0, alpha=0.5, unlabeled=None, source_data=None, source_rows=4000,
-             adapt_weight=1.0, resume=False,
+             adapt_weight=1.0, categorical=None, category_map=None, resume=False,
              gpus=None, kvstore="device", verbose=True, _base_bundle=None,
              _splits=None) -> dict:
     """Transfer the base bundle at `base` to `data` (bundled Amazon snippets by default).
@@ -326,6 +336,11 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         and target texts (the target rows whose labels are not used, plus the texts of the
         file `unlabeled`); `adapt_weight` scales the alignment loss. ``train_size=0`` uses no
         target label at all.
+    categorical, category_map :
+        Categorical columns of the target, as in :func:`train_base`. Categories the base
+        knew keep their vectors; new ones start at the mean, or at the vector of the base
+        category `category_map` names (``{"Device_Used": {"Tablet": "Mobile"}}``).
+        ``metrics["categories"]`` reports each value.
     label_shift : bool
         After training, re-estimate the target's class priors by EM on the unlabelled test
         texts (Saerens et al. 2002) and re-weight the outputs from the training rows' priors
@@ -344,7 +359,7 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     bundle = _base_bundle or load_bundle(base)
     labels, train_df, val_df, test_df = _splits or _target_splits(
         data, text_col, label_col, train_size, test_size, val_size, seed, neutral_band, verbose,
-        truthful_only)
+        truthful_only, categorical=categorical)
     origin = str(data or DEFAULT_TARGET)
     adapting = strategy in ADAPTATION_STRATEGIES
     if len(train_df) == 0 and not adapting:
@@ -374,7 +389,8 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                                         token_cov, type_cov)
     else:
         layer_report = transfer_weights(bundle.net, net, bundle.vocab, vocab, bundle.labels,
-                                        labels, keep_head=strategy in ("fine-tune", "gradual"))
+                                        labels, keep_head=strategy in ("fine-tune", "gradual"),
+                                        aliases=category_aliases(category_map))
         vocab_report = _vocabulary_report(mode, bundle.vocab, vocab, token_cov, type_cov)
     if strategy != "scratch" and layer_report.get("output.weight") == "new":
         why = ("feature-extract trains a new head" if strategy == "feature-extract" else
@@ -421,6 +437,12 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                "base": str(base), "data": origin, "labels": labels,
                "vocabulary": vocab_report.to_dict(), "layers": layer_report,
                "frozen": layers["frozen"], "history": history.epochs}
+    if train_df.attrs.get("categories"):
+        metrics["categories"] = category_report(train_df.attrs["categories"], bundle.vocab,
+                                                vocab, category_map)
+        for column, rows in metrics["categories"].items():
+            _log(verbose, f"categories of {column}: " + ", ".join(
+                f"{value} {how}" for value, how in rows.items()))
     if teacher is not None:
         metrics["distill"] = distillation_report(bundle, net, pipe, test_df, labels)
         d = metrics["distill"]
@@ -477,7 +499,8 @@ def _source_rows(bundle, source_data, source_rows, labels, pipe, seed, verbose):
     df, source_labels = _load(data, DEFAULT_SOURCE, training.get("text_col") if own else None,
                               training.get("label_col") if own else None,
                               training.get("neutral_band", 0.0) if own else 0.0, verbose,
-                              training.get("truthful_only", False) if own else False)
+                              training.get("truthful_only", False) if own else False,
+                              training.get("categorical") if own else None)
     if label_order(source_labels, labels) is None:
         raise DataError(f"source labels {source_labels} differ from the target's {labels}: "
                         "domain adaptation needs the same label set")
