@@ -411,9 +411,11 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                               for d in (train_df, val_df, test_df))
     teacher = _teacher_logits(bundle, train_df, labels) if strategy == "distill" else None
     options = _training_options(out, X_train, y_train, settings, resume, kvstore, gpus, verbose)
+    fit_labels = np.concatenate([y_train, y_val])  # the class balance the model learns
     if adapting:
         X_src, y_src = _source_rows(bundle, source_data, source_rows, labels, pipe, seed,
                                     verbose)
+        fit_labels = np.concatenate([y_src, y_train])
         _log(verbose, f"{strategy}: {len(X_src):,} labelled source rows, {len(X_train):,} "
                       f"labelled target rows, {len(domain_texts):,} target texts")
         history = fit_adapted(net, X_src, y_src, pipe.transform(domain_texts), strategy,
@@ -454,8 +456,7 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         metrics["cross_arch"] = {name: {k: list(v) if isinstance(v, tuple) else v
                                         for k, v in r.items()} for name, r in cross.items()}
     if label_shift:
-        metrics["label_shift"] = label_shift_scores(
-            net, X_test, y_test, np.concatenate([y_train, y_val]), labels)
+        metrics["label_shift"] = label_shift_scores(net, X_test, y_test, fit_labels, labels)
         shift = metrics["label_shift"]
         _log(verbose, f"label shift: class priors {shift['train_priors']} in training, "
                       f"estimated {shift['target_priors']} on the target; accuracy "
@@ -558,6 +559,8 @@ def label_shift_scores(net, X_test, y_test, y_fit, labels) -> dict:
     The source priors are the class shares of `y_fit`, the rows `net` was trained on.
     """
     counts = np.bincount(np.asarray(y_fit, dtype=int), minlength=len(labels))
+    if counts.sum() == 0:
+        raise DataError("label shift needs the training rows' labels")
     train = counts / counts.sum()
     proba = predict_proba(net, X_test)
     if train.min() <= 0:
