@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from conftest import run_script
 
-from transferlearn.data import DataError, category_token, load_dataset, with_categories
+from transferlearn.data import DataError, load_dataset, with_categories
 from transferlearn.persistence import load_bundle
+from transferlearn.text import category_token
 
 
 def _frame(n, devices, seed):

@@ -29,6 +29,7 @@ import pandas as pd
 
 from .errors import DataError, StorageError
 from .storage import is_remote, local_path
+from .text import category_token
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -250,17 +251,6 @@ def _pick_column(columns, wanted: str | None, candidates, role: str, path) -> st
         f"{', '.join(map(str, columns))}; expected one of: {', '.join(candidates)}; "
         f"pass --{role}-col"
     )
-
-
-CATEGORY_PREFIX = "xxcat"
-
-
-def category_token(column: str, value) -> str:
-    """The token that stands for `value` of categorical `column`, e.g. ``xxcat_device_used_
-    mobile``: one word for the tokenizer, its own row in the embedding table."""
-    text = "missing" if pd.isna(value) or str(value).strip() == "" else str(value)
-    clean = re.sub(r"\W+", "_", f"{column}_{text}".lower()).strip("_")
-    return f"{CATEGORY_PREFIX}_{clean}"
 
 
 def with_categories(df: pd.DataFrame, columns, text_col: str = "text") -> pd.Series:

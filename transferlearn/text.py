@@ -40,6 +40,18 @@ def _as_list(X) -> list:
     return list(X)
 
 
+CATEGORY_PREFIX = "xxcat"
+
+
+def category_token(column: str, value) -> str:
+    """The token that stands for `value` of categorical `column`, e.g. ``xxcat_device_used_
+    mobile``: one word for the tokenizer, its own row in the embedding table."""
+    missing = value is None or value != value or str(value).strip() == ""  # None, NaN, ""
+    text = "missing" if missing else str(value)
+    clean = re.sub(r"\W+", "_", f"{column}_{text}".lower()).strip("_")
+    return f"{CATEGORY_PREFIX}_{clean}"
+
+
 class Vocabulary:
     """Token <-> index mapping with ``<pad>`` at 0 and ``<unk>`` at 1.
 

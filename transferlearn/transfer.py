@@ -19,9 +19,8 @@ from dataclasses import asdict, dataclass
 import mxnet as mx
 import numpy as np
 
-from .data import category_token
 from .model import SLOTS, TextClassifier, build_model, named_parameters
-from .text import PAD, UNK, Vocabulary
+from .text import PAD, UNK, Vocabulary, category_token
 
 STRATEGIES = ("scratch", "feature-extract", "fine-tune", "gradual")
 # strategies that need more than a base bundle and a target (other sizes, a teacher), so
