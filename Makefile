@@ -2,6 +2,7 @@
 #             bundled Amazon snippets, print the comparison table, write figures to images/
 # make test   set up .venv, run the whole test suite
 # make curve  the learning curve on the bundled data (README figure images/learning_curve.png)
+# make strategies  every strategy at 0, 100, 500 and all target labels, 3 seeds (README table)
 # make notebooks  rebuild notebooks/*.ipynb and execute them in place (the committed outputs)
 # make bench  set up .venv, run the benchmarks
 SHELL := /bin/bash
@@ -13,7 +14,7 @@ STAMP := $(VENV)/.installed
 export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test bench lint clean curve notebooks
+.PHONY: demo test bench lint clean curve strategies notebooks
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else \
@@ -35,6 +36,12 @@ runs/base/config.json: | $(STAMP)
 curve: runs/base/config.json
 	$(PY) scripts/transfer.py --base runs/base --strategy all --curve 100,200,500,1000,all \
 	  --repeats 3 --out runs/curve --curve-plot images/learning_curve.png
+
+strategies: runs/base/config.json
+	$(PY) scripts/transfer.py --base runs/base \
+	  --strategy scratch,feature-extract,fine-tune,gradual,dann,coral,mmd \
+	  --curve 0,100,500,all --repeats 3 --baselines tfidf-logreg --label-shift --epochs 10 \
+	  --source-rows 2000 --out runs/strategies --curve-plot images/strategies.png
 
 notebooks: $(STAMP)
 	$(PY) notebooks/build.py
