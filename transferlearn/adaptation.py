@@ -26,7 +26,7 @@ from mxnet.gluon import nn
 from tqdm.auto import tqdm
 
 from .model import named_parameters
-from .train import History, _epoch_line, _restore, _snapshot, evaluate
+from .train import History, _epoch_line, _keep_best, _Run, _track_best, evaluate
 
 METHODS = ("dann", "coral", "mmd")
 
@@ -127,8 +127,7 @@ def fit_adapted(net, X_source, y_source, X_domain, method: str, X_target=None, y
     domain_batches = _cycle(len(X_domain), batch_size, rng)
     steps = num_epochs * max(1, len(X_source) // batch_size)
     validate = X_val is not None and len(X_val) > 0
-    sign = -1.0 if monitor == "loss" else 1.0
-    history, best, best_state, waited, step = History(), -np.inf, None, 0, 0
+    history, run, best_state, step = History(), _Run(), None, 0
     started = time.perf_counter()
     for epoch in range(1, num_epochs + 1):
         tic = time.perf_counter()
@@ -165,22 +164,15 @@ def fit_adapted(net, X_source, y_source, X_domain, method: str, X_target=None, y
         if validate:
             val = evaluate(net, X_val, y_val)
             record.update({f"val_{k}": v for k, v in val.items()})
-            value = sign * record[f"val_{monitor}"]
-            if value > best:
-                best, best_state, waited = value, _snapshot(net), 0
-                history.best_epoch = epoch
-            else:
-                waited += 1
+            best_state = _track_best(net, record, run, monitor) or best_state
+            history.best_epoch = run.best_epoch
         history.epochs.append(record)
         if verbose:
             tqdm.write(_epoch_line(record) + f"  {method} {record[f'{method}_loss']:.4f}")
-        if validate and patience is not None and waited >= patience:
+        if validate and patience is not None and run.waited >= patience:
             history.stopped_early = True
             break
-    if best_state is not None:
-        _restore(net, best_state)
-    else:
-        history.best_epoch = len(history.epochs)
+    _keep_best(net, history, best_state)
     history.seconds = time.perf_counter() - started
     return history
 

@@ -361,7 +361,6 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
         q_nd = mx.nd.softmax(mx.nd.array(soft_targets, dtype="float32") / temperature)
         loss_fn = _distillation_loss(temperature, alpha)
     validate = X_val is not None and y_val is not None and len(X_val) > 0
-    sign = -1.0 if monitor == "loss" else 1.0
     history = History(epochs=run.epochs, best_epoch=run.best_epoch)
     started = time.perf_counter()
     stop = validate and patience is not None and run.epochs and run.waited >= patience
@@ -397,12 +396,8 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
             if cluster.is_async:  # the servers' weights are pulled into these arrays, and
                 _restore(net, _snapshot(net))  # copying into a oneDNN-layout array fails
             record.update({f"val_{k}": v for k, v in val.items()})
-            value = sign * record[f"val_{monitor}"]
-            if value > run.best_value:
-                run.best_value, best_state, run.waited = value, _snapshot(net), 0
-                run.best_epoch = history.best_epoch = epoch
-            else:
-                run.waited += 1
+            best_state = _track_best(net, record, run, monitor) or best_state
+            history.best_epoch = run.best_epoch
         run.epoch = epoch
         history.epochs.append(record)
         if verbose:
@@ -415,13 +410,29 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
             history.stopped_early = True
             break
     history.stopped_early = history.stopped_early or bool(stop)
+    _keep_best(net, history, best_state)
+    _move_to(net, home)
+    history.seconds = time.perf_counter() - started
+    return history
+
+
+def _track_best(net, record: dict, run: _Run, monitor: str):
+    """Early-stopping bookkeeping for one validated epoch `record`: a snapshot of the weights
+    when its ``val_<monitor>`` is the best so far (``loss``: the lowest), else None."""
+    value = (-1.0 if monitor == "loss" else 1.0) * record[f"val_{monitor}"]
+    if value > run.best_value:
+        run.best_value, run.best_epoch, run.waited = value, record["epoch"], 0
+        return _snapshot(net)
+    run.waited += 1
+    return None
+
+
+def _keep_best(net, history: History, best_state: dict | None) -> None:
+    """End of training: back to the best epoch's weights, or keep the last epoch's."""
     if best_state is not None:
         _restore(net, best_state)
     else:
         history.best_epoch = len(history.epochs)
-    _move_to(net, home)
-    history.seconds = time.perf_counter() - started
-    return history
 
 
 def _sync_start(trainer, batch_size: int) -> None:
