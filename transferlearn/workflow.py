@@ -565,10 +565,19 @@ def label_shift_scores(net, X_test, y_test, y_fit, labels) -> dict:
     proba = predict_proba(net, X_test)
     if train.min() <= 0:
         raise DataError("label shift needs every class among the training rows")
-    target, adjusted = estimate_target_priors(proba, train)
-    as_dict = lambda p: dict(zip(map(str, labels), np.round(p, 4).tolist(), strict=True))  # noqa: E731
-    return {**scores(y_test, adjusted), "train_priors": as_dict(train),
-            "target_priors": as_dict(target)}
+    result, target = _prior_shift_scores(proba, train, y_test, labels)
+    return {**result, "train_priors": _by_label(train, labels), "target_priors": target}
+
+
+def _prior_shift_scores(proba, train_priors, y, labels) -> tuple[dict, dict]:
+    """Scores of `proba` re-weighted to the target priors EM estimates from it (Saerens et
+    al. 2002), and those priors by label."""
+    target, adjusted = estimate_target_priors(proba, train_priors)
+    return scores(y, adjusted), _by_label(target, labels)
+
+
+def _by_label(values, labels) -> dict:
+    return dict(zip(map(str, labels), np.round(values, 4).tolist(), strict=True))
 
 
 def zero_label_scores(bundle, test_df: pd.DataFrame, labels: list) -> dict:
@@ -587,10 +596,8 @@ def zero_label_scores(bundle, test_df: pd.DataFrame, labels: list) -> dict:
     result = {"source-only": scores(y, proba)}
     priors = source_priors(bundle)
     if priors is not None:
-        target_priors, adjusted = estimate_target_priors(proba, priors[order])
-        result["source-only+priors"] = {
-            **scores(y, adjusted),
-            "priors": dict(zip(labels, target_priors.round(4).tolist(), strict=True))}
+        shifted, target = _prior_shift_scores(proba, priors[order], y, labels)
+        result["source-only+priors"] = {**shifted, "priors": target}
     return result
 
 
