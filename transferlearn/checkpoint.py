@@ -16,6 +16,7 @@ next run removes. Nothing is unpickled when a checkpoint is read.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,9 +26,9 @@ from pathlib import Path
 import mxnet as mx
 import numpy as np
 
-from .errors import TransferLearnError
+from .errors import StorageError, TransferLearnError
 from .persistence import file_sha256
-from .storage import temp_dir
+from .storage import temp_dir, write_failure
 
 STATE_FILE = "state.json"
 
@@ -110,32 +111,50 @@ class Checkpointer:
         self.keep = keep
 
     def save(self, state: dict, params: dict, best: dict | None, optimizer: tuple) -> Path:
-        """Write one epoch's checkpoint atomically and drop older ones (keeping `keep`)."""
+        """Write one epoch's checkpoint atomically and drop older ones (keeping `keep`).
+
+        A failed write (a full disk) removes the partial temp directory, leaves the older
+        checkpoints as they were and raises :class:`StorageError` with one line.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         final = self.directory / f"epoch-{state['epoch']:04d}"
         tmp = temp_dir(self.directory, ".epoch-tmp-")
         try:
-            arrays, meta = optimizer
-            files = {"model.params": params, "optimizer.params": arrays}
-            if best is not None:
-                files["best.params"] = best
-            for name, content in files.items():
-                mx.nd.save(str(tmp / name), content)
-            record = {**state, "optimizer": meta, "fingerprint": self.fingerprint,
-                      "sha256": {name: file_sha256(tmp / name) for name in files}}
-            with open(tmp / STATE_FILE, "w", encoding="utf-8") as handle:
-                json.dump(record, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
+            self._write(tmp, state, params, best, optimizer)
             if final.exists():
                 shutil.rmtree(final)
             os.replace(tmp, final)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, (OSError, mx.base.MXNetError)):
+                raise self._write_error(final, exc) from None
             raise
         for old in _epoch_dirs(self.directory)[:-self.keep]:
             shutil.rmtree(old, ignore_errors=True)
         return final
+
+    def _write(self, tmp: Path, state: dict, params: dict, best: dict | None,
+               optimizer: tuple) -> None:
+        arrays, meta = optimizer
+        files = {"model.params": params, "optimizer.params": arrays}
+        if best is not None:
+            files["best.params"] = best
+        for name, content in files.items():
+            mx.nd.save(str(tmp / name), content)
+            mx.nd.load(str(tmp / name))  # MXNet misses some failed writes: read it back
+        record = {**state, "optimizer": meta, "fingerprint": self.fingerprint,
+                  "sha256": {name: file_sha256(tmp / name) for name in files}}
+        with open(tmp / STATE_FILE, "w", encoding="utf-8") as handle:
+            json.dump(record, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def _write_error(self, final: Path, exc: BaseException) -> StorageError:
+        reason = write_failure(exc, final)
+        kept = _epoch_dirs(self.directory)
+        intact = (f"the previous checkpoint {kept[-1].name} is intact" if kept else
+                  "no earlier checkpoint exists")
+        return StorageError(f"cannot write checkpoint {final}: {reason}; {intact}")
 
     def latest(self) -> dict | None:
         """The newest complete checkpoint, checked and loaded, or None if there is none.
@@ -186,8 +205,12 @@ class Checkpointer:
                 shutil.rmtree(tmp, ignore_errors=True)
 
     def clear(self) -> None:
-        """Remove every checkpoint (after the final bundle has been written)."""
-        shutil.rmtree(self.directory, ignore_errors=True)
+        """Remove every checkpoint (after the final bundle has been written): the epoch
+        directories and temp directories this class wrote, then the directory if empty."""
+        for path in [*_epoch_dirs(self.directory), *self.directory.glob(".epoch-tmp-*")]:
+            shutil.rmtree(path, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.directory.rmdir()
 
 
 __all__ = ["CheckpointError", "Checkpointer", "fingerprint"]

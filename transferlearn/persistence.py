@@ -3,11 +3,12 @@
 
 Loading reads JSON and MXNet's own parameter format only: nothing is unpickled and no code
 from the bundle runs, so a bundle from a bucket you do not control is safe to load. Saving
-writes everything into a temporary sibling directory and renames it into place at the end,
-so an interrupted save never leaves a half-written bundle under the final name.
+writes each file through a temp file and a rename, ``config.json`` last, so an interrupted
+save never leaves a half-written file, nor a loadable mix of an old and a new bundle.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -18,9 +19,17 @@ from pathlib import Path
 import mxnet as mx
 import numpy as np
 
-from .errors import BundleError
+from .errors import BundleError, StorageError
 from .model import TextClassifier, build_model
-from .storage import atomic_write, is_remote, local_path, replace_dir, temp_dir
+from .storage import (
+    atomic_path,
+    atomic_write,
+    is_remote,
+    local_path,
+    refuse_foreign,
+    temp_dir,
+    write_failure,
+)
 from .text import Vocabulary, fitted_pipeline, pipeline_config, vocabulary_of
 
 FORMAT = "transferlearn-bundle"
@@ -123,9 +132,17 @@ def _check_integrity(path: Path, config: dict) -> None:
 
 def save_bundle(path: str | os.PathLike, net: TextClassifier, pipeline, labels,
                 metrics: dict | None = None, extra: dict | None = None) -> Path:
-    """Write a bundle directory at `path` (replacing an older one only once complete)."""
+    """Write a bundle directory at `path`, file by file, each through a temp file and a rename.
+
+    ``config.json`` is removed first and written last: while the files change, the directory
+    is no loadable bundle, never a mix of an old and a new one. Nothing but the bundle's own
+    files is touched, and a directory holding anything else is refused, so an earlier bundle
+    is replaced but a user's files never are. Working inside the directory (no rename of the
+    directory itself) also makes mount points and ``.`` valid places.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    refuse_foreign(path, "bundle directory")
+    path.mkdir(parents=True, exist_ok=True)
     config = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -133,20 +150,28 @@ def save_bundle(path: str | os.PathLike, net: TextClassifier, pipeline, labels,
         "labels": list(labels), "versions": library_versions(),
     }
     config.update(extra or {})
-    tmp = temp_dir(path.parent, f".{path.name}.tmp-")
-    try:
-        net.save_parameters(str(tmp / "model.params"))
-        write_json(tmp / "vocab.json", vocabulary_of(pipeline).idx_to_token)
-        config["sha256"] = {name: file_sha256(tmp / name) for name in CHECKED_FILES}
-        write_json(tmp / "config.json", config)
-        write_json(tmp / "metrics.json", metrics or {})
-        replace_dir(tmp, path)
-    except BaseException:
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with contextlib.suppress(FileNotFoundError):
+        (path / "config.json").unlink()
+    save_params(path / "model.params", lambda name: net.save_parameters(name))
+    write_json(path / "vocab.json", vocabulary_of(pipeline).idx_to_token)
+    write_json(path / "metrics.json", metrics or {})
+    config["sha256"] = {name: file_sha256(path / name) for name in CHECKED_FILES}
+    write_json(path / "config.json", config)
     return path
+
+
+def save_params(path: Path, save) -> None:
+    """Write an MXNet parameter file through ``save(filename)``, atomically, and read it back.
+
+    MXNet does not report every failed write (a full disk at its final flush leaves a short
+    file), so the file is loaded once before it takes its final name.
+    """
+    try:
+        with atomic_path(path) as tmp:
+            save(str(tmp))
+            mx.nd.load(str(tmp))
+    except mx.base.MXNetError as exc:
+        raise StorageError(f"cannot write {path}: {write_failure(exc, path)}") from None
 
 
 def load_bundle(path: str | os.PathLike, ctx=None) -> Bundle:

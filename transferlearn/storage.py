@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -53,11 +54,56 @@ def local_path(location: str | os.PathLike, quiet: bool = False) -> Path:
     return path
 
 
-def check_output(location: str | os.PathLike) -> None:
-    """Fail before any work if results cannot be written to `location`.
+# Every name the tool writes into a run directory (a bundle, a comparison or a curve, and
+# their per-epoch checkpoints). An --out holding anything else is refused before any work, so
+# a run never overwrites or deletes a file the tool did not write.
+RUN_FILES = frozenset({
+    "model.params", "config.json", "vocab.json", "metrics.json",  # a bundle
+    "best.params", "optimizer.params", "state.json",  # a checkpoint
+    "comparison.csv", "curve.csv", "curve.md", "curve.png",  # compare, learning curve
+})
+RUN_DIRS = re.compile(r"checkpoints|epoch-\d+|[a-z][a-z0-9+_-]*")  # checkpoints, strategies
+TEMP_NAME = re.compile(r"\..+\.tmp(-.*)?|\.epoch-tmp-.*")  # left by a killed write
 
-    ``s3://`` locations get a real write (and delete) of a probe object; local paths must be
-    (or be creatable in) a writable directory.
+
+def foreign_entries(directory: str | os.PathLike, depth: int = 3) -> list[str]:
+    """Paths (relative to `directory`) of what the tool would not have written there.
+
+    Empty for a missing or empty directory, an earlier bundle, comparison or curve, and their
+    checkpoints. Links are always foreign: the tool writes none.
+    """
+    directory = Path(directory)
+    found = []
+    if not directory.is_dir():
+        return found
+    for entry in sorted(directory.iterdir()):
+        name = entry.name
+        if entry.is_symlink():
+            found.append(name)
+        elif entry.is_dir() and depth > 0 and RUN_DIRS.fullmatch(name):
+            found += [f"{name}/{inner}" for inner in foreign_entries(entry, depth - 1)]
+        elif not (entry.is_file() and name in RUN_FILES or TEMP_NAME.fullmatch(name)):
+            found.append(name + ("/" if entry.is_dir() else ""))
+    return found
+
+
+def refuse_foreign(directory: str | os.PathLike, role: str = "--out") -> None:
+    """Raise :class:`StorageError` if `directory` holds anything the tool did not write."""
+    foreign = foreign_entries(directory)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
+                                          else "")
+        raise StorageError(f"{role} {directory} holds files that are not a transferlearn "
+                           f"bundle ({shown}); choose a new or empty directory")
+
+
+def check_output(location: str | os.PathLike, inputs=()) -> None:
+    """Fail before any work if results cannot be written to `location` safely.
+
+    ``s3://`` locations get a real write (and delete) of a probe object. A local path must be
+    (or be creatable in) a writable directory that holds nothing but earlier results of the
+    tool, and must not contain, equal or lie inside any local path of `inputs` (the data,
+    the base bundle), so writing the results can never overwrite or delete them.
     """
     text = str(location)
     if is_s3(text):
@@ -70,13 +116,45 @@ def check_output(location: str | os.PathLike) -> None:
     path = Path(text).expanduser().absolute()
     if path.exists() and not path.is_dir():
         raise StorageError(f"cannot write results to {text}: it is a file, not a directory")
+    _check_apart(text, path, inputs)
+    refuse_foreign(text)
     ancestor = path
     while not ancestor.exists():
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         raise StorageError(f"cannot write results to {text}: {ancestor} is a file")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise StorageError(f"cannot write results to {text}: permission denied on {ancestor}")
+    _probe_writable(text, ancestor)
+
+
+def _check_apart(text: str, path: Path, inputs) -> None:
+    real = path.resolve()
+    for given in inputs:
+        if given is None or not isinstance(given, (str, os.PathLike)) or is_remote(given):
+            continue
+        source = Path(given).expanduser()
+        if not source.exists():
+            continue
+        source = source.resolve()
+        if source == real:
+            raise StorageError(f"--out {text} is the input {given} itself; write the results "
+                               "to another directory")
+        if real in source.parents:
+            raise StorageError(f"--out {text} contains the input {given}; write the results "
+                               "to a new directory")
+        if source in real.parents:
+            raise StorageError(f"--out {text} lies inside the input {given}; write the "
+                               "results outside it")
+
+
+def _probe_writable(text: str, directory: Path) -> None:
+    """Create and remove a temp file: a real write, so read-only mounts fail here too."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".probe-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise StorageError(f"cannot write results to {text}: {exc.strerror or exc} in "
+                           f"{directory}") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 @contextlib.contextmanager
@@ -104,6 +182,32 @@ def output_dir(location: str | os.PathLike, quiet: bool = False):
 
 
 @contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temp file name next to `path`; rename it over `path` only if the block succeeds.
+
+    For writers that take a file name (``mx.nd.save``, ``save_parameters``). A failed write
+    (a full disk, say) removes the temp file, leaves any older `path` as it was and raises
+    :class:`StorageError` with one line.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+
+
+@contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8"):
     """Open a temp file next to `path` and rename it over `path` only if the block succeeds.
 
@@ -112,21 +216,28 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
     >>> with atomic_write("metrics.json") as f:  # doctest: +SKIP
     ...     f.write("{}")
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
     kwargs = {} if "b" in mode else {"encoding": encoding}
-    try:
-        with os.fdopen(fd, mode, **kwargs) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as handle:
+        yield handle
+
+
+def write_failure(exc: BaseException, path: str | os.PathLike) -> str:
+    """One line saying why writing `path` failed, from an OSError or an MXNetError.
+
+    MXNet's message is a C++ traceback ending in ``Check failed: ...: FileStream.Write
+    incomplete``, with no errno: a nearly full file system is then named as the cause.
+    """
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    reason = lines[-1].removeprefix("MXNetError: ") if lines else type(exc).__name__
+    if "Write incomplete" in reason:
+        with contextlib.suppress(OSError):
+            stats = os.statvfs(Path(path).parent)
+            if stats.f_bavail * stats.f_frsize < 1 << 20:
+                return "No space left on device"
+        return "the write was incomplete"
+    return reason[:200]
 
 
 def _umask() -> int:
@@ -158,31 +269,33 @@ def replace_dir(tmp_dir: Path, final_dir: Path) -> None:
 
 @contextlib.contextmanager
 def output_lock(location: str | os.PathLike):
-    """Hold an exclusive lock on a local output location for the length of the block.
+    """Hold an exclusive lock on a local output directory for the length of the block.
 
     A second run writing to the same place is refused at once, so two runs never interleave
-    their files. The lock is the OS's (``flock`` on ``.<name>.lock`` next to the output): a
-    killed run releases it, and the small lock file left behind does no harm. ``s3://``
-    outputs are not locked (S3 has no locks; each bundle upload is atomic per object).
+    their files. The lock is the OS's ``flock`` on the directory itself, taken on its real
+    path (a link to it is the same directory), so it needs no lock file and a killed run
+    releases it. The directory is created if missing, and removed again at the end if it is
+    still empty. ``s3://`` outputs are not locked (S3 has no locks; each bundle upload is
+    atomic per object).
     """
     if is_remote(location):
         yield
         return
     import fcntl
 
-    path = Path(location).expanduser().absolute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = path.parent / f".{path.name}.lock"
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    path = Path(location).expanduser()
+    created = not path.exists()
+    path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.resolve(), os.O_RDONLY | os.O_DIRECTORY)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-            raise StorageError(f"another run (pid {holder}) is writing to {location}; wait "
-                               "for it to finish or choose another output") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+            raise StorageError(f"another run is writing to {location}; wait for it to finish "
+                               "or choose another output") from None
         yield
     finally:
         os.close(fd)  # closing releases the flock
+        if created:
+            with contextlib.suppress(OSError):
+                path.rmdir()  # only succeeds while empty: a failed run leaves nothing behind

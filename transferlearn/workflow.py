@@ -120,6 +120,10 @@ def _load(data, default, text_col, label_col, neutral_band, verbose, truthful_on
     return df, labels
 
 
+# Arguments that name local inputs: --out may neither be, contain nor lie inside them.
+INPUT_ARGUMENTS = ("data", "base", "source_data", "unlabeled")
+
+
 def _locked(func):
     """Check that `func`'s ``out`` is writable, then run it holding the output's lock (see
     :func:`storage.check_output` and :func:`storage.output_lock`).
@@ -138,7 +142,8 @@ def _locked(func):
             return func(*args, **kwargs)
         if distributed.rank(bound.arguments.get("kvstore", "device")) != 0:
             return func(*args, **kwargs)  # only rank 0 writes; the others just train
-        check_output(out)  # before any work, and before the lock creates directories
+        inputs = [bound.arguments.get(k) for k in INPUT_ARGUMENTS]
+        check_output(out, inputs)  # before any work, and before the lock creates directories
         with output_lock(out):
             return func(*args, **kwargs)
 
