@@ -94,3 +94,23 @@ def test_transfer_script_curve_and_scratch_check(base_bundle, amazon_slice, tmp_
                      tmp_path / "bad")
     assert bad.returncode == 2
     assert bad.stderr.strip() == "error: curve sizes: 'x' is not a number or 'all'"
+
+
+def test_plotting_leaves_the_users_matplotlib_backend_alone(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import matplotlib; matplotlib.use('svg'); import numpy as np\n"
+            "from test_curves import synthetic_curve\n"
+            "from transferlearn.curves import plot_curve\n"
+            "from transferlearn.embeddings import plot_domains\n"
+            f"plot_curve(synthetic_curve(), {str(tmp_path / 'c.png')!r})\n"
+            "r = np.random.RandomState(0).normal(size=(40, 3))\n"
+            "plot_domains({'p': (r[:20], [0, 1] * 10, r[20:], [0, 1] * 10)}, "
+            f"{str(tmp_path / 't.png')!r}, verbose=False)\n"
+            "print(matplotlib.get_backend())\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=__import__("pathlib").Path(__file__).parent, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "svg"
+    assert (tmp_path / "c.png").stat().st_size > 1000 and (tmp_path / "t.png").exists()

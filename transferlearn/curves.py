@@ -56,13 +56,12 @@ def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None =
     Zero-label rows (``source-only``, the base model as is, and ``source-only+priors``) are
     drawn as horizontal lines.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure renders without pyplot: the user's backend (a notebook's) stays as it is.
+    from matplotlib.figure import Figure
 
     stats = summarise(curve)
-    fig, ax = plt.subplots(figsize=(8, 5.2))
+    fig = Figure(figsize=(8, 5.2))
+    ax = fig.subplots()
     names = list(STYLE_ORDER) + [n for n in stats["strategy"].unique() if n not in STYLE_ORDER]
     markers = dict(zip(names, "osD^vP*Xh<>" * 3, strict=False))
     colors = {n: f"C{i % 10}" for i, n in enumerate(names)}  # same colour in every figure
@@ -94,7 +93,6 @@ def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None =
     fig.tight_layout()
     with atomic_write(path, mode="wb") as handle:
         fig.savefig(handle, format="png", dpi=110)
-    plt.close(fig)
     return str(path)
 
 

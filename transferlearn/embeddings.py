@@ -56,15 +56,14 @@ def plot_domains(panels: dict, path: str | os.PathLike, random_state: int = 0,
     path : str or path
         PNG to write (atomically).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure renders without pyplot: the user's backend (a notebook's) stays as it is.
     import pandas as pd
     import seaborn as sns
+    from matplotlib.figure import Figure
     from tqdm.auto import tqdm
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 5.5), squeeze=False)
+    fig = Figure(figsize=(6.5 * len(panels), 5.5))
+    axes = fig.subplots(1, len(panels), squeeze=False)
     items = tqdm(panels.items(), desc="t-SNE", disable=not verbose, leave=False)
     for ax, (title, (src, src_y, tgt, tgt_y)) in zip(axes[0], items, strict=True):
         points = tsne_2d(np.concatenate([src, tgt]), random_state=random_state)
@@ -83,7 +82,6 @@ def plot_domains(panels: dict, path: str | os.PathLike, random_state: int = 0,
     fig.tight_layout()
     with atomic_write(path, mode="wb") as handle:
         fig.savefig(handle, format="png", dpi=110)
-    plt.close(fig)
     return str(path)
 
 
