@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from transferlearn.cli import (  # noqa: E402
     data_arguments,
-    positive_int,
+    flag_type,
     run,
     training_arguments,
 )
@@ -29,21 +29,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/base",
                    help="bundle directory to write (local, or s3://bucket/prefix)")
     p.add_argument("--encoder", choices=("cnn", "bilstm", "mean"), default="cnn")
-    p.add_argument("--embed-dim", type=positive_int, default=128)
-    p.add_argument("--hidden-size", type=positive_int, default=100,
+    p.add_argument("--embed-dim", type=flag_type("embed_dim"), default=128)
+    p.add_argument("--hidden-size", type=flag_type("hidden_size"), default=100,
                    help="mean: dense units; bilstm: units per direction")
-    p.add_argument("--num-filters", type=positive_int, default=100, help="cnn: per window")
-    p.add_argument("--dropout", type=float, default=0.5)
-    p.add_argument("--embed-dropout", type=float, default=0.5)
-    p.add_argument("--max-len", type=positive_int, default=64, help="tokens kept per text")
-    p.add_argument("--min-freq", type=positive_int, default=1)
-    p.add_argument("--epochs", type=positive_int, default=10)
-    p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--patience", type=positive_int, default=3)
-    p.add_argument("--test-size", type=float, default=0.2,
+    p.add_argument("--num-filters", type=flag_type("num_filters"), default=100,
+                   help="cnn: per window")
+    p.add_argument("--dropout", type=flag_type("dropout"), default=0.5)
+    p.add_argument("--embed-dropout", type=flag_type("embed_dropout"), default=0.5)
+    p.add_argument("--max-len", type=flag_type("max_len"), default=64, help="tokens kept per text")
+    p.add_argument("--min-freq", type=flag_type("min_freq"), default=1)
+    p.add_argument("--epochs", type=flag_type("epochs"), default=10)
+    p.add_argument("--batch-size", type=flag_type("batch_size"), default=64)
+    p.add_argument("--lr", type=flag_type("lr"), default=1e-3)
+    p.add_argument("--patience", type=flag_type("patience"), default=3)
+    p.add_argument("--test-size", type=flag_type("test_size"), default=0.2,
                    help="held-out share when the data has no split column")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=flag_type("seed"), default=0)
     training_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from transferlearn.cli import (  # noqa: E402
     category_map,
     data_arguments,
-    non_negative_int,
+    flag_type,
     positive_int,
     run,
     training_arguments,
@@ -59,27 +59,27 @@ def build_parser() -> argparse.ArgumentParser:
                         "texts), a comma list, or all (the first four)")
     p.add_argument("--out", default="runs/target",
                    help="output directory (local, or s3://bucket/prefix)")
-    p.add_argument("--train-size", type=non_negative_int, default=None,
+    p.add_argument("--train-size", type=flag_type("train_size"), default=None,
                    help="labelled target rows to train on (validation included); default all;"
                         " 0 (no target label) for dann, coral, mmd")
     p.add_argument("--vocab-mode", choices=("extend", "target"), default="extend",
                    help="extend: source tokens + new target tokens; target: target only")
-    p.add_argument("--epochs", type=positive_int, default=15)
-    p.add_argument("--batch-size", type=positive_int, default=32)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--body-lr-mult", type=float, default=0.5,
+    p.add_argument("--epochs", type=flag_type("epochs"), default=15)
+    p.add_argument("--batch-size", type=flag_type("batch_size"), default=32)
+    p.add_argument("--lr", type=flag_type("lr"), default=1e-3)
+    p.add_argument("--body-lr-mult", type=flag_type("body_lr_mult"), default=0.5,
                    help="fine-tune: learning-rate factor for embedding and encoder")
-    p.add_argument("--head-lr-mult", type=float, default=10.0,
+    p.add_argument("--head-lr-mult", type=flag_type("head_lr_mult"), default=10.0,
                    help="feature-extract: learning-rate factor for the new output layer")
-    p.add_argument("--discriminative-factor", type=float, default=2.6,
+    p.add_argument("--discriminative-factor", type=flag_type("discriminative_factor"), default=2.6,
                    help="gradual: each lower layer group's learning rate is divided by this")
-    p.add_argument("--patience", type=positive_int, default=4)
-    p.add_argument("--test-size", type=float, default=0.2)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--patience", type=flag_type("patience"), default=4)
+    p.add_argument("--test-size", type=flag_type("test_size"), default=0.2)
+    p.add_argument("--seed", type=flag_type("seed"), default=0)
     p.add_argument("--curve", default=None, metavar="SIZES",
                    help="learning curve: labelled target rows to try, e.g. 100,200,500,all; "
                         "writes OUT/curve.csv, OUT/curve.md and --curve-plot")
-    p.add_argument("--repeats", type=positive_int, default=3,
+    p.add_argument("--repeats", type=flag_type("repeats"), default=3,
                    help="learning curve: seeds per size")
     p.add_argument("--curve-plot", default=None, metavar="PNG",
                    help="learning curve figure (default: OUT/curve.png)")
@@ -94,9 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     arch.add_argument("--target-encoder", choices=("cnn", "bilstm", "mean"), default=None)
     for flag in ("embed-dim", "hidden-size", "num-filters"):
         arch.add_argument(f"--target-{flag}", type=positive_int, default=None)
-    arch.add_argument("--temperature", type=float, default=2.0,
+    arch.add_argument("--temperature", type=flag_type("temperature"), default=2.0,
                       help="distill: softening of the teacher's outputs")
-    arch.add_argument("--alpha", type=float, default=0.5,
+    arch.add_argument("--alpha", type=flag_type("alpha"), default=0.5,
                       help="distill: weight of the teacher's targets (1 - alpha: the labels)")
     adapt = p.add_argument_group("dann / coral / mmd: domain adaptation")
     adapt.add_argument("--unlabeled", default=None, metavar="TEXTS",
@@ -104,9 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "table with a text column (the unused target rows always count)")
     adapt.add_argument("--source-data", default=None,
                        help="labelled source rows (default: the data the base was trained on)")
-    adapt.add_argument("--source-rows", type=positive_int, default=4000,
+    adapt.add_argument("--source-rows", type=flag_type("source_rows"), default=4000,
                        help="at most this many source rows (stratified sample)")
-    adapt.add_argument("--adapt-weight", type=float, default=1.0,
+    adapt.add_argument("--adapt-weight", type=flag_type("adapt_weight"), default=1.0,
                        help="weight of the alignment loss")
     p.add_argument("--category-map", type=category_map, default=None, metavar="JSON",
                    help='with --categorical: start new categories at a base category\'s '

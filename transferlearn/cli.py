@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 
+from .checks import flag_type
 from .errors import TransferLearnError
 
 
@@ -26,7 +27,7 @@ def _data_flag(parser: argparse.ArgumentParser, what: str) -> None:
 def _column_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-col", default=None, help="text column (guessed if omitted)")
     parser.add_argument("--label-col", default=None, help="label column (guessed if omitted)")
-    parser.add_argument("--neutral-band", type=float, default=0.0,
+    parser.add_argument("--neutral-band", type=flag_type("neutral_band"), default=0.0,
                         help="bundled snippets: drop rows with |score| <= this (default 0: "
                              "only exact zeros)")
     parser.add_argument("--categorical", type=column_list, default=None, metavar="COLS",
@@ -90,6 +91,7 @@ def gpu_list(text: str) -> list:
 
 def run(main_body, argv, parser: argparse.ArgumentParser) -> int:
     """Parse `argv`, call ``main_body(args)``; turn user errors into one line and exit 2."""
+    one_line_errors(parser)
     args = parser.parse_args(argv)
     if getattr(args, "endpoint_url", None):
         os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url  # boto3's standard setting
@@ -106,6 +108,16 @@ def run(main_body, argv, parser: argparse.ArgumentParser) -> int:
         print(f"error: {exc.strerror or exc}{target}", file=sys.stderr)
         return 2
     return 0
+
+
+def one_line_errors(parser: argparse.ArgumentParser) -> None:
+    """Make `parser` report a bad flag as one ``error:`` line (exit 2), not a usage dump."""
+
+    def error(message: str):
+        print(f"error: {message} (see {parser.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+    parser.error = error  # type: ignore[method-assign]
 
 
 def non_negative_int(text: str) -> int:

@@ -92,14 +92,49 @@ def _suffixes(path: Path) -> list[str]:
     return [s.lower() for s in path.suffixes if s.lower() not in _COMPRESSION]
 
 
-def _open(path: Path, binary: bool = False):
-    """Open a file, gzip or not: bytes, or text decoded as UTF-8 with replacement."""
-    import gzip
+# Compression told by the file's first bytes, whatever its name says.
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"),
+          (b"PK\x03\x04", "zip"), (b"\x28\xb5\x2f\xfd", "zstd"))
 
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    if binary:
-        return opener(path, "rb")
-    return opener(path, "rt", encoding="utf-8", errors="replace", newline="")
+
+def compression(path: Path) -> str | None:
+    """``gzip``, ``bz2``, ``xz``, ``zip``, ``zstd`` (pandas' names) or None, by content."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(6)
+    except OSError:
+        return None
+    return next((name for magic, name in _MAGIC if head.startswith(magic)), None)
+
+
+def _open(path: Path, binary: bool = False):
+    """Open a file, compressed or not: bytes, or text decoded as UTF-8 with replacement.
+
+    Decompression uses pandas' own handling, so a table is read the same way here (for its
+    header line) and in :func:`read_table`.
+    """
+    from pandas.io.common import get_handle
+
+    mode = "rb" if binary else "r"
+    try:
+        handles = get_handle(path, mode, compression=compression(path), is_text=not binary,
+                             encoding=None if binary else "utf-8", errors="replace")
+    except (ValueError, OSError) as exc:  # e.g. a zip archive holding several files
+        raise DataError(f"{path}: cannot open ({str(exc).strip()[:200]})") from None
+    return _Closing(handles)
+
+
+class _Closing:
+    """pandas' handle bundle as a context manager that yields its reader."""
+
+    def __init__(self, handles):
+        self.handles = handles
+
+    def __enter__(self):
+        return self.handles.handle
+
+    def __exit__(self, *exc):
+        self.handles.close()
 
 
 def _first_line(path: Path) -> str:
@@ -132,7 +167,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         return df.astype("string").astype(object).where(df.notna(), None)
     try:
         return pd.read_csv(path, sep=_separator(path, _first_line(path)), dtype=str,
-                           keep_default_na=True)
+                           keep_default_na=True, compression=compression(path))
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
     except pd.errors.ParserError as exc:
@@ -290,6 +325,7 @@ def to_text_label(
                         f"{', '.join(map(str, df.columns))})")
     text = _pick_column(df.columns, text_col, TEXT_COLUMNS, "text", origin)
     label = _pick_column(df.columns, label_col, LABEL_COLUMNS, "label", origin)
+    _check_roles(text, label, categorical, origin)
     out = pd.DataFrame({"text": df[text], "label": df[label]})
     if categorical:
         out["text"] = with_categories(df.rename(columns={text: "__text"}), list(categorical),
@@ -312,6 +348,36 @@ def to_text_label(
         out.attrs["categories"] = {c: sorted(df.loc[~missing_label.to_numpy(), c].astype(str)
                                              .unique().tolist()) for c in categorical}
     return out
+
+
+def _check_roles(text: str, label: str, categorical, origin) -> None:
+    """A column plays one role: a label fed to the input makes every score meaningless."""
+    if text == label:
+        raise DataError(f"{origin}: '{text}' is both the text and the label column; give "
+                        "--text-col and --label-col different columns")
+    for column in categorical or ():
+        if column in (text, label):
+            role = "label" if column == label else "text"
+            raise DataError(f"{origin}: --categorical names the {role} column '{column}'; "
+                            "categorical columns must be other input columns")
+
+
+def label_variants(labels) -> list[list[str]]:
+    """Groups of labels that differ only by case, spaces or number format (``1``/``1.0``,
+    ``POS``/``pos``): almost always one class written two ways.
+
+    >>> label_variants(["1", "1.0", "0", "POS", "pos", "neg"])
+    [['1', '1.0'], ['POS', 'pos']]
+    """
+    groups: dict[str, list[str]] = {}
+    for label in labels:
+        key = str(label).strip().lower()
+        try:
+            key = repr(float(key))
+        except ValueError:
+            pass
+        groups.setdefault(key, []).append(str(label))
+    return sorted(sorted(g) for g in groups.values() if len(g) > 1)
 
 
 def load_dataset(
@@ -410,16 +476,23 @@ def unlabeled_texts(source: str | os.PathLike, verbose: bool = False,
 
 
 def check_classes(df: pd.DataFrame, origin: str = "data") -> list[str]:
-    """Return the sorted label names, refusing data with fewer than two classes."""
+    """Return the sorted label names, refusing data with fewer than two classes and warning
+    (stderr) about labels that look like one class written two ways."""
     labels = sorted(df["label"].unique().tolist())
     if len(labels) < 2:
         found = f"only the label '{labels[0]}'" if labels else "no labels"
         raise DataError(f"{origin}: {found}; a classifier needs at least two classes")
+    for group in label_variants(labels):
+        print(f"warning: {origin}: labels {', '.join(map(repr, group))} differ only by case or "
+              "number format and are treated as different classes; rewrite them as one "
+              "if they mean the same", file=sys.stderr)
     return labels
 
 
-def split_train_test(df: pd.DataFrame, test_size: float = 0.2, random_state: int = 0):
-    """Split into (train, test): the ``split`` column if the data has one, else stratified."""
+def split_train_test(df: pd.DataFrame, test_size: float = 0.2, random_state: int = 0,
+                     what: str = "test"):
+    """Split into (train, test): the ``split`` column if the data has one, else stratified
+    (a one-line :class:`DataError` when the data is too small for that)."""
     from sklearn.model_selection import train_test_split
 
     if "split" in df.columns and {"train", "test"} <= set(df["split"]):
@@ -427,12 +500,28 @@ def split_train_test(df: pd.DataFrame, test_size: float = 0.2, random_state: int
             df[df["split"] == "train"].reset_index(drop=True),
             df[df["split"] == "test"].reset_index(drop=True),
         )
-    counts = df["label"].value_counts()
-    stratify = df["label"] if counts.min() >= 2 else None
+    _check_stratifiable(df, test_size, what)
     train, test = train_test_split(
-        df, test_size=test_size, random_state=random_state, stratify=stratify
+        df, test_size=test_size, random_state=random_state, stratify=df["label"]
     )
     return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def _check_stratifiable(df: pd.DataFrame, share: float, what: str) -> None:
+    """One line when `df` is too small for a stratified split holding out `share` of it:
+    each side needs a row of every class, so every class needs two rows."""
+    import math
+
+    counts = df["label"].value_counts()
+    n_held = math.ceil(share * len(df))
+    n_kept = len(df) - n_held
+    if counts.min() >= 2 and min(n_held, n_kept) >= len(counts):
+        return
+    raise DataError(f"{len(df):,} rows in {len(counts)} classes are too few for a stratified "
+                    f"{what} split of {share:g}: it would hold {n_held} rows against "
+                    f"{len(counts)} classes, and the smallest class "
+                    f"('{counts.idxmin()}') has {counts.min()} rows; every class needs 2 "
+                    "rows and each side a row per class (more data, or another size)")
 
 
 def take_labelled(df: pd.DataFrame, n: int | None, random_state: int = 0,

@@ -130,25 +130,49 @@ def _failure(workers, logs, failed: list) -> int:
     return code if code > 0 else 1
 
 
+def _at_least(low, kind=int):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value >= low or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a number >= {low}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _port(text: str) -> int:
+    value = _at_least(1)(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port in [1, 65535], got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m transferlearn.launch",
                                 description="Run a training script as a distributed MXNet job "
                                             "on this machine.",
                                 epilog="example: python -m transferlearn.launch -n 2 -- python "
                                        "scripts/train_base.py --out runs/base")
-    p.add_argument("-n", "--num-workers", type=int, default=2)
-    p.add_argument("-s", "--num-servers", type=int, default=1)
+    p.add_argument("-n", "--num-workers", type=_at_least(1), default=2)
+    p.add_argument("-s", "--num-servers", type=_at_least(1), default=1)
     p.add_argument("--host", default="127.0.0.1", help="address the scheduler listens on")
-    p.add_argument("--port", type=int, default=None, help="scheduler port (default: a free one)")
+    p.add_argument("--port", type=_port, default=None, help="scheduler port (default: a free one)")
     p.add_argument("--log-dir", default=None, help="where workers 1.. write their output")
-    p.add_argument("--timeout", type=float, default=None, help="seconds before stopping all")
+    p.add_argument("--timeout", type=_at_least(0.001, float), default=None,
+                   help="seconds before stopping all")
     p.add_argument("command", nargs=argparse.REMAINDER,
                    help="-- followed by the worker command")
     return p
 
 
 def main(argv=None) -> int:
+    from .cli import one_line_errors
+
     parser = build_parser()
+    one_line_errors(parser)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:

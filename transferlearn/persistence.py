@@ -48,17 +48,26 @@ def library_versions() -> dict:
 
 
 def write_json(path: str | os.PathLike, obj) -> None:
-    """Write `obj` as indented JSON, atomically."""
+    """Write `obj` as indented, strict JSON, atomically: NaN and infinities (a ROC AUC on a
+    one-class test split) become ``null``, which every JSON parser reads."""
     with atomic_write(path) as handle:
-        json.dump(obj, handle, indent=2, sort_keys=False, default=_json_default)
+        json.dump(plain_json(obj), handle, indent=2, sort_keys=False, allow_nan=False)
         handle.write("\n")
 
 
-def _json_default(value):
+def plain_json(value):
+    """`value` with numpy scalars and arrays as Python ones and non-finite floats as None."""
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [plain_json(v) for v in (value.tolist() if isinstance(value, np.ndarray)
+                                        else value)]
     if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 

@@ -19,6 +19,7 @@ from . import distributed
 from ._runtime import runtime_line
 from .adaptation import fit_adapted
 from .checkpoint import Checkpointer, fingerprint
+from .checks import check_settings
 from .crossarch import format_report, transfer_across
 from .curves import (
     CURVE_COLUMNS,
@@ -99,7 +100,8 @@ def _check_texts(df: pd.DataFrame, origin: str, verbose: bool) -> None:
 def _split_validation(df: pd.DataFrame, val_size: float, seed: int):
     if val_size <= 0 or len(df) < 10:
         return df, df.iloc[:0]
-    return split_train_test(df.drop(columns="split", errors="ignore"), val_size, seed)
+    return split_train_test(df.drop(columns="split", errors="ignore"), val_size, seed,
+                            what="validation")
 
 
 def _load(data, default, text_col, label_col, neutral_band, verbose, truthful_only=False,
@@ -125,11 +127,12 @@ INPUT_ARGUMENTS = ("data", "base", "source_data", "unlabeled")
 
 
 def _locked(func):
-    """Check that `func`'s ``out`` is writable, then run it holding the output's lock (see
+    """Check every numeric setting (:mod:`~transferlearn.checks`), then that `func`'s ``out``
+    is writable and apart from its inputs, then run it holding the output's lock (see
     :func:`storage.check_output` and :func:`storage.output_lock`).
 
     Nested calls that write inside a locked run (``_splits`` given), ``out=None`` and workers
-    other than rank 0 of a distributed run skip it.
+    other than rank 0 of a distributed run skip the output checks and the lock.
     """
     signature = inspect.signature(func)
 
@@ -137,6 +140,7 @@ def _locked(func):
     def wrapper(*args, **kwargs):
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
+        check_settings({**bound.arguments, **bound.arguments.get("transfer_kwargs", {})})
         out = bound.arguments.get("out")
         if out is None or bound.arguments.get("_splits") is not None:
             return func(*args, **kwargs)

@@ -1,0 +1,146 @@
+"""Values are checked where they enter: every numeric flag has a range, a column plays one
+role, labels written two ways are named, JSON is strict, compressed tables are read by
+content, and data too small to split says so. Each bad value: one ``error:`` line, exit 2,
+before any training."""
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import lzma
+import math
+import zipfile
+
+import pandas as pd
+import pytest
+from conftest import run_script
+
+from transferlearn import workflow
+from transferlearn.checks import BOUNDS, check_value
+from transferlearn.data import label_variants, load_dataset
+from transferlearn.errors import DataError
+
+TINY = ["--encoder", "mean", "--embed-dim", "8", "--hidden-size", "8", "--max-len", "16",
+        "--epochs", "1", "--quiet"]
+
+
+def reviews(n=120, labels=("pos", "neg")) -> pd.DataFrame:
+    words = {0: "good great fine", 1: "bad awful poor"}
+    return pd.DataFrame({"text": [f"the film {words[i % 2]} {i}" for i in range(n)],
+                         "label": [labels[i % len(labels)] for i in range(n)],
+                         "device": ["mobile", "desktop", "tablet"] * (n // 3) + [
+                             "mobile"] * (n % 3)})
+
+
+def one_error(result) -> str:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("script,flag,value,expected", [
+    ("train_base.py", "--seed", "-5", "must be an integer in [0, 4,294,967,295], got '-5'"),
+    ("train_base.py", "--test-size", "0", "must be a number in (0, 1), got '0'"),
+    ("train_base.py", "--test-size", "1.5", "must be a number in (0, 1), got '1.5'"),
+    ("train_base.py", "--dropout", "2", "must be a number in [0, 1), got '2'"),
+    ("train_base.py", "--lr", "nan", "must be a number > 0, got 'nan'"),
+    ("train_base.py", "--lr", "inf", "must be a number > 0, got 'inf'"),
+    ("train_base.py", "--epochs", "0", "must be an integer >= 1, got '0'"),
+    ("transfer.py", "--temperature", "0", "must be a number > 0, got '0'"),
+    ("transfer.py", "--alpha", "1.5", "must be a number in [0, 1], got '1.5'"),
+    ("transfer.py", "--adapt-weight", "-1", "must be a number >= 0, got '-1'"),
+])
+def test_every_numeric_flag_has_a_range(script, flag, value, expected):
+    message = one_error(run_script(script, flag, value))
+    assert message == f"error: argument {flag}: {expected} (see {script} --help)"
+
+
+def test_the_api_applies_the_same_ranges_before_any_work(tmp_path):
+    with pytest.raises(DataError, match=r"^--lr must be a number > 0, got nan$"):
+        workflow.train_base(lr=math.nan, out=str(tmp_path / "o"), verbose=False)
+    with pytest.raises(DataError, match=r"--temperature must be a number > 0"):
+        workflow.transfer(base=str(tmp_path / "none"), temperature=0.0, out=None)
+    assert not (tmp_path / "o").exists()
+    assert all(check_value(name, None) is None for name in BOUNDS)
+
+
+@pytest.mark.parametrize("flags,expected", [
+    (["--text-col", "text", "--label-col", "text"],
+     "'text' is both the text and the label column"),
+    (["--categorical", "device,label"], "--categorical names the label column 'label'"),
+    (["--categorical", "text"], "--categorical names the text column 'text'"),
+])
+def test_a_column_plays_one_role(flags, expected, tmp_path):
+    path = tmp_path / "d.csv"
+    reviews().to_csv(path, index=False)
+    message = one_error(run_script("train_base.py", "--data", path, "--out", tmp_path / "o",
+                                   *flags, *TINY))
+    assert expected in message
+    assert not (tmp_path / "o").exists()
+
+
+def test_labels_written_two_ways_are_named_in_a_warning(tmp_path):
+    assert label_variants(["1", "1.0", "0", "POS", "pos", "neg", " Neg"]) == [
+        [" Neg", "neg"], ["1", "1.0"], ["POS", "pos"]]
+    assert label_variants(["pos", "neg", "10", "1"]) == []
+    path = tmp_path / "d.csv"
+    reviews(120, ("1", "1.0", "0")).to_csv(path, index=False)
+    result = run_script("train_base.py", "--data", path, "--out", tmp_path / "o", *TINY)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "labels '1', '1.0' differ only by case or number format" \
+        in warnings[0]
+
+
+def test_metrics_are_strict_json_with_null_for_an_undefined_auc(tmp_path):
+    frame = reviews(120)
+    frame["split"] = "train"
+    frame.loc[frame.index[-20:], "split"] = "test"
+    frame.loc[frame["split"] == "test", "label"] = "pos"  # a one-class test split
+    frame.loc[frame.index[-20:], "text"] = "the film good"
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    result = run_script("train_base.py", "--data", path, "--out", tmp_path / "o", *TINY)
+    assert result.returncode == 0, result.stderr
+
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    metrics = json.loads((tmp_path / "o" / "metrics.json").read_text(), parse_constant=refuse)
+    assert metrics["roc_auc"] is None and metrics["n_test"] == 20
+
+
+@pytest.mark.parametrize("kind", ["gz", "bz2", "xz", "zip", "gzip named .csv"])
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_compressed_tables_are_read_by_content(kind, sep, tmp_path):
+    frame = pd.DataFrame({"text": ['she said "fine, really"', "no\tthanks", "ok"] * 4,
+                          "label": ["pos", "neg", "pos"] * 4})
+    raw = frame.to_csv(sep=sep, index=False).encode()
+    name = "table.tsv" if sep == "\t" else "table.csv"
+    if kind == "zip":
+        path = tmp_path / f"{name}.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr(name, raw)
+    else:
+        compress = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress,
+                    "gzip named .csv": gzip.compress}[kind]
+        path = tmp_path / (name if kind.startswith("gzip") else f"{name}.{kind}")
+        path.write_bytes(compress(raw))
+    got = load_dataset(path, quiet=True)
+    assert got["text"].tolist() == frame["text"].tolist()
+    assert got["label"].tolist() == frame["label"].tolist()
+
+
+@pytest.mark.parametrize("frame,expected", [
+    (reviews(4), "4 rows in 2 classes are too few for a stratified test split of 0.2"),
+    (reviews(1000, tuple(f"c{i}" for i in range(200))),
+     "800 rows in 200 classes are too few for a stratified validation split of 0.1"),
+])
+def test_data_too_small_for_a_stratified_split_says_so(frame, expected, tmp_path):
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    message = one_error(run_script("train_base.py", "--data", path, "--out", tmp_path / "o",
+                                   *TINY))
+    assert expected in message
