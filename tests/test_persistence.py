@@ -52,7 +52,7 @@ def _truncate(path):
 
 def _without_checksums(bundle_dir):
     config = json.loads((bundle_dir / "config.json").read_text())
-    del config["sha256"]
+    del config["sha256"], config["config_sha256"]  # as bundles written before checksums
     (bundle_dir / "config.json").write_text(json.dumps(config))
 
 

@@ -89,6 +89,17 @@ def restore_optimizer_state(trainer, names: dict, arrays: dict, meta: dict) -> N
             raise CheckpointError(f"checkpoint has optimizer state for {name}, which this run "
                                   "does not train")
         idx = trainer._param2idx[names[name]]
+        missing = [f"{name}#{j}" for j in range(max(1, n_parts)) if f"{name}#{j}" not in arrays]
+        if missing:
+            raise CheckpointError(f"checkpoint optimizer state lacks {missing[0]}; delete the "
+                                  "checkpoint or run without --resume")
+        shape = tuple(trainer._params[idx].shape)
+        wrong = [k for k in (f"{name}#{j}" for j in range(max(1, n_parts)))
+                 if tuple(arrays[k].shape) != shape]
+        if wrong:
+            raise CheckpointError(f"checkpoint optimizer state {wrong[0]} has shape "
+                                  f"{tuple(arrays[wrong[0]].shape)}, the parameter {shape}; "
+                                  "delete the checkpoint or run without --resume")
         for updater, ctx in zip(trainer._updaters, trainer._contexts, strict=True):
             parts = [arrays[f"{name}#{j}"].as_in_context(ctx)
                      for j in range(max(1, n_parts))]
@@ -96,6 +107,73 @@ def restore_optimizer_state(trainer, names: dict, arrays: dict, meta: dict) -> N
             updater.states_synced[idx] = True
         optimizer._index_update_count[idx] = int(meta["update_count"][name])
     optimizer.num_update = int(meta["num_update"])
+
+
+MAX_STATE_BYTES = 64 << 20
+
+
+def _load_arrays(file: Path) -> dict | None:
+    """An NDArray dict file of a checkpoint (None if absent); a damaged one is one line."""
+    if not file.exists():
+        return None
+    try:
+        arrays = mx.nd.load(str(file))
+    except mx.base.MXNetError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "MXNetError"
+        raise CheckpointError(f"{file}: cannot be read ({reason[:200]}); delete "
+                              f"{file.parent} or run without --resume") from None
+    if not isinstance(arrays, dict):
+        raise CheckpointError(f"{file}: not a named array file; delete {file.parent} or run "
+                              "without --resume")
+    return arrays
+
+
+def _fail(what: str):
+    raise ValueError(what)
+
+
+def _is_int(value, low: int = 0, high: float = float("inf")) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def check_state(state) -> dict:
+    """`state` (a parsed state.json) if every field :func:`latest`'s callers use has the
+    right type and range; else ValueError naming the field."""
+    if not isinstance(state, dict):
+        _fail("not a JSON object")
+    for key, low in (("epoch", 1), ("step", 0), ("waited", 0)):
+        if not _is_int(state.get(key), low):
+            _fail(f"{key} must be an integer >= {low}")
+    if "best_epoch" not in state or (state["best_epoch"] is not None
+                                     and not _is_int(state["best_epoch"], 1)):
+        _fail("best_epoch must be null or an integer >= 1")
+    if isinstance(state.get("best_value"), bool) or not isinstance(
+            state.get("best_value"), (int, float)):
+        _fail("best_value must be a number")
+    if not (isinstance(state.get("history"), list)
+            and all(isinstance(h, dict) for h in state["history"])):
+        _fail("history must be a list of objects")
+    rng = state.get("rng")
+    if not (isinstance(rng, list) and len(rng) == 5 and rng[0] == "MT19937"
+            and isinstance(rng[1], list) and len(rng[1]) == 624
+            and all(_is_int(k, 0, 2**32 - 1) for k in rng[1]) and _is_int(rng[2], 0, 624)
+            and _is_int(rng[3], 0, 1) and isinstance(rng[4], (int, float))):
+        _fail("rng must be a MT19937 generator state")
+    for key in ("fingerprint", "sha256"):
+        if not isinstance(state.get(key), dict):
+            _fail(f"{key} must be an object")
+    if not (set(state["sha256"]) <= {"model.params", "optimizer.params", "best.params"}
+            and all(isinstance(v, str) for v in state["sha256"].values())):
+        _fail("sha256 must map the checkpoint's own file names to digests")
+    optimizer = state.get("optimizer")
+    if not (isinstance(optimizer, dict) and isinstance(optimizer.get("layout"), dict)
+            and isinstance(optimizer.get("update_count"), dict)
+            and set(optimizer["layout"]) == set(optimizer["update_count"])
+            and all(_is_int(v, 0, 16) for v in optimizer["layout"].values())
+            and all(_is_int(v) for v in optimizer["update_count"].values())
+            and _is_int(optimizer.get("num_update"))):
+        _fail("optimizer must hold layout, update_count and num_update")
+    return state
 
 
 class Checkpointer:
@@ -174,16 +252,21 @@ class Checkpointer:
                 raise CheckpointError(f"{path / name}: damaged (sha256 differs from "
                                       f"{STATE_FILE}); delete {path} to resume from an older "
                                       "checkpoint, or run without --resume")
-        load = lambda name: mx.nd.load(str(path / name)) if (path / name).exists() else None  # noqa: E731
-        return {"path": path, "state": state, "params": load("model.params"),
-                "best": load("best.params"), "optimizer": load("optimizer.params") or {}}
+        return {"path": path, "state": state, "params": _load_arrays(path / "model.params"),
+                "best": _load_arrays(path / "best.params"),
+                "optimizer": _load_arrays(path / "optimizer.params") or {}}
 
     def _read_state(self, path: Path) -> dict:
+        file = path / STATE_FILE
         try:
-            with open(path / STATE_FILE, encoding="utf-8") as handle:
-                return json.load(handle)
-        except (OSError, ValueError) as exc:
-            raise CheckpointError(f"{path / STATE_FILE}: unreadable ({exc}); delete {path} "
+            if file.is_symlink() or not file.is_file():
+                raise OSError("not a regular file")
+            if file.stat().st_size > MAX_STATE_BYTES:
+                raise OSError(f"{file.stat().st_size:,} bytes, over {MAX_STATE_BYTES:,}")
+            with open(file, encoding="utf-8") as handle:
+                return check_state(json.load(handle))
+        except (OSError, ValueError, RecursionError) as exc:
+            raise CheckpointError(f"{file}: unreadable ({str(exc)[:200]}); delete {path} "
                                   "or run without --resume") from None
 
     def _check_fingerprint(self, path: Path, saved: dict) -> None:
@@ -192,7 +275,8 @@ class Checkpointer:
         if not differ:
             return
         what = ("the training data differs" if differ == ["data_sha256"] else
-                ", ".join(f"{k} {saved.get(k)!r} there, {self.fingerprint.get(k)!r} here"
+                ", ".join(f"{k if k.isprintable() else repr(k)} {saved.get(k)!r} there, "
+                          f"{self.fingerprint.get(k)!r} here"
                           for k in differ if k != "data_sha256"))
         raise CheckpointError(f"cannot resume from {path}: it was written by a different run "
                               f"({what}); use the same settings, or run without --resume to "

@@ -98,7 +98,8 @@ def run(main_body, argv, parser: argparse.ArgumentParser) -> int:
     try:
         main_body(args)
     except TransferLearnError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).splitlines())  # one line, whatever a file or server said
+        print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

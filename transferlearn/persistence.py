@@ -19,6 +19,15 @@ from pathlib import Path
 import mxnet as mx
 import numpy as np
 
+from .bundle_schema import (
+    SchemaError,
+    check_labels,
+    check_model,
+    check_preprocessing,
+    check_tokens,
+    check_training,
+    config_digest,
+)
 from .errors import BundleError, StorageError
 from .model import TextClassifier, build_model
 from .storage import (
@@ -71,15 +80,38 @@ def plain_json(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+# The most a bundle file may hold before it is read (a link to /dev/zero is no file at all).
+SIZE_CAPS = {"config.json": 1 << 20, "vocab.json": 256 << 20, "metrics.json": 64 << 20,
+             "model.params": 8 << 30}
+
+
+def _checked_file(path: Path, cap: int | None = None) -> Path:
+    """`path` if it is a regular file inside its bundle directory and at most `cap` bytes."""
+    bundle = path.parent.resolve()
+    if path.is_symlink() and path.resolve().parent != bundle:
+        raise BundleError(f"{path}: a link out of the bundle (to {path.resolve()}); a bundle "
+                          "holds its own files")
+    if not path.exists():
+        raise FileNotFoundError(path)
+    if not path.is_file():
+        raise BundleError(f"{path}: not a regular file")
+    cap = cap or SIZE_CAPS.get(path.name, 64 << 20)
+    size = path.stat().st_size
+    if size > cap:
+        raise BundleError(f"{path}: {size:,} bytes, over the {cap:,} a {path.name} may have")
+    return path
+
+
 def read_json(path: Path, what: str):
+    """Parse a bundle's JSON file, checked first (:func:`_checked_file`); one-line errors."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+        with open(_checked_file(path), "rb") as handle:
+            return json.loads(handle.read(SIZE_CAPS.get(path.name, 64 << 20) + 1))
     except FileNotFoundError:
         raise BundleError(f"{path.parent}: not a model bundle ({what} {path.name} missing)") \
             from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{path}: corrupt {what} ({exc})") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise BundleError(f"{path}: corrupt {what} ({str(exc)[:200]})") from None
 
 
 @dataclass
@@ -124,7 +156,12 @@ def file_sha256(path: Path) -> str:
 
 
 def _check_integrity(path: Path, config: dict) -> None:
-    """Refuse files whose sha256 differs from the one config.json recorded at save time."""
+    """Refuse files whose sha256 differs from the one recorded at save time, config.json's
+    own content included (``config_sha256``, over its canonical JSON)."""
+    own = config.get("config_sha256")
+    if own is not None and own != config_digest(config):
+        raise BundleError(f"{path}/config.json: content does not match its config_sha256 "
+                          "(the file was changed or damaged after saving)")
     recorded = config.get("sha256")
     if recorded is None:
         return  # bundles written before checksums were recorded
@@ -134,7 +171,7 @@ def _check_integrity(path: Path, config: dict) -> None:
         file = path / name
         if not file.is_file():
             raise BundleError(f"{path}: not a model bundle ({name} missing)")
-        if recorded.get(name) != file_sha256(file):
+        if recorded.get(name) != file_sha256(_checked_file(file)):
             raise BundleError(f"{file}: sha256 does not match config.json (the file was "
                               "changed, truncated or damaged after saving)")
 
@@ -165,6 +202,8 @@ def save_bundle(path: str | os.PathLike, net: TextClassifier, pipeline, labels,
     write_json(path / "vocab.json", vocabulary_of(pipeline).idx_to_token)
     write_json(path / "metrics.json", metrics or {})
     config["sha256"] = {name: file_sha256(path / name) for name in CHECKED_FILES}
+    config = plain_json(config)
+    config["config_sha256"] = config_digest(config)
     write_json(path / "config.json", config)
     return path
 
@@ -198,40 +237,49 @@ def load_bundle(path: str | os.PathLike, ctx=None) -> Bundle:
     if not path.is_dir():
         raise BundleError(f"model bundle not found: {path}")
     config = read_json(path / "config.json", "config")
-    if config.get("format") != FORMAT:
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise BundleError(f"{path}: config.json is not a {FORMAT} config")
-    if int(config.get("format_version", 0)) > FORMAT_VERSION:
-        raise BundleError(f"{path}: bundle format {config['format_version']} is newer than "
-                          f"this transferlearn understands ({FORMAT_VERSION}); upgrade")
+    version = config.get("format_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise BundleError(f"{path}/config.json: format_version must be an integer, got "
+                          f"{version!r}")
+    if version > FORMAT_VERSION:
+        raise BundleError(f"{path}: bundle format {version} is newer than this transferlearn "
+                          f"understands ({FORMAT_VERSION}); upgrade")
     _check_integrity(path, config)
-    tokens = read_json(path / "vocab.json", "vocabulary")
-    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-        raise BundleError(f"{path}/vocab.json: expected a JSON list of tokens")
-    vocab = Vocabulary(tokens)
     try:
-        model_config = dict(config["model"])
-        labels = list(config["labels"])
-        preprocessing = dict(config["preprocessing"])
-    except (KeyError, TypeError) as exc:
-        raise BundleError(f"{path}/config.json: missing field {exc}") from None
-    if model_config.get("vocab_size") != len(vocab):
-        raise BundleError(f"{path}: vocab.json has {len(vocab)} tokens but the model expects "
-                          f"{model_config.get('vocab_size')}")
-    if model_config.get("num_classes") != len(labels):
-        raise BundleError(f"{path}: {len(labels)} labels but the model has "
-                          f"{model_config.get('num_classes')} outputs")
+        tokens = check_tokens(read_json(path / "vocab.json", "vocabulary"))
+    except SchemaError as exc:
+        raise BundleError(f"{path}/vocab.json: {exc}") from None
+    try:
+        labels = check_labels(config.get("labels"))
+        model_config = check_model(config.get("model"), len(tokens), len(labels))
+        preprocessing = check_preprocessing(config.get("preprocessing"))
+        check_training(config.get("training"))
+    except SchemaError as exc:
+        raise BundleError(f"{path}/config.json: {exc}") from None
+    net = _load_net(path, dict(model_config), ctx)
+    metrics_path = path / "metrics.json"
+    metrics = read_json(metrics_path, "metrics") if metrics_path.exists() else {}
+    return Bundle(net, fitted_pipeline(dict(preprocessing), Vocabulary(tokens)), labels,
+                  config, metrics if isinstance(metrics, dict) else {}, path)
+
+
+def _load_net(path: Path, model_config: dict, ctx) -> TextClassifier:
+    """Build the network of a checked config and load its weights (one-line errors)."""
     net = build_model(model_config)
     params = path / "model.params"
-    if not params.is_file():
-        raise BundleError(f"{path}: not a model bundle (model.params missing)")
+    try:
+        _checked_file(params)
+    except FileNotFoundError:
+        raise BundleError(f"{path}: not a model bundle (model.params missing)") from None
     try:
         net.load_parameters(str(params), ctx=ctx or mx.cpu())
     except (mx.base.MXNetError, AssertionError, ValueError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BundleError(f"{params}: cannot load parameters ({first[:200]})") from None
-    metrics_path = path / "metrics.json"
-    metrics = read_json(metrics_path, "metrics") if metrics_path.exists() else {}
-    return Bundle(net, fitted_pipeline(preprocessing, vocab), labels, config, metrics, path)
+        lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+        reason = lines[-1].removeprefix("MXNetError: ") if lines else type(exc).__name__
+        raise BundleError(f"{params}: cannot load parameters ({reason[:200]})") from None
+    return net
 
 
 def export_model(net: TextClassifier, prefix: str | os.PathLike, seq_len: int) -> list[Path]:

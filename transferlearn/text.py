@@ -27,6 +27,9 @@ PAD = "<pad>"
 UNK = "<unk>"
 # Words (keeping inner apostrophes: "don't", "he's") or single punctuation marks.
 DEFAULT_TOKEN_PATTERN = r"\w+(?:'\w+)*|[^\w\s]"
+# Named tokenizer patterns: a Tokenizer takes a name or a regex; a bundle's pattern is used
+# as is only when it is one of these (any other is probed first, see bundle_schema).
+TOKEN_PATTERNS = {"words": DEFAULT_TOKEN_PATTERN, "whitespace": r"\S+"}
 
 
 def _as_list(X) -> list:
@@ -154,7 +157,7 @@ class Tokenizer(TransformerMixin, BaseEstimator):
         self.strip_html = strip_html
 
     def fit(self, X, y=None):
-        self.regex_ = re.compile(self.pattern)
+        self.regex_ = re.compile(TOKEN_PATTERNS.get(self.pattern, self.pattern))
         return self
 
     def transform(self, X) -> list[list[str]]:
