@@ -65,26 +65,20 @@ def test_prefix_gives_a_tree_and_reads_as_aclimdb(s3_env, aclimdb_tree):
 
 def test_interrupted_download_leaves_no_file_in_the_cache(s3_env, tmp_path, monkeypatch):
     bucket = new_bucket(s3_env)
-    s3_env.client().put_object(Bucket=bucket, Key="big.csv", Body=b"x" * 100_000)
-    real = s3.client
+    s3_env.client().put_object(Bucket=bucket, Key="big.csv", Body=b"x" * 3_000_000)
+    monkeypatch.setattr(s3, "CHUNK", 100_000)
+    seen = []
 
-    def failing_client():
-        c = real()
-
-        def download_file(bucket, key, filename, Callback=None):
-            with open(filename, "wb") as handle:
-                handle.write(b"x" * 1000)
+    def interrupt_mid_download(n):  # the progress callback runs after each chunk
+        seen.append(n)
+        if len(seen) == 3:
             raise KeyboardInterrupt
 
-        c.download_file = download_file
-        return c
-
-    monkeypatch.setattr(s3, "client", failing_client)
     with pytest.raises(KeyboardInterrupt):
-        local_path(f"s3://{bucket}/big.csv")
+        s3._fetch_object(s3.client(), bucket, "big.csv", s3.client().head_object(
+            Bucket=bucket, Key="big.csv")["ETag"], 3_000_000, True, interrupt_mid_download)
     assert cache_files(tmp_path / "cache") == []
-    monkeypatch.setattr(s3, "client", real)
-    assert local_path(f"s3://{bucket}/big.csv").stat().st_size == 100_000
+    assert local_path(f"s3://{bucket}/big.csv").stat().st_size == 3_000_000
 
 
 @pytest.mark.parametrize("case, message", [

@@ -6,7 +6,7 @@ import os
 import sys
 
 from .checks import flag_type
-from .errors import TransferLearnError
+from .errors import TransferLearnError, redact
 
 
 def data_arguments(parser: argparse.ArgumentParser, what: str, data_flag: bool = True) -> None:
@@ -98,7 +98,7 @@ def run(main_body, argv, parser: argparse.ArgumentParser) -> int:
     try:
         main_body(args)
     except TransferLearnError as exc:
-        message = " ".join(str(exc).splitlines())  # one line, whatever a file or server said
+        message = redact(" ".join(str(exc).splitlines()))  # one line, no URL userinfo
         print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

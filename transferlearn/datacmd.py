@@ -118,19 +118,16 @@ def _body(args) -> None:
 
 
 def _copy(cached: Path, dest: Path) -> None:
-    """Copy a cached file or tree to `dest` through a temp name, so `dest` is never partial."""
-    from .storage import atomic_write, replace_dir, temp_dir
+    """Copy a cached file or tree to `dest`, file by file through temp names: a file is never
+    partial, and what `dest` already holds besides the pulled files stays as it is."""
+    from .storage import atomic_write
 
-    if cached.is_dir():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = temp_dir(dest.parent, f".{dest.name}.tmp-")
-        shutil.copytree(cached, tmp, dirs_exist_ok=True)
-        replace_dir(tmp, dest)
-        return
-    if dest.is_dir():
-        dest = dest / cached.name
-    with atomic_write(dest, "wb") as out, open(cached, "rb") as src:
-        shutil.copyfileobj(src, out)
+    pairs = ([(f, dest / f.relative_to(cached)) for f in sorted(cached.rglob("*"))
+              if f.is_file()] if cached.is_dir() else
+             [(cached, dest / cached.name if dest.is_dir() else dest)])
+    for source, target in pairs:
+        with atomic_write(target, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out)
 
 
 def main(argv=None) -> int:

@@ -1,4 +1,17 @@
 """Typed errors with one-line messages; the scripts print them and exit non-zero."""
+import re
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
+_BARE_USERINFO = re.compile(r"(?<![\w/])[^\s/:@'\"]+:[^\s/@'\"]*@(?=[\w.-]+)")
+
+
+def redact(text: str) -> str:
+    """`text` without the ``user:password@`` part of any URL, with or without a scheme.
+
+    >>> redact("http://me:pw@host:9000/x and me:pw@host")
+    'http://host:9000/x and host'
+    """
+    return _BARE_USERINFO.sub("", _USERINFO.sub(r"\1", str(text)))
 
 
 class TransferLearnError(Exception):

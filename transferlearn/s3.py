@@ -21,15 +21,23 @@ import re
 import shutil
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
-from .errors import StorageError
+from .errors import StorageError, redact
 
 RETRIES = 5
 CONNECT_TIMEOUT = 10
-READ_TIMEOUT = 60
 PARALLEL_DOWNLOADS = 8
+CHUNK = 1 << 20
+
+
+def read_timeout() -> float:
+    """Seconds a stalled read waits (``$TRANSFERLEARN_S3_TIMEOUT``, default 20): with the
+    retries, a server that stops sending gives one line in well under 2 minutes."""
+    try:
+        return max(0.1, float(os.environ.get("TRANSFERLEARN_S3_TIMEOUT", 20)))
+    except ValueError:
+        return 20.0
 
 
 def parse(uri: str) -> tuple[str, str]:
@@ -54,9 +62,32 @@ def endpoint_url() -> str | None:
 
 def _shown_endpoint() -> str:
     url = endpoint_url()
-    if not url:
-        return "the AWS S3 endpoint"
-    return re.sub(r"//[^/@]*@", "//", url)  # never show user:password@ in an endpoint URL
+    return redact(url) if url else "the AWS S3 endpoint"
+
+
+def _endpoint_key() -> str:
+    """The cache's name for the endpoint (userinfo left out): the same bucket and key on two
+    servers are two objects."""
+    url = endpoint_url()
+    return _digest(redact(url).rstrip("/").lower()) if url else "aws"
+
+
+def _checked_endpoint() -> str | None:
+    from urllib.parse import urlsplit
+
+    url = endpoint_url()
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        ok = False
+    if not ok:
+        raise StorageError(f"invalid S3 endpoint URL {redact(url)!r}: expected "
+                           "http(s)://host[:port] (AWS_ENDPOINT_URL or --endpoint-url)")
+    return url
 
 
 def client():
@@ -67,9 +98,10 @@ def client():
     except ImportError:  # pragma: no cover - boto3 is a requirement
         raise StorageError("s3:// locations need boto3: pip install boto3") from None
     config = Config(retries={"max_attempts": RETRIES, "mode": "standard"},
-                    connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
+                    connect_timeout=CONNECT_TIMEOUT, read_timeout=read_timeout())
+    url = _checked_endpoint()
     with errors("s3://"):
-        return boto3.session.Session().client("s3", endpoint_url=endpoint_url(), config=config)
+        return boto3.session.Session().client("s3", endpoint_url=url, config=config)
 
 
 def _secrets() -> list[str]:
@@ -79,16 +111,18 @@ def _secrets() -> list[str]:
 
 
 def scrub(text: str) -> str:
-    """`text` with any credential from the environment replaced by ``***``."""
+    """`text` with any credential from the environment replaced by ``***`` and the userinfo
+    (``user:password@``) of any URL removed."""
     for secret in _secrets():
         text = text.replace(secret, "***")
-    return text
+    return redact(text)
 
 
 @contextlib.contextmanager
 def errors(uri: str, bucket: str | None = None):
     """Turn boto3/botocore exceptions raised in the block into a one-line StorageError."""
     import botocore.exceptions as bex
+    from boto3.exceptions import Boto3Error
 
     try:
         yield
@@ -109,7 +143,15 @@ def errors(uri: str, bucket: str | None = None):
     except bex.ClientError as exc:
         raise StorageError(_client_error_message(exc, uri, bucket)) from None
     except bex.BotoCoreError as exc:
-        raise StorageError(f"S3 error on {uri}: {scrub(str(exc))}") from None
+        raise StorageError(f"S3 error on {uri}: {_first_line(exc)}") from None
+    except (Boto3Error, ValueError, ConnectionError, TimeoutError) as exc:
+        # boto3's transfer errors, a malformed answer, a connection dropped mid-body
+        raise StorageError(f"S3 error on {uri}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return scrub(lines[0][:300]) if lines else type(exc).__name__
 
 
 def _client_error_message(exc, uri: str, bucket: str | None) -> str:
@@ -182,10 +224,10 @@ def _digest(text: str) -> str:
 def _object_cache(bucket: str, key: str, etag: str) -> Path:
     name = PurePosixPath(key).name or "object"
     tag = re.sub(r"[^A-Za-z0-9_-]", "", etag) or "none"
-    return cache_root() / "s3" / bucket / _digest(key) / tag / name
+    return cache_root() / "s3" / _endpoint_key() / bucket / _digest(key) / tag / name
 
 
-def _fetch_object(c, bucket, key, etag, size, quiet, progress=None) -> Path:
+def _fetch_object(c, bucket, key, etag, size, quiet, progress=None, cancel=None) -> Path:
     path = _object_cache(bucket, key, etag)
     if path.is_file() and path.stat().st_size == size:
         if not quiet and progress is None:
@@ -194,6 +236,7 @@ def _fetch_object(c, bucket, key, etag, size, quiet, progress=None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
+    _PARTIAL.add(tmp)
     bar = None
     if progress is None:
         from tqdm.auto import tqdm
@@ -203,19 +246,57 @@ def _fetch_object(c, bucket, key, etag, size, quiet, progress=None) -> Path:
         progress = bar.update
     try:
         with errors(f"s3://{bucket}/{key}", bucket):
-            c.download_file(bucket, key, tmp, Callback=progress)
-        if os.path.getsize(tmp) != size:
-            raise StorageError(f"s3://{bucket}/{key}: download incomplete "
-                               f"({os.path.getsize(tmp)} of {size} bytes)")
+            _download(c, bucket, key, tmp, progress, cancel)
+        _verify(tmp, f"s3://{bucket}/{key}", etag, size)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     finally:
+        _PARTIAL.discard(tmp)
         if bar is not None:
             bar.close()
     return path
+
+
+# Temp files of downloads under way: an interrupted tree download removes them itself, since
+# its worker threads may sit in a stalled read until their timeout.
+_PARTIAL: set[str] = set()
+
+
+def _download(c, bucket: str, key: str, tmp: str, progress, cancel) -> None:
+    """Stream the object into `tmp` in :data:`CHUNK` pieces (each read bounded by the read
+    timeout; a stalled body raises instead of hanging), stopping early on `cancel`."""
+    body = c.get_object(Bucket=bucket, Key=key)["Body"]
+    try:
+        with open(tmp, "wb") as handle:
+            for chunk in iter(lambda: body.read(CHUNK), b""):
+                if cancel is not None and cancel.is_set():
+                    raise KeyboardInterrupt
+                handle.write(chunk)
+                progress(len(chunk))
+    finally:
+        body.close()
+
+
+def _verify(tmp: str, uri: str, etag: str, size: int) -> None:
+    """Size always; MD5 against the ETag of a single-part upload (a multipart ETag,
+    ``<md5 of the parts' md5s>-<parts>``, is not the content's MD5, so size alone there)."""
+    got = os.path.getsize(tmp)
+    if got != size:
+        raise StorageError(f"{uri}: download incomplete ({got:,} of {size:,} bytes); nothing "
+                           "was cached, run again")
+    tag = etag.strip('"').lower()
+    if re.fullmatch(r"[0-9a-f]{32}", tag):
+        md5 = hashlib.md5(usedforsecurity=False)
+        with open(tmp, "rb") as handle:
+            for block in iter(lambda: handle.read(CHUNK), b""):
+                md5.update(block)
+        if md5.hexdigest() != tag:
+            raise StorageError(f"{uri}: content does not match its ETag (MD5 {md5.hexdigest()}"
+                               f", ETag {tag}): the transfer was corrupted; nothing was "
+                               "cached, run again")
 
 
 def _list(c, bucket: str, prefix: str) -> list[dict]:
@@ -240,14 +321,15 @@ def _fetch_tree(c, bucket: str, prefix: str, quiet: bool) -> Path:
     objects = _list(c, bucket, prefix)
     listing = "\n".join(f"{o['Key']}\t{o['ETag']}\t{o['Size']}" for o in sorted(
         objects, key=lambda o: o["Key"]))
-    tree = cache_root() / "trees" / bucket / _digest(prefix) / _digest(listing)
+    tree = (cache_root() / "trees" / _endpoint_key() / bucket / _digest(prefix)
+            / _digest(listing))
     if tree.is_dir():
         if not quiet:
             print(f"using cached s3://{bucket}/{prefix} ({len(objects)} objects, {tree})")
         return tree
     from tqdm.auto import tqdm
 
-    from .storage import replace_dir, temp_dir
+    from .storage import temp_dir
 
     tree.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_dir(tree.parent, ".tree-")
@@ -260,8 +342,9 @@ def _fetch_tree(c, bucket: str, prefix: str, quiet: bool) -> Path:
                 with lock:
                     bar.update(n)
 
-            def get(o):
-                cached = _fetch_object(c, bucket, o["Key"], o["ETag"], o["Size"], True, update)
+            def get(o, cancel):
+                cached = _fetch_object(c, bucket, o["Key"], o["ETag"], o["Size"], True, update,
+                                       cancel)
                 target = tmp / _relative(o["Key"], prefix)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 try:
@@ -269,13 +352,56 @@ def _fetch_tree(c, bucket: str, prefix: str, quiet: bool) -> Path:
                 except OSError:
                     shutil.copyfile(cached, target)
 
-            with ThreadPoolExecutor(PARALLEL_DOWNLOADS) as pool:
-                list(pool.map(get, objects))
-        replace_dir(tmp, tree)
+            _in_daemon_threads(get, objects)
+        os.replace(tmp, tree)  # a new name: nothing is replaced (a racing twin wins instead)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return tree
+
+
+def _in_daemon_threads(work, items: list) -> None:
+    """``work(item, cancel)`` for every item on :data:`PARALLEL_DOWNLOADS` daemon threads.
+
+    The first error stops the rest. Ctrl-C returns at once: daemon threads never keep the
+    process alive, the ``cancel`` event stops them between chunks, and the temp files of
+    downloads still under way are removed here.
+    """
+    import queue
+
+    todo: queue.Queue = queue.Queue()
+    for item in items:
+        todo.put(item)
+    cancel, failures = threading.Event(), []
+
+    def worker():
+        while not cancel.is_set():
+            try:
+                item = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                work(item, cancel)
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                failures.append(exc)
+                cancel.set()
+
+    threads = [threading.Thread(target=worker, daemon=True)
+               for _ in range(min(PARALLEL_DOWNLOADS, len(items)))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+    except BaseException:
+        cancel.set()
+        for tmp in list(_PARTIAL):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+    if failures:
+        raise failures[0]
 
 
 def check_writable(uri: str) -> None:
@@ -291,6 +417,24 @@ def check_writable(uri: str) -> None:
         raise StorageError(f"cannot write results to {uri}: {exc}") from None
 
 
+def _tree_files(root: Path) -> list[Path]:
+    """The regular files under `root`, links included only where they stay inside it (a link
+    out of the tree is skipped with a warning: `push` uploads the tree, nothing beyond)."""
+    import sys
+
+    real_root = root.resolve()
+    found = []
+    for folder, dirs, names in os.walk(root):  # followlinks=False: linked folders skipped
+        for name in sorted(names) + [d for d in dirs if (Path(folder) / d).is_symlink()]:
+            path = Path(folder) / name
+            if path.is_symlink() and real_root not in path.resolve().parents:
+                print(f"warning: skipped {path}: a link out of {root} (to {path.resolve()})",
+                      file=sys.stderr)
+            elif path.is_file():
+                found.append(path)
+    return found
+
+
 def upload(local: str | os.PathLike, uri: str, quiet: bool = False) -> list[str]:
     """Upload a file, or a directory tree under a prefix; ``config.json`` files go last.
 
@@ -301,8 +445,7 @@ def upload(local: str | os.PathLike, uri: str, quiet: bool = False) -> list[str]
     local = Path(local)
     bucket, key = parse(uri)
     if local.is_dir():
-        files = sorted((p for p in local.rglob("*") if p.is_file()),
-                       key=lambda p: (p.name == "config.json", str(p)))
+        files = sorted(_tree_files(local), key=lambda p: (p.name == "config.json", str(p)))
         keys = [f"{key.rstrip('/')}/{p.relative_to(local).as_posix()}".lstrip("/")
                 for p in files]
     else:
