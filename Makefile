@@ -5,6 +5,7 @@
 # make strategies  every strategy at 0, 100, 500 and all target labels, 3 seeds (README table)
 # make notebooks  rebuild notebooks/*.ipynb and execute them in place (the committed outputs)
 # make bench  set up .venv, run the benchmarks
+# make lint   ruff (style, complexity, argument counts) and mypy on the package; .ci/run runs it
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -57,6 +58,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf runs .pytest_cache

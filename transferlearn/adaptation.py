@@ -92,7 +92,7 @@ def _cycle(n: int, batch_size: int, rng: np.random.RandomState):
             yield order[start:start + batch_size]
 
 
-def fit_adapted(net, X_source, y_source, X_domain, method: str, X_target=None, y_target=None,
+def fit_adapted(net, X_source, y_source, X_domain, method: str, X_target=None, y_target=None,  # noqa: PLR0913, PLR0915
                 X_val=None, y_val=None, *, weight: float = 1.0, num_epochs: int = 10,
                 batch_size: int = 32, lr: float = 1e-3, weight_decay: float = 0.0,
                 patience: int | None = 4, monitor: str = "loss", random_state: int = 0,

@@ -126,9 +126,14 @@ def check_tokens(tokens) -> list:
         raise SchemaError(f"a token is longer than {MAX_TOKEN_CHARS:,} characters")
     if len(set(tokens)) != len(tokens):
         seen: set = set()
-        duplicate = next(t for t in tokens if t in seen or seen.add(t))
+        duplicate = next(t for t in tokens if t in seen or _added(seen, t))
         raise SchemaError(f"duplicate token {duplicate[:40]!r}")
     return tokens
+
+
+def _added(seen: set, item) -> bool:
+    seen.add(item)
+    return False
 
 
 def check_training(training) -> None:

@@ -27,8 +27,7 @@ import mxnet as mx
 import numpy as np
 
 from .errors import StorageError, TransferLearnError
-from .persistence import file_sha256
-from .storage import temp_dir, write_failure
+from .storage import file_sha256, temp_dir, write_failure
 
 STATE_FILE = "state.json"
 

@@ -92,7 +92,7 @@ def _slot_stats(params: dict, slot: str, kind: str):
     return float(flat.mean()), float(flat.std())
 
 
-def transfer_across(source: TextClassifier, target: TextClassifier, source_vocab, target_vocab,
+def transfer_across(source: TextClassifier, target: TextClassifier, source_vocab, target_vocab,  # noqa: PLR0913
                     source_labels, target_labels, keep_head: bool = True, shrink: str = "cut",
                     grow: str = "mean", seed: int = 0) -> dict:
     """Initialise `target` (initialised, any sizes) from `source`; returns the report.

@@ -148,7 +148,7 @@ def _first_line(path: Path) -> str:
 def _separator(path: Path, header: str) -> str:
     """The delimiter the header line uses most (tab, comma, semicolon, pipe)."""
     counts = {sep: header.count(sep) for sep in ("\t", ",", ";", "|")}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda sep: counts[sep])
     if counts[best]:
         return best
     suffixes = _suffixes(path)
@@ -233,7 +233,8 @@ def read_aclimdb(path: str | os.PathLike) -> pd.DataFrame:
             for member in archive:
                 m = _ACLIMDB_FILE.search(member.name)
                 if m and member.isfile():
-                    data = archive.extractfile(member).read()
+                    handle = archive.extractfile(member)
+                    data = handle.read() if handle is not None else b""
                     rows.append((*m.group(1, 2), int(m.group(3)), int(m.group(4)),
                                  _read_review(data, f"{path}:{member.name}")))
     except (tarfile.TarError, EOFError, OSError) as exc:
@@ -518,7 +519,8 @@ def _check_stratifiable(df: pd.DataFrame, share: float, what: str) -> None:
     if counts.min() >= 2 and min(n_held, n_kept) >= len(counts):
         return
     raise DataError(f"{len(df):,} rows in {len(counts)} classes are too few for a stratified "
-                    f"{what} split of {share:g}: it would hold {n_held} rows against "
+                    f"{what} split of {share:g}: it would hold {n_held} row{'s' * (n_held != 1)} "
+                    "against "
                     f"{len(counts)} classes, and the smallest class "
                     f"('{counts.idxmin()}') has {counts.min()} rows; every class needs 2 "
                     "rows and each side a row per class (more data, or another size)")

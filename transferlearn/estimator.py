@@ -75,7 +75,7 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         The trained network, the fitted text pipeline and the training history.
     """
 
-    def __init__(self, encoder="cnn", embed_dim=64, hidden_size=64, num_filters=64,
+    def __init__(self, encoder="cnn", embed_dim=64, hidden_size=64, num_filters=64,  # noqa: PLR0913
                  dropout=0.5, embed_dropout=0.5, max_len=64, min_freq=1, epochs=10,
                  batch_size=32, lr=1e-3, weight_decay=0.0, patience=3, val_size=0.1,
                  warm_start=None, strategy="fine-tune", random_state=0, verbose=False):
@@ -147,7 +147,7 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         from .persistence import load_bundle
 
         bundle = load_bundle(self.warm_start)
-        tokenized = bundle.pipeline[:-2].transform(train_texts)
+        tokenized = bundle.pipeline[:-2].transform(train_texts)  # type: ignore[index]
         vocab = target_vocabulary(bundle.vocab, tokenized, "extend",
                                   min_freq=bundle.config["preprocessing"].get("min_freq", 1))
         self.pipeline_ = fitted_pipeline(pipeline_config(bundle.pipeline), vocab)

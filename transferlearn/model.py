@@ -136,7 +136,7 @@ class TextClassifier(nn.HybridBlock):
     (1, 2)
     """
 
-    def __init__(self, vocab_size: int, num_classes: int, embed_dim: int = 128,
+    def __init__(self, vocab_size: int, num_classes: int, embed_dim: int = 128,  # noqa: PLR0913
                  encoder: str = "cnn", hidden_size: int = 100, num_filters: int = 100,
                  kernel_sizes=(3, 4, 5), pooling: str | None = None, dropout: float = 0.5,
                  embed_dropout: float = 0.0, pad_index: int = 0, sparse_grad: bool = False,

@@ -9,7 +9,6 @@ save never leaves a half-written file, nor a loadable mix of an old and a new bu
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import mxnet as mx
 import numpy as np
+from sklearn.pipeline import Pipeline
 
 from .bundle_schema import (
     SchemaError,
@@ -33,6 +33,7 @@ from .model import TextClassifier, build_model
 from .storage import (
     atomic_path,
     atomic_write,
+    file_sha256,
     is_remote,
     local_path,
     refuse_foreign,
@@ -119,7 +120,7 @@ class Bundle:
     """A trained network with the preprocessing and label names it needs."""
 
     net: TextClassifier
-    pipeline: object
+    pipeline: Pipeline
     labels: list
     config: dict
     metrics: dict = field(default_factory=dict)
@@ -145,14 +146,6 @@ class Bundle:
 
 
 CHECKED_FILES = ("model.params", "vocab.json")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_integrity(path: Path, config: dict) -> None:

@@ -329,10 +329,8 @@ def _fetch_tree(c, bucket: str, prefix: str, quiet: bool) -> Path:
         return tree
     from tqdm.auto import tqdm
 
-    from .storage import temp_dir
-
     tree.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_dir(tree.parent, ".tree-")
+    tmp = Path(tempfile.mkdtemp(prefix=".tree-", dir=tree.parent))  # storage uses s3, not back
     try:
         with tqdm(total=sum(o["Size"] for o in objects), unit="B", unit_scale=True,
                   desc=f"download {len(objects)} objects", disable=quiet) as bar:

@@ -7,12 +7,22 @@ crash never leaves a half-written file under its final name.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
 from pathlib import Path
 
 from .errors import StorageError
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes (bundles and checkpoints record them)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def is_remote(location: str | os.PathLike) -> bool:
@@ -73,7 +83,7 @@ def foreign_entries(directory: str | os.PathLike, depth: int = 3) -> list[str]:
     checkpoints. Links are always foreign: the tool writes none.
     """
     directory = Path(directory)
-    found = []
+    found: list[str] = []
     if not directory.is_dir():
         return found
     for entry in sorted(directory.iterdir()):
@@ -216,8 +226,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
     >>> with atomic_write("metrics.json") as f:  # doctest: +SKIP
     ...     f.write("{}")
     """
-    kwargs = {} if "b" in mode else {"encoding": encoding}
-    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as handle:
+    with atomic_path(path) as tmp, open(tmp, mode,
+                                        encoding=None if "b" in mode else encoding) as handle:
         yield handle
 
 

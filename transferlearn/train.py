@@ -208,7 +208,8 @@ class _Run:
     epochs: list = field(default_factory=list)
 
     def to_dict(self, rng: np.random.RandomState) -> dict:
-        name, keys, pos, has_gauss, cached = rng.get_state()
+        name, keys, pos, has_gauss, cached = rng.get_state(legacy=True)  # type: ignore[misc]
+        keys = np.asarray(keys)
         return {"epoch": self.epoch, "step": self.step, "best_value": self.best_value,
                 "best_epoch": self.best_epoch, "waited": self.waited, "history": self.epochs,
                 "rng": [name, keys.tolist(), int(pos), int(has_gauss), float(cached)]}
@@ -283,7 +284,7 @@ def _batch_parts(idx: np.ndarray, rank: int, num_workers: int, n_ctx: int):
     return part if len(part) >= n_ctx else None
 
 
-def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None = None,
+def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None = None,  # noqa: C901, PLR0913, PLR0915
         y_val: np.ndarray | None = None, *, num_epochs: int = 10, batch_size: int = 64,
         lr: float = 1e-3, weight_decay: float = 0.0, patience: int | None = 3,
         monitor: str = "accuracy", random_state: int | None = 0, ctx=None,
@@ -392,7 +393,7 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
         record = {"epoch": epoch, "train_loss": float(total_loss.asscalar()) * cluster.num_workers
                   / len(X), "seconds": time.perf_counter() - tic}
         if validate:
-            val = evaluate(net, X_val, y_val, ctx=ctxs[0])
+            val = evaluate(net, X_val, y_val, ctx=ctxs[0])  # type: ignore[arg-type]
             if cluster.is_async:  # the servers' weights are pulled into these arrays, and
                 _restore(net, _snapshot(net))  # copying into a oneDNN-layout array fails
             record.update({f"val_{k}": v for k, v in val.items()})

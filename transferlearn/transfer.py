@@ -155,7 +155,7 @@ def map_embeddings(source_weight: np.ndarray, source_vocab: Vocabulary,
     for i, token in enumerate(target_vocab.idx_to_token):
         j = source_vocab.token_to_idx.get(token)
         if j is None and aliases:
-            j = source_vocab.token_to_idx.get(aliases.get(token))
+            j = source_vocab.token_to_idx.get(aliases.get(token, ""))
         if j is not None:
             weight[i] = source_weight[j]
             copied += token not in (PAD, UNK)
@@ -306,7 +306,7 @@ def apply_strategy(net: TextClassifier, strategy: str, body_lr_mult: float = 0.5
         set_lr_mult(net, "body", body_lr_mult)
     schedule = gradual_unfreezing(net, discriminative_factor) if strategy == "gradual" else None
     frozen = [n for n in named_parameters(net) if n not in trainable(net)]
-    result = {"trainable": trainable(net), "frozen": frozen}
+    result: dict = {"trainable": trainable(net), "frozen": frozen}
     if schedule is not None:
         result["unfreeze_at"] = schedule
     return result

@@ -178,7 +178,7 @@ def _training_options(out, X, y, settings: dict, resume: bool, kvstore, gpus,
     return options
 
 
-def _save_run(out, checkpoint, net, pipe, labels, metrics, kind, settings, verbose) -> bool:
+def _save_run(out, checkpoint, net, pipe, labels, metrics, kind, settings, verbose) -> bool:  # noqa: PLR0913
     """Write the bundle of a run that checkpoints (rank 0 with an `out`), then drop the
     checkpoints; returns whether it wrote. `kind` names the settings in config.json."""
     if checkpoint is None:
@@ -202,7 +202,7 @@ def checkpoint_dir(out) -> Path:
 
 
 @_locked
-def train_base(data=None, text_col=None, label_col=None, out="runs/base", encoder="cnn",
+def train_base(data=None, text_col=None, label_col=None, out="runs/base", encoder="cnn",  # noqa: PLR0913
                embed_dim=128, hidden_size=100, num_filters=100, dropout=0.5,
                embed_dropout=0.5, max_len=64, min_freq=1, epochs=10, batch_size=64, lr=1e-3,
                weight_decay=0.0, patience=3, test_size=0.2, val_size=0.1, seed=0,
@@ -267,7 +267,7 @@ def train_base(data=None, text_col=None, label_col=None, out="runs/base", encode
     return metrics
 
 
-def _target_splits(data, text_col, label_col, train_size, test_size, val_size, seed,
+def _target_splits(data, text_col, label_col, train_size, test_size, val_size, seed,  # noqa: PLR0913
                    neutral_band, verbose, truthful_only=False, _loaded=None, categorical=None):
     df, labels = _loaded or _load(data, DEFAULT_TARGET, text_col, label_col, neutral_band,
                                   verbose, truthful_only, categorical)
@@ -284,7 +284,7 @@ def _target_splits(data, text_col, label_col, train_size, test_size, val_size, s
     return labels, train_df, val_df, test_df
 
 
-def target_splits(data=None, train_size=None, test_size=0.2, val_size=0.15, seed=0,
+def target_splits(data=None, train_size=None, test_size=0.2, val_size=0.15, seed=0,  # noqa: PLR0913
                   text_col=None, label_col=None, neutral_band=0.0, truthful_only=False,
                   verbose=False):
     """The target splits :func:`transfer` and :func:`compare` use with the same arguments.
@@ -296,7 +296,7 @@ def target_splits(data=None, train_size=None, test_size=0.2, val_size=0.15, seed
 
 
 @_locked
-def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",
+def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",  # noqa: C901, PLR0913, PLR0915
              strategy="fine-tune", train_size=None, vocab_mode="extend", epochs=15,
              batch_size=32, lr=1e-3, body_lr_mult=0.5, head_lr_mult=10.0, weight_decay=0.0,
              patience=4, monitor="loss", test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0,
@@ -376,7 +376,8 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
                         f"use one that learns from unlabelled texts: "
                         f"{', '.join(ADAPTATION_STRATEGIES)}")
     domain_texts = (_domain_texts(train_df, val_df, unlabeled, verbose) if adapting else [])
-    tokenized = bundle.pipeline[:-2].transform(list(train_df["text"]) + domain_texts)
+    tokenized = bundle.pipeline[:-2].transform(  # type: ignore[index]
+        list(train_df["text"]) + domain_texts)
     mode = "target" if strategy == "scratch" else vocab_mode
     vocab = target_vocabulary(bundle.vocab, tokenized, mode,
                               min_freq=bundle.config["preprocessing"].get("min_freq", 1))
@@ -686,7 +687,7 @@ def baseline_scores(name: str, train_df, test_df, labels, base=None, seed=0) -> 
 
 
 @_locked
-def compare(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",
+def compare(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",  # noqa: PLR0913
             strategies=STRATEGIES, baselines=BASELINES, train_size=None, tsne=None,
             tsne_points=600, seed=0, neutral_band=0.0, truthful_only=False, verbose=True,
             **transfer_kwargs) -> pd.DataFrame:
@@ -729,7 +730,7 @@ def compare(base="runs/base", data=None, text_col=None, label_col=None, out="run
 def parse_sizes(text: str) -> list:
     """``"0,100,500,all"`` -> ``[0, 100, 500, None]`` (None = every labelled row; 0 = no
     target label: the zero-label rows and the domain-adaptation strategies only)."""
-    sizes = []
+    sizes: list[int | None] = []
     for part in str(text).split(","):
         part = part.strip().lower()
         if not part:
@@ -746,7 +747,7 @@ def parse_sizes(text: str) -> list:
 
 
 @_locked
-def learning_curve(base="runs/base", data=None, text_col=None, label_col=None,
+def learning_curve(base="runs/base", data=None, text_col=None, label_col=None,  # noqa: PLR0913
                    out="runs/curve", sizes=(100, 200, 500, 1000, None), repeats=3,
                    strategies=STRATEGIES, baselines=BASELINES, plot=None, seed=0,
                    test_size=0.2, val_size=0.15, neutral_band=0.0, truthful_only=False,
@@ -766,7 +767,7 @@ def learning_curve(base="runs/base", data=None, text_col=None, label_col=None,
     bundle = load_bundle(base)
     loaded = _load(data, DEFAULT_TARGET, text_col, label_col, neutral_band, verbose,
                    truthful_only)
-    rows = []
+    rows: list[dict] = []
     with output_dir(out, quiet=not verbose) as local:
         local.mkdir(parents=True, exist_ok=True)
         for repeat in range(repeats):
@@ -805,7 +806,7 @@ def _curve_splits(loaded, data, size, test_size, val_size, seed, neutral_band, v
                           verbose, _loaded=loaded)
 
 
-def _curve_point(bundle, base, splits, strategies, baselines, seed, verbose, with_source,
+def _curve_point(bundle, base, splits, strategies, baselines, seed, verbose, with_source,  # noqa: PLR0913
                  transfer_kwargs) -> list[dict]:
     n_train = len(splits[1]) + len(splits[2])
     rows = [{**row, "seed": seed}
