@@ -1,6 +1,7 @@
 # make demo   set up .venv, train a base model on the bundled movie snippets, transfer it to the
 #             bundled Amazon snippets, print the comparison table, write figures to images/
 # make test   set up .venv, run the whole test suite
+# make test-fast  the unit tests only (under a minute)
 # make curve  the learning curve on the bundled data (README figure images/learning_curve.png)
 # make strategies  every strategy at 0, 100, 500 and all target labels, 3 seeds (README table)
 # make notebooks  rebuild notebooks/*.ipynb and execute them in place (the committed outputs)
@@ -15,7 +16,7 @@ STAMP := $(VENV)/.installed
 export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test bench lint clean curve strategies notebooks
+.PHONY: demo test test-fast bench lint clean curve strategies notebooks
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else \
@@ -51,6 +52,9 @@ notebooks: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m unit
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt

@@ -153,3 +153,23 @@ def s3_env(s3_server, monkeypatch, tmp_path):
             monkeypatch.setenv(key, value)
     monkeypatch.setenv("TRANSFERLEARN_CACHE", str(tmp_path / "cache"))
     return s3_server
+
+
+# Integration tests start processes or servers (scripts end to end, S3, the distributed
+# kvstore, notebooks, kills and resumes); the rest are unit tests (make test-fast).
+INTEGRATION_MODULES = {"test_s3", "test_s3_hostile", "test_distributed", "test_resume",
+                       "test_notebooks", "test_scripts", "test_output_safety", "test_values"}
+INTEGRATION_CALLS = ("run_script(", "subprocess", "script(\"", "in_tmpfs(")
+
+
+def pytest_collection_modifyitems(config, items):
+    import inspect
+
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        try:
+            source = inspect.getsource(item.function)
+        except (OSError, TypeError):
+            source = ""
+        slow = module in INTEGRATION_MODULES or any(c in source for c in INTEGRATION_CALLS)
+        item.add_marker(pytest.mark.integration if slow else pytest.mark.unit)
