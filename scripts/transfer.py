@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from transferlearn import strategies as registry  # noqa: E402
 from transferlearn.cli import (  # noqa: E402
     category_map,
     data_arguments,
@@ -26,17 +27,17 @@ from transferlearn.cli import (  # noqa: E402
     training_arguments,
 )
 
-STRATEGIES = ("scratch", "feature-extract", "fine-tune", "gradual")
-EXTRA = ("cross-arch", "distill", "dann", "coral", "mmd")  # not part of "all"
-
 
 def strategies(text: str) -> tuple:
-    names = STRATEGIES if text == "all" else tuple(s.strip() for s in text.split(",") if s)
-    unknown = [s for s in names if s not in STRATEGIES + EXTRA]
+    """``--strategy``: registered names, a comma list, or ``all`` (the registry says which)."""
+    known = registry.names()
+    names = (registry.default_names() if text == "all"
+             else tuple(s.strip() for s in text.split(",") if s))
+    unknown = [s for s in names if s not in known]
     if unknown or not names:
         raise argparse.ArgumentTypeError(
             f"unknown strategy {', '.join(map(repr, unknown)) or repr(text)}; choose from "
-            f"{', '.join(STRATEGIES + EXTRA)}, a comma-separated list, or all")
+            f"{', '.join(known)}, a comma-separated list, or all")
     return names
 
 
@@ -53,10 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="base model bundle directory (local, or s3://bucket/prefix)")
     data_arguments(p, "target")
     p.add_argument("--strategy", type=strategies, default=("fine-tune",),
-                   help="scratch, feature-extract, fine-tune, gradual, cross-arch (with "
-                        "--target-* sizes), distill (--base is the teacher, --target-* the "
-                        "student), dann, coral, mmd (domain adaptation with unlabelled target "
-                        "texts), a comma list, or all (the first four)")
+                   help=f"{', '.join(registry.names())}: cross-arch takes --target-* "
+                        "sizes, distill's --base is the teacher and --target-* the student, "
+                        "dann, coral, mmd adapt with unlabelled target texts; a comma list, "
+                        f"or all ({', '.join(registry.default_names())})")
     p.add_argument("--out", default="runs/target",
                    help="output directory (local, or s3://bucket/prefix)")
     p.add_argument("--train-size", type=flag_type("train_size"), default=None,

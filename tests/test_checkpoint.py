@@ -8,9 +8,10 @@ from conftest import toy_texts
 
 from transferlearn.checkpoint import Checkpointer, CheckpointError, fingerprint
 from transferlearn.model import TextClassifier
+from transferlearn.strategies import apply_strategy
 from transferlearn.text import make_pipeline
 from transferlearn.train import clone_state, fit
-from transferlearn.transfer import apply_strategy, unfreeze_schedule
+from transferlearn.transfer import unfreeze_schedule
 
 SETTINGS = {"num_epochs": 5, "batch_size": 32, "lr": 5e-3}
 

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from transferlearn.model import TextClassifier, named_parameters
+from transferlearn.strategies import apply_strategy
 from transferlearn.text import Vocabulary
 from transferlearn.transfer import (
-    apply_strategy,
     coverage,
     freeze,
     map_embeddings,
@@ -146,9 +146,10 @@ def test_em_recovers_shifted_class_priors_and_improves_accuracy():
 def test_gradual_unfreezing_trains_each_group_only_from_its_epoch():
     from conftest import toy_texts
 
+    from transferlearn.strategies import apply_strategy
     from transferlearn.text import make_pipeline
     from transferlearn.train import fit
-    from transferlearn.transfer import apply_strategy, unfreeze_schedule
+    from transferlearn.transfer import unfreeze_schedule
 
     texts, y = toy_texts(120)
     X = make_pipeline(max_len=8).fit_transform(texts)

@@ -17,6 +17,7 @@ check_mxnet(_mx.__version__)
 from .errors import BundleError, DataError, StorageError, TransferLearnError  # noqa: E402
 from .model import TextClassifier, build_model, named_parameters, summary  # noqa: E402
 from .persistence import Bundle, export_model, load_bundle, save_bundle  # noqa: E402
+from .strategies import STRATEGIES, Strategy, apply_strategy, register  # noqa: E402
 from .text import (  # noqa: E402
     LowerCaser,
     NullImputer,
@@ -28,8 +29,6 @@ from .text import (  # noqa: E402
 )
 from .train import History, evaluate, fit, predict_proba  # noqa: E402
 from .transfer import (  # noqa: E402
-    STRATEGIES,
-    apply_strategy,
     freeze,
     set_lr_mult,
     trainable,
@@ -50,7 +49,8 @@ def __getattr__(name):
 
 
 __all__ = [
-    "STRATEGIES", "Bundle", "BundleError", "DataError", "History", "LowerCaser", "NullImputer",
+    "STRATEGIES", "Strategy", "register", "Bundle", "BundleError", "DataError", "History",
+    "LowerCaser", "NullImputer",
     "Padder", "StorageError", "TextClassifier", "TokenIndexer", "Tokenizer",
     "TransferLearnError", "Vocabulary", "apply_strategy", "build_model", "evaluate",
     "export_model", "fit", "freeze", "load_bundle", "load_dataset", "make_pipeline",

@@ -8,11 +8,14 @@ import numpy as np
 import pandas as pd
 
 from .storage import atomic_write
+from .strategies import base_using_names, names
 
-# strategies that start from the base model: the ones that can transfer negatively
-TRANSFER_STRATEGIES = ("feature-extract", "fine-tune", "gradual", "dann", "mmd", "coral")
-STYLE_ORDER = ("tfidf-logreg", "catboost-text", "embedding-logreg", "scratch",
-               "feature-extract", "fine-tune", "gradual", "dann", "mmd", "coral")
+# Every strategy that learns from the base is compared with scratch (negative transfer).
+TRANSFER_STRATEGIES = base_using_names()
+_COMMITTED_ORDER = ("tfidf-logreg", "catboost-text", "embedding-logreg", "scratch",
+                    "feature-extract", "fine-tune", "gradual", "dann", "mmd", "coral")
+# markers and colours by position: the committed figures' order first, then the rest
+STYLE_ORDER = _COMMITTED_ORDER + tuple(n for n in names() if n not in _COMMITTED_ORDER)
 CURVE_COLUMNS = ["strategy", "n_train", "seed", "accuracy", "roc_auc", "seconds"]
 
 

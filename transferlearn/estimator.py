@@ -23,10 +23,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from .baselines import LayerFeatures, _texts
 from .model import TextClassifier
+from .strategies import apply_strategy
+from .strategies import get as get_strategy
 from .text import fitted_pipeline, make_pipeline, pipeline_config
 from .train import fit, predict_proba
 from .transfer import (
-    apply_strategy,
     new_target_model,
     target_vocabulary,
     transfer_weights,
@@ -154,7 +155,7 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         self.net_ = new_target_model(bundle.net, len(vocab), len(self.classes_))
         self.transfer_report_ = transfer_weights(
             bundle.net, self.net_, bundle.vocab, vocab, bundle.labels,
-            [str(c) for c in self.classes_], keep_head=self.strategy in ("fine-tune", "gradual"))
+            [str(c) for c in self.classes_], keep_head=get_strategy(self.strategy).keep_head)
         layers = apply_strategy(self.net_, self.strategy)
         schedule = layers.get("unfreeze_at")
         if not schedule:

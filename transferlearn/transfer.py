@@ -22,11 +22,6 @@ import numpy as np
 from .model import SLOTS, TextClassifier, build_model, named_parameters
 from .text import PAD, UNK, Vocabulary, category_token
 
-STRATEGIES = ("scratch", "feature-extract", "fine-tune", "gradual")
-# strategies that need more than a base bundle and a target (other sizes, a teacher), so
-# "all" does not include them
-EXTRA_STRATEGIES = ("cross-arch", "distill", "dann", "coral", "mmd")
-ADAPTATION_STRATEGIES = ("dann", "coral", "mmd")  # also learn from unlabelled target texts
 # layer groups from the top, as ULMFiT unfreezes them (pooling has no parameters)
 GROUPS = ("output", "encoder", "embedding")
 ALIASES = {"body": r"^(embedding|encoder)\."}
@@ -275,41 +270,6 @@ def unfreeze_schedule(schedule: dict[int, str]):
             unfreeze(net, schedule[epoch])
 
     return epoch_start
-
-
-def apply_strategy(net: TextClassifier, strategy: str, body_lr_mult: float = 0.5,
-                   head_lr_mult: float = 10.0, discriminative_factor: float = 2.6) -> dict:
-    """Set which layers train, and at what rate, for a transfer strategy.
-
-    - ``scratch``: everything trains (the network was not initialised from the source).
-    - ``feature-extract``: embedding and encoder frozen; only the new output layer trains, at
-      ``head_lr_mult`` times the learning rate (a linear probe needs a larger step: measured
-      on the bundled data at 500 labels, 0.64-0.67 accuracy with x10 vs 0.60-0.67 with x1).
-    - ``fine-tune``: everything trains; embedding and encoder at ``body_lr_mult`` times the
-      learning rate.
-    - ``gradual``: ULMFiT's recipe (see :func:`gradual_unfreezing`): the output layer trains
-      first, the encoder joins at epoch 2 and the embedding at epoch 3, each lower group at a
-      rate `discriminative_factor` times smaller; pair it with a slanted triangular schedule.
-
-    Returns ``{"trainable": [...], "frozen": [...]}`` (as of the first epoch), plus
-    ``"unfreeze_at"`` (``{epoch: group}``) for ``gradual``.
-    """
-    known = STRATEGIES + EXTRA_STRATEGIES
-    if strategy not in known:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(known)}")
-    unfreeze(net, ".")
-    set_lr_mult(net, ".", 1.0)
-    if strategy == "feature-extract":
-        freeze(net, "body")
-        set_lr_mult(net, "output", head_lr_mult)
-    elif strategy in ("fine-tune", "cross-arch") + ADAPTATION_STRATEGIES:
-        set_lr_mult(net, "body", body_lr_mult)
-    schedule = gradual_unfreezing(net, discriminative_factor) if strategy == "gradual" else None
-    frozen = [n for n in named_parameters(net) if n not in trainable(net)]
-    result: dict = {"trainable": trainable(net), "frozen": frozen}
-    if schedule is not None:
-        result["unfreeze_at"] = schedule
-    return result
 
 
 def estimate_target_priors(proba: np.ndarray, source_priors, max_iter: int = 1000,

@@ -42,6 +42,8 @@ from .errors import DataError
 from .model import TextClassifier, named_parameters, summary
 from .persistence import load_bundle, save_bundle, write_json
 from .storage import atomic_write, check_output, is_remote, output_dir, output_lock
+from .strategies import STRATEGIES, adapting_names, apply_strategy
+from .strategies import get as get_strategy
 from .text import fitted_pipeline, make_pipeline, pipeline_config
 from .train import (
     device_contexts,
@@ -53,10 +55,7 @@ from .train import (
     slanted_triangular,
 )
 from .transfer import (
-    ADAPTATION_STRATEGIES,
-    STRATEGIES,
     VocabularyReport,
-    apply_strategy,
     category_aliases,
     category_report,
     coverage,
@@ -370,40 +369,41 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         data, text_col, label_col, train_size, test_size, val_size, seed, neutral_band, verbose,
         truthful_only, categorical=categorical)
     origin = str(data or DEFAULT_TARGET)
-    adapting = strategy in ADAPTATION_STRATEGIES
+    chosen = get_strategy(strategy)
+    adapting = chosen.adapts
     if len(train_df) == 0 and not adapting:
         raise DataError(f"strategy {strategy} needs labelled target rows; with --train-size 0 "
                         f"use one that learns from unlabelled texts: "
-                        f"{', '.join(ADAPTATION_STRATEGIES)}")
+                        f"{', '.join(adapting_names())}")
     domain_texts = (_domain_texts(train_df, val_df, unlabeled, verbose) if adapting else [])
     tokenized = bundle.pipeline[:-2].transform(  # type: ignore[index]
         list(train_df["text"]) + domain_texts)
-    mode = "target" if strategy == "scratch" else vocab_mode
+    mode = "target" if chosen.own_vocabulary else vocab_mode
     vocab = target_vocabulary(bundle.vocab, tokenized, mode,
                               min_freq=bundle.config["preprocessing"].get("min_freq", 1))
     pipe = fitted_pipeline(pipeline_config(bundle.pipeline), vocab)
     token_cov, type_cov = coverage(bundle.vocab, tokenized)
     mx.random.seed(seed)
     net = new_target_model(bundle.net, len(vocab), len(labels), **(
-        (target_arch or {}) if strategy in ("cross-arch", "distill") else {}))
+        (target_arch or {}) if chosen.target_sizes else {}))
     cross = None
-    if strategy == "cross-arch":
+    if chosen.init == "resize":
         cross = transfer_across(bundle.net, net, bundle.vocab, vocab, bundle.labels, labels,
                                 seed=seed)
         layer_report = {name: r["action"] for name, r in cross.items()}
         _log(verbose, "cross-architecture transfer, layer by layer:\n" + format_report(cross))
         vocab_report = _vocabulary_report(mode, bundle.vocab, vocab, token_cov, type_cov)
-    elif strategy in ("scratch", "distill"):
+    elif chosen.init == "fresh":
         layer_report = {name: "new" for name in named_parameters(net)}
         vocab_report = VocabularyReport(mode, len(bundle.vocab), len(vocab), 0, len(vocab) - 2,
                                         token_cov, type_cov)
     else:
         layer_report = transfer_weights(bundle.net, net, bundle.vocab, vocab, bundle.labels,
-                                        labels, keep_head=strategy in ("fine-tune", "gradual"),
+                                        labels, keep_head=chosen.keep_head,
                                         aliases=category_aliases(category_map))
         vocab_report = _vocabulary_report(mode, bundle.vocab, vocab, token_cov, type_cov)
-    if strategy != "scratch" and layer_report.get("output.weight") == "new":
-        why = ("feature-extract trains a new head" if strategy == "feature-extract" else
+    if chosen.init == "weights" and layer_report.get("output.weight") == "new":
+        why = (f"{strategy} trains a new head" if not chosen.keep_head else
                f"target labels {labels} differ from the base's {bundle.labels}")
         _log(verbose, f"output layer replaced ({why})")
     layers = apply_strategy(net, strategy, body_lr_mult=body_lr_mult,
@@ -419,7 +419,7 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     X_train, X_val, X_test = (pipe.transform(d["text"]) for d in (train_df, val_df, test_df))
     y_train, y_val, y_test = (_encode_labels(d["label"], labels, origin)
                               for d in (train_df, val_df, test_df))
-    teacher = _teacher_logits(bundle, train_df, labels) if strategy == "distill" else None
+    teacher = _teacher_logits(bundle, train_df, labels) if chosen.teacher else None
     options = _training_options(out, X_train, y_train, settings, resume, kvstore, gpus, verbose)
     fit_labels = np.concatenate([y_train, y_val])  # the class balance the model learns
     if adapting:
@@ -471,7 +471,7 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
         _log(verbose, f"label shift: class priors {shift['train_priors']} in training, "
                       f"estimated {shift['target_priors']} on the target; accuracy "
                       f"{test['accuracy']:.4f} -> {shift['accuracy']:.4f}")
-    if scratch_check and strategy != "scratch":
+    if scratch_check and chosen.uses_base:
         _log(verbose, "training a scratch model on the same rows to check for negative "
                       "transfer")
         kept = ("vocab_mode", "epochs", "batch_size", "lr", "weight_decay", "patience",
@@ -813,7 +813,7 @@ def _curve_point(bundle, base, splits, strategies, baselines, seed, verbose, wit
             for row in reference_rows(bundle, splits, baselines if n_train else (), seed,
                                       with_source)]
     for strategy in strategies:
-        if n_train == 0 and strategy not in ADAPTATION_STRATEGIES:
+        if n_train == 0 and not get_strategy(strategy).adapts:
             continue  # nothing to train on without target labels
         m = transfer(base=base, out=None, strategy=strategy, seed=seed, verbose=False,
                      _base_bundle=bundle, _splits=splits, **transfer_kwargs)
