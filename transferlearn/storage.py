@@ -263,20 +263,6 @@ def temp_dir(parent: str | os.PathLike, prefix: str) -> Path:
     return path
 
 
-def replace_dir(tmp_dir: Path, final_dir: Path) -> None:
-    """Move a fully written directory into place, replacing an older one only at the end."""
-    final_dir = Path(final_dir)
-    old = None
-    if final_dir.exists():
-        old = final_dir.with_name(f".{final_dir.name}.old-{os.getpid()}")
-        os.replace(final_dir, old)
-    os.replace(tmp_dir, final_dir)
-    if old is not None:
-        import shutil
-
-        shutil.rmtree(old, ignore_errors=True)
-
-
 @contextlib.contextmanager
 def output_lock(location: str | os.PathLike):
     """Hold an exclusive lock on a local output directory for the length of the block.
