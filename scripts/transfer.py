@@ -22,7 +22,6 @@ from transferlearn.cli import (  # noqa: E402
     category_map,
     data_arguments,
     flag_type,
-    positive_int,
     run,
     training_arguments,
 )
@@ -94,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "differ from the base's (teacher's)")
     arch.add_argument("--target-encoder", choices=("cnn", "bilstm", "mean"), default=None)
     for flag in ("embed-dim", "hidden-size", "num-filters"):
-        arch.add_argument(f"--target-{flag}", type=positive_int, default=None)
+        arch.add_argument(f"--target-{flag}", type=flag_type(flag.replace("-", "_")),
+                          default=None)
     arch.add_argument("--temperature", type=flag_type("temperature"), default=2.0,
                       help="distill: softening of the teacher's outputs")
     arch.add_argument("--alpha", type=flag_type("alpha"), default=0.5,

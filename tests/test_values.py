@@ -144,3 +144,10 @@ def test_data_too_small_for_a_stratified_split_says_so(frame, expected, tmp_path
     message = one_error(run_script("train_base.py", "--data", path, "--out", tmp_path / "o",
                                    *TINY))
     assert expected in message
+
+
+def test_a_zstd_table_without_its_package_is_one_line(tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_bytes(b"\x28\xb5\x2f\xfd" + b"\x00" * 16)  # zstd magic; zstandard not installed
+    with pytest.raises(DataError, match=r"zstd-compressed; reading it needs the zstandard"):
+        load_dataset(path, quiet=True)

@@ -14,12 +14,11 @@ import re
 import subprocess
 import sys
 
+from .checks import MAX_LEN, MAX_WIDTH  # the same bounds as the training flags
 from .model import ENCODERS
 
 MAX_VOCAB = 5_000_000
-MAX_WIDTH = 8192  # embed_dim, hidden_size, num_filters
 MAX_EMBEDDING_VALUES = 500_000_000  # vocab x embed_dim: 2 GB of float32
-MAX_LEN = 10_000
 MAX_CLASSES = 10_000
 MAX_TOKEN_CHARS = 1_000
 PATTERN_PROBE_SECONDS = 5.0

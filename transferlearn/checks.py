@@ -46,6 +46,10 @@ NON_NEGATIVE = Bound(0)
 SHARE = Bound(0, 1, low_inclusive=False, high_inclusive=False)  # a share of the rows
 DROPOUT = Bound(0, 1, high_inclusive=False)
 COUNT = Bound(1, integer=True)
+# Sizes a bundle may have and still load (bundle_schema's bounds): no run saves a bundle that
+# load_bundle would then refuse.
+MAX_WIDTH, MAX_LEN = 8192, 10_000
+WIDTH = Bound(1, MAX_WIDTH, integer=True)
 
 BOUNDS: dict[str, Bound] = {
     "lr": POSITIVE, "weight_decay": NON_NEGATIVE, "dropout": DROPOUT,
@@ -53,7 +57,8 @@ BOUNDS: dict[str, Bound] = {
     "seed": Bound(0, 2**32 - 1, integer=True), "neutral_band": NON_NEGATIVE,
     "body_lr_mult": NON_NEGATIVE, "head_lr_mult": POSITIVE, "discriminative_factor": POSITIVE,
     "temperature": POSITIVE, "alpha": Bound(0, 1), "adapt_weight": NON_NEGATIVE,
-    "embed_dim": COUNT, "hidden_size": COUNT, "num_filters": COUNT, "max_len": COUNT,
+    "embed_dim": WIDTH, "hidden_size": WIDTH, "num_filters": WIDTH,
+    "max_len": Bound(1, MAX_LEN, integer=True),
     "min_freq": COUNT, "epochs": COUNT, "batch_size": COUNT, "patience": COUNT,
     "repeats": COUNT, "source_rows": COUNT, "tsne_points": Bound(10, integer=True),
     "train_size": Bound(0, integer=True),

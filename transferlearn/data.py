@@ -116,9 +116,13 @@ def _open(path: Path, binary: bool = False):
     from pandas.io.common import get_handle
 
     mode = "rb" if binary else "r"
+    kind = compression(path)
     try:
-        handles = get_handle(path, mode, compression=compression(path), is_text=not binary,
+        handles = get_handle(path, mode, compression=kind, is_text=not binary,
                              encoding=None if binary else "utf-8", errors="replace")
+    except ImportError:
+        raise DataError(f"{path}: {kind}-compressed; reading it needs the zstandard package "
+                        "(pip install zstandard), or decompress it first") from None
     except (ValueError, OSError) as exc:  # e.g. a zip archive holding several files
         raise DataError(f"{path}: cannot open ({str(exc).strip()[:200]})") from None
     return _Closing(handles)
