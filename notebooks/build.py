@@ -147,32 +147,32 @@ CURVE_BASELINES = "tfidf-logreg"
 OUT = "../runs/notebooks/transfer"
 SEED = 0"""),
     ("code", SETUP),
-    ("md", "## The base model and which of its parameters train"),
+    ("md", """\
+## From the base to a target network
+
+`prepare_target` is the one recipe every run uses: the target vocabulary, a network with the
+base's architecture, the base's weights (the embedding mapped token by token, a new head if
+the strategy wants one), then the strategy's freezing and learning rates."""),
     ("code", """\
 from transferlearn import transfer as tr
+from transferlearn.data import load_dataset
+from transferlearn.strategies import prepare_target
 
 base = tl.load_bundle(BASE)
-net = tr.new_target_model(base.net, len(base.vocab), len(base.labels))
-net.load_parameters(str(base.path / "model.params"))
-tr.freeze(net, "body")                      # embedding + encoder: a fixed feature extractor
-print(tl.summary(net))
-tr.unfreeze(net, "embedding")               # any slot, "body", or a regex over names
-print("trainable now:", tr.trainable(net))"""),
+target = load_dataset(TARGET or "amazon_snippets")
+prepared = prepare_target(base, "feature-extract", target["text"].tolist(), base.labels,
+                          seed=SEED)
+print("\\n".join(prepared.notes))
+print(tl.summary(prepared.net))             # embedding + encoder: a fixed feature extractor
+tr.unfreeze(prepared.net, "embedding")      # any slot, "body", or a regex over names
+print("trainable now:", tr.trainable(prepared.net))"""),
     ("md", """\
 ## Vocabulary transfer
 
 The target vocabulary is the source's tokens plus the target's new ones: shared tokens keep
 their learned vectors, new ones start at the mean source vector."""),
     ("code", """\
-from transferlearn.data import load_dataset
-
-target = load_dataset(TARGET or "amazon_snippets")
-tokens = base.pipeline[:-2].transform(target["text"].tolist())
-vocab = tr.target_vocabulary(base.vocab, tokens, "extend")
-token_cov, type_cov = tr.coverage(base.vocab, tokens)
-copied = sum(t in base.vocab for t in vocab.idx_to_token[2:])
-print(tr.VocabularyReport("extend", len(base.vocab), len(vocab), copied,
-                          len(vocab) - 2 - copied, token_cov, type_cov))"""),
+print(prepared.vocabulary)"""),
     ("md", """\
 ## Strategies side by side
 

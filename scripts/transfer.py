@@ -53,15 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="base model bundle directory (local, or s3://bucket/prefix)")
     data_arguments(p, "target")
     p.add_argument("--strategy", type=strategies, default=("fine-tune",),
-                   help=f"{', '.join(registry.names())}: cross-arch takes --target-* "
-                        "sizes, distill's --base is the teacher and --target-* the student, "
-                        "dann, coral, mmd adapt with unlabelled target texts; a comma list, "
-                        f"or all ({', '.join(registry.default_names())})")
+                   help="; ".join(f"{s.name}: {s.help}" for s in registry.REGISTRY.values())
+                        + f"; a comma list, or all ({', '.join(registry.default_names())})")
     p.add_argument("--out", default="runs/target",
                    help="output directory (local, or s3://bucket/prefix)")
     p.add_argument("--train-size", type=flag_type("train_size"), default=None,
                    help="labelled target rows to train on (validation included); default all;"
-                        " 0 (no target label) for dann, coral, mmd")
+                        f" 0 (no target label) for {', '.join(registry.adapting_names())}")
     p.add_argument("--vocab-mode", choices=("extend", "target"), default="extend",
                    help="extend: source tokens + new target tokens; target: target only")
     p.add_argument("--epochs", type=flag_type("epochs"), default=15)

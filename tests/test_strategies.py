@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 
+import pandas as pd
 import pytest
 from conftest import ROOT
 
 from transferlearn import curves, strategies, workflow
 from transferlearn.errors import DataError
+from transferlearn.estimator import GluonTextClassifier
+from transferlearn.persistence import load_bundle
 from transferlearn.transfer import freeze
 
 
@@ -57,3 +60,48 @@ def test_a_registered_strategy_runs_with_no_other_change(probe, base_bundle, mov
     assert "scratch_check" in metrics  # it uses the base, so it is compared with scratch
     with pytest.raises(ValueError, match="already registered"):
         strategies.register(probe)
+
+
+def test_a_registered_strategy_reaches_the_script_curves_and_estimator(probe, base_bundle,
+                                                                       movie_slice):
+    assert transfer_parser().strategies("fine-tune,frozen-probe") == ("fine-tune",
+                                                                      "frozen-probe")
+    assert "frozen-probe" not in strategies.default_names()  # in_all=False
+    table = pd.DataFrame({"strategy": ["scratch", "frozen-probe"], "n_train": [100, 100],
+                          "accuracy": [0.7, 0.6]})
+    assert curves.mark_negative_transfer(table)["negative_transfer"].tolist() == [False, True]
+    assert "frozen-probe" in curves.style_order()
+    texts = pd.read_csv(movie_slice).head(60)
+    clf = GluonTextClassifier(warm_start=str(base_bundle), strategy="frozen-probe",
+                              epochs=1).fit(texts["text"], texts["label"])
+    assert clf.transfer_report_["output.weight"] == "copied"
+
+
+def test_prepare_target_is_the_one_recipe(base_bundle, movie_slice):
+    bundle = load_bundle(base_bundle)
+    texts = list(pd.read_csv(movie_slice)["text"].head(100)) + ["zzzunseen token"]
+    tuned = strategies.prepare_target(bundle, "fine-tune", texts, bundle.labels, seed=0)
+    assert tuned.layers["output.weight"] == "copied" and tuned.cross_arch is None
+    assert tuned.vocabulary.new >= 1 and not tuned.setup["frozen"]
+    probe = strategies.prepare_target(bundle, "feature-extract", texts, bundle.labels)
+    assert probe.layers["output.weight"] == "new"
+    assert any(note.startswith("output layer replaced") for note in probe.notes)
+    fresh = strategies.prepare_target(bundle, "scratch", texts, bundle.labels)
+    assert set(fresh.layers.values()) == {"new"} and fresh.vocabulary.copied == 0
+    resized = strategies.prepare_target(bundle, "cross-arch", texts, bundle.labels,
+                                        target_arch={"embed_dim": 8}, seed=0)
+    assert resized.cross_arch and resized.net.config["embed_dim"] == 8
+    gradual = strategies.prepare_target(bundle, "gradual", texts, bundle.labels)
+    assert gradual.schedules()["lr_schedule"] is not None
+    assert tuned.schedules() == {"epoch_start": None, "lr_schedule": None}
+
+
+def test_the_steps_and_what_each_strategy_needs():
+    steps = {name: s.step for name, s in strategies.REGISTRY.items()}
+    assert steps["distill"] == "distill" and steps["dann"] == "align"
+    assert steps["fine-tune"] == steps["cross-arch"] == "cross-entropy"
+    assert [n for n, s in strategies.REGISTRY.items() if not s.needs_labels] == [
+        "dann", "coral", "mmd"]
+    with pytest.raises(ValueError, match="'distill' does not"):
+        GluonTextClassifier(warm_start="unused", strategy="distill").fit(
+            ["good", "bad"] * 10, [1, 0] * 10)

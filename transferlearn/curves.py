@@ -8,14 +8,24 @@ import numpy as np
 import pandas as pd
 
 from .storage import atomic_write
-from .strategies import base_using_names, names
+from .strategies import REFERENCE, base_using_names, names
 
-# Every strategy that learns from the base is compared with scratch (negative transfer).
-TRANSFER_STRATEGIES = base_using_names()
+# The rule for negative transfer: every strategy that learns from the base (its weights, as
+# fine-tune or cross-arch, or its outputs, as distill; ``Strategy.uses_base``) is compared
+# with the reference (scratch) trained on the same rows. Both lists are read from the
+# registry when used, so a strategy registered later is flagged and styled too; the
+# module-level names are their state at import, kept for version 1 callers.
 _COMMITTED_ORDER = ("tfidf-logreg", "catboost-text", "embedding-logreg", "scratch",
                     "feature-extract", "fine-tune", "gradual", "dann", "mmd", "coral")
-# markers and colours by position: the committed figures' order first, then the rest
-STYLE_ORDER = _COMMITTED_ORDER + tuple(n for n in names() if n not in _COMMITTED_ORDER)
+
+
+def style_order() -> tuple[str, ...]:
+    """Markers and colours by position: the committed figures' order, then the registry's."""
+    return _COMMITTED_ORDER + tuple(n for n in names() if n not in _COMMITTED_ORDER)
+
+
+TRANSFER_STRATEGIES = base_using_names()
+STYLE_ORDER = style_order()
 CURVE_COLUMNS = ["strategy", "n_train", "seed", "accuracy", "roc_auc", "seconds"]
 
 
@@ -36,9 +46,9 @@ def mark_negative_transfer(table: pd.DataFrame, tolerance: float = 0.0) -> pd.Da
     output); rows with no scratch at their n_train get NaN and False.
     """
     table = table.copy()
-    scratch = table[table["strategy"] == "scratch"].set_index("n_train")["accuracy"]
+    scratch = table[table["strategy"] == REFERENCE].set_index("n_train")["accuracy"]
     reference = table["n_train"].map(scratch)
-    is_transfer = table["strategy"].isin(TRANSFER_STRATEGIES)
+    is_transfer = table["strategy"].isin(base_using_names())
     table["vs_scratch"] = np.where(is_transfer, table["accuracy"] - reference, np.nan)
     table["negative_transfer"] = is_transfer & (table["vs_scratch"] < -tolerance)
     return table
@@ -65,7 +75,8 @@ def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None =
     stats = summarise(curve)
     fig = Figure(figsize=(8, 5.2))
     ax = fig.subplots()
-    names = list(STYLE_ORDER) + [n for n in stats["strategy"].unique() if n not in STYLE_ORDER]
+    order = style_order()
+    names = list(order) + [n for n in stats["strategy"].unique() if n not in order]
     markers = dict(zip(names, "osD^vP*Xh<>" * 3, strict=False))
     colors = {n: f"C{i % 10}" for i, n in enumerate(names)}  # same colour in every figure
     zero_label_styles = iter([("--", "grey"), ("-.", "black"), (":", "grey")] * 3)
@@ -76,7 +87,7 @@ def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None =
             ax.axhline(group["accuracy"].mean(), ls=style, color=color, lw=1.2,
                        label=f"{name} (0 labels)")
             continue
-        dashed = name not in TRANSFER_STRATEGIES and name != "scratch"
+        dashed = name not in base_using_names() and name != REFERENCE
         line, = ax.plot(group["n_train"], group["accuracy"], marker=markers[name],
                         ls=":" if dashed else "-", label=name, color=colors[name])
         ax.fill_between(group["n_train"], group["accuracy"] - group["accuracy_std"],

@@ -23,16 +23,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .baselines import LayerFeatures, _texts
 from .model import TextClassifier
-from .strategies import apply_strategy
 from .strategies import get as get_strategy
-from .text import fitted_pipeline, make_pipeline, pipeline_config
+from .strategies import prepare_target
+from .text import make_pipeline
 from .train import fit, predict_proba
-from .transfer import (
-    new_target_model,
-    target_vocabulary,
-    transfer_weights,
-    unfreeze_schedule,
-)
 
 
 def _text_list(X) -> list[str]:
@@ -63,8 +57,10 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
     warm_start : str, optional
         A bundle directory (local or ``s3://``) to start from: its vocabulary is extended
         with the new tokens (known tokens keep their vectors) and ``strategy`` applies.
-    strategy : {"fine-tune", "feature-extract", "gradual"}
-        How a warm start trains (see :func:`transferlearn.transfer.apply_strategy`).
+    strategy : str
+        How a warm start trains: a registered strategy that starts from the bundle's weights
+        and trains with cross-entropy (``fine-tune``, ``feature-extract``, ``gradual``, or
+        one registered later; see :func:`transferlearn.strategies.prepare_target`).
     random_state : int
         Seeds the split, the initialisation, dropout and the batch order.
 
@@ -147,22 +143,16 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
     def _warm_start(self, train_texts: list[str]):
         from .persistence import load_bundle
 
+        chosen = get_strategy(self.strategy)
+        if chosen.step != "cross-entropy" or not chosen.uses_base:
+            raise ValueError(f"warm start trains with cross-entropy from the bundle's weights; "
+                             f"strategy {chosen.name!r} does not (its step is {chosen.step})")
         bundle = load_bundle(self.warm_start)
-        tokenized = bundle.pipeline[:-2].transform(train_texts)  # type: ignore[index]
-        vocab = target_vocabulary(bundle.vocab, tokenized, "extend",
-                                  min_freq=bundle.config["preprocessing"].get("min_freq", 1))
-        self.pipeline_ = fitted_pipeline(pipeline_config(bundle.pipeline), vocab)
-        self.net_ = new_target_model(bundle.net, len(vocab), len(self.classes_))
-        self.transfer_report_ = transfer_weights(
-            bundle.net, self.net_, bundle.vocab, vocab, bundle.labels,
-            [str(c) for c in self.classes_], keep_head=get_strategy(self.strategy).keep_head)
-        layers = apply_strategy(self.net_, self.strategy)
-        schedule = layers.get("unfreeze_at")
-        if not schedule:
-            return None, None
-        from .train import slanted_triangular
-
-        return unfreeze_schedule(schedule), slanted_triangular()
+        target = prepare_target(bundle, chosen, train_texts, [str(c) for c in self.classes_])
+        self.pipeline_, self.net_, self.transfer_report_ = (target.pipeline, target.net,
+                                                            target.layers)
+        schedules = target.schedules()
+        return schedules["epoch_start"], schedules["lr_schedule"]
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""

@@ -9,6 +9,7 @@ import functools
 import hashlib
 import inspect
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import mxnet as mx
@@ -20,7 +21,6 @@ from ._runtime import runtime_line
 from .adaptation import fit_adapted
 from .checkpoint import Checkpointer, fingerprint
 from .checks import check_settings
-from .crossarch import format_report, transfer_across
 from .curves import (
     CURVE_COLUMNS,
     curve_table,
@@ -40,11 +40,18 @@ from .data import (
 )
 from .errors import DataError
 from .model import TextClassifier, named_parameters, summary
-from .persistence import load_bundle, save_bundle, write_json
+from .persistence import Bundle, load_bundle, save_bundle, write_json
 from .storage import atomic_write, check_output, is_remote, output_dir, output_lock
-from .strategies import STRATEGIES, adapting_names, apply_strategy
+from .strategies import (
+    REFERENCE,
+    STRATEGIES,
+    Strategy,
+    Target,
+    adapting_names,
+    prepare_target,
+)
 from .strategies import get as get_strategy
-from .text import fitted_pipeline, make_pipeline, pipeline_config
+from .text import make_pipeline
 from .train import (
     device_contexts,
     evaluate,
@@ -52,19 +59,11 @@ from .train import (
     predict_logits,
     predict_proba,
     scores,
-    slanted_triangular,
 )
 from .transfer import (
-    VocabularyReport,
-    category_aliases,
     category_report,
-    coverage,
     estimate_target_priors,
     label_order,
-    new_target_model,
-    target_vocabulary,
-    transfer_weights,
-    unfreeze_schedule,
 )
 
 BASE_DEFAULTS = {"encoder": "cnn", "embed_dim": 128, "hidden_size": 100, "num_filters": 100,
@@ -295,7 +294,7 @@ def target_splits(data=None, train_size=None, test_size=0.2, val_size=0.15, seed
 
 
 @_locked
-def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",  # noqa: C901, PLR0913, PLR0915
+def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",  # noqa: PLR0913
              strategy="fine-tune", train_size=None, vocab_mode="extend", epochs=15,
              batch_size=32, lr=1e-3, body_lr_mult=0.5, head_lr_mult=10.0, weight_decay=0.0,
              patience=4, monitor="loss", test_size=0.2, val_size=0.15, seed=0, neutral_band=0.0,
@@ -309,52 +308,33 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
 
     Parameters
     ----------
-    strategy : {"scratch", "feature-extract", "fine-tune", "gradual"}
-        ``scratch`` trains a fresh network (same architecture, target-only vocabulary);
-        ``feature-extract`` freezes the transferred embedding and encoder and trains a new
-        head at ``head_lr_mult`` x `lr`; ``fine-tune`` trains everything, the body at
-        ``body_lr_mult`` x `lr`; ``gradual`` unfreezes one group per epoch from the top
-        with rates divided by `discriminative_factor` per group down and a slanted
-        triangular schedule peaking at `lr` (ULMFiT).
+    strategy : str
+        A registered strategy (see :mod:`transferlearn.strategies` and each one's ``help``):
+        how the target network starts from the base (:func:`prepare_target`), what trains at
+        which rate (`body_lr_mult`, `head_lr_mult`, `discriminative_factor`), and its step.
     out : str or None
         Bundle directory (local or ``s3://``); None trains and scores without saving.
     train_size : int, optional
-        Cap on the labelled target rows used for training (validation included), to study
-        small-data transfer. The test split does not depend on it.
+        Cap on the labelled target rows (validation included; the test split stays the
+        same); 0 only for strategies that align domains.
     vocab_mode : {"extend", "target"}
         ``extend``: source tokens + new target tokens; ``target``: target tokens only.
     scratch_check : bool
-        Also train a scratch model on the same rows (not saved) and record its scores as
-        ``metrics["scratch_check"]``, so negative transfer shows up (see
-        :func:`table_of_runs`).
+        Also train scratch on the same rows (not saved), ``metrics["scratch_check"]``.
     target_arch : dict, optional
-        ``cross-arch``: the target network's sizes that differ from the base's, e.g.
-        ``{"embed_dim": 64, "num_filters": 50}`` or ``{"encoder": "bilstm"}``; the base's
-        weights are cut, pooled or padded to fit (see :mod:`transferlearn.crossarch`) and the
-        result is fine-tuned. ``metrics["cross_arch"]`` reports every layer. ``distill``:
-        the student's sizes (e.g. ``{"encoder": "mean", "embed_dim": 32}``).
-    temperature, alpha :
-        ``distill``: `base` is the teacher (a transferred bundle with the target's labels); a
-        fresh student learns from its logits softened at `temperature` (weight `alpha`) and
-        from the labels (weight 1 - `alpha`). ``metrics["distill"]`` compares both.
-    unlabeled, source_data, source_rows, adapt_weight :
-        ``dann``, ``coral``, ``mmd`` (see :mod:`transferlearn.adaptation`): fine-tune on up
-        to `source_rows` labelled rows of `source_data` (default: the data the base was
-        trained on) plus the labelled target rows, aligning the pooled features of source
-        and target texts (the target rows whose labels are not used, plus the texts of the
-        file `unlabeled`); `adapt_weight` scales the alignment loss. ``train_size=0`` uses no
-        target label at all.
+        Sizes for strategies that take them (``cross-arch``: the base resized, reported as
+        ``metrics["cross_arch"]``; ``distill``: the student).
+    temperature, alpha, unlabeled, source_data, source_rows, adapt_weight :
+        Distillation (`base` is the teacher); domain alignment (more target texts, labelled
+        source rows, by default from the base's data, the alignment loss's weight).
     categorical, category_map :
-        Categorical columns of the target, as in :func:`train_base`. Categories the base
-        knew keep their vectors; new ones start at the mean, or at the vector of the base
-        category `category_map` names (``{"Device_Used": {"Tablet": "Mobile"}}``).
-        ``metrics["categories"]`` reports each value.
+        As in :func:`train_base`; `category_map` names the base category a new one starts
+        from (``metrics["categories"]``).
     label_shift : bool
-        After training, re-estimate the target's class priors by EM on the unlabelled test
-        texts (Saerens et al. 2002) and re-weight the outputs from the training rows' priors
-        to them; scored as ``metrics["label_shift"]`` (a ``<strategy>+priors`` row).
+        Re-weight the outputs to target priors estimated by EM on the unlabelled test texts
+        (``metrics["label_shift"]``, a ``<strategy>+priors`` row).
     resume, gpus, kvstore :
-        As in :func:`train_base` (checkpoints each epoch when `out` is set; ``--resume``).
+        As in :func:`train_base` (checkpoints each epoch when `out` is set).
     """
     settings = {k: v for k, v in locals().items() if k != "verbose" and not k.startswith("_")}
     verbose = verbose and distributed.rank(kvstore) == 0
@@ -365,128 +345,158 @@ def transfer(base="runs/base", data=None, text_col=None, label_col=None, out="ru
     _log(verbose and _splits is None, runtime_line())
     started = time.perf_counter()
     bundle = _base_bundle or load_bundle(base)
-    labels, train_df, val_df, test_df = _splits or _target_splits(
+    splits = _splits or _target_splits(
         data, text_col, label_col, train_size, test_size, val_size, seed, neutral_band, verbose,
         truthful_only, categorical=categorical)
-    origin = str(data or DEFAULT_TARGET)
-    chosen = get_strategy(strategy)
-    adapting = chosen.adapts
-    if len(train_df) == 0 and not adapting:
-        raise DataError(f"strategy {strategy} needs labelled target rows; with --train-size 0 "
-                        f"use one that learns from unlabelled texts: "
+    job = _TransferJob(bundle, get_strategy(strategy), splits, settings, verbose)
+    history = _train_target(job)
+    metrics = _transfer_metrics(job, history, started)
+    if scratch_check and job.strategy.uses_base:
+        metrics["scratch_check"] = _scratch_check(job)
+    return _finish(job, metrics)
+
+
+@dataclass
+class _TransferJob:
+    """One transfer run's inputs, and what it prepares on the way."""
+
+    bundle: Bundle
+    strategy: Strategy
+    splits: tuple  # (labels, train_df, val_df, test_df)
+    settings: dict  # transfer()'s keyword arguments
+    verbose: bool
+    target: Target = field(init=False)
+    X: dict = field(default_factory=dict)  # {"train", "val", "test"}: token ids
+    y: dict = field(default_factory=dict)  # {"train", "val", "test"}: label indices
+    options: dict = field(default_factory=dict)  # fit's devices, kvstore, checkpoints
+    fit_labels: np.ndarray | None = None  # the labels the model learns the balance of
+    teacher: np.ndarray | None = None  # distillation: the teacher's logits on train
+
+    @property
+    def labels(self) -> list:
+        return self.splits[0]
+
+    @property
+    def origin(self) -> str:
+        return str(self.settings["data"] or DEFAULT_TARGET)
+
+
+def _prepare(job: _TransferJob) -> list[str]:
+    """Build the target network (:func:`prepare_target`) and encode the splits; returns the
+    target-domain texts a domain-aligning strategy learns from (else none)."""
+    labels, train_df, val_df, test_df = job.splits
+    s, chosen = job.settings, job.strategy
+    if len(train_df) == 0 and chosen.needs_labels:
+        raise DataError(f"strategy {chosen.name} needs labelled target rows; with --train-size "
+                        f"0 use one that learns from unlabelled texts: "
                         f"{', '.join(adapting_names())}")
-    domain_texts = (_domain_texts(train_df, val_df, unlabeled, verbose) if adapting else [])
-    tokenized = bundle.pipeline[:-2].transform(  # type: ignore[index]
-        list(train_df["text"]) + domain_texts)
-    mode = "target" if chosen.own_vocabulary else vocab_mode
-    vocab = target_vocabulary(bundle.vocab, tokenized, mode,
-                              min_freq=bundle.config["preprocessing"].get("min_freq", 1))
-    pipe = fitted_pipeline(pipeline_config(bundle.pipeline), vocab)
-    token_cov, type_cov = coverage(bundle.vocab, tokenized)
-    mx.random.seed(seed)
-    net = new_target_model(bundle.net, len(vocab), len(labels), **(
-        (target_arch or {}) if chosen.target_sizes else {}))
-    cross = None
-    if chosen.init == "resize":
-        cross = transfer_across(bundle.net, net, bundle.vocab, vocab, bundle.labels, labels,
-                                seed=seed)
-        layer_report = {name: r["action"] for name, r in cross.items()}
-        _log(verbose, "cross-architecture transfer, layer by layer:\n" + format_report(cross))
-        vocab_report = _vocabulary_report(mode, bundle.vocab, vocab, token_cov, type_cov)
-    elif chosen.init == "fresh":
-        layer_report = {name: "new" for name in named_parameters(net)}
-        vocab_report = VocabularyReport(mode, len(bundle.vocab), len(vocab), 0, len(vocab) - 2,
-                                        token_cov, type_cov)
-    else:
-        layer_report = transfer_weights(bundle.net, net, bundle.vocab, vocab, bundle.labels,
-                                        labels, keep_head=chosen.keep_head,
-                                        aliases=category_aliases(category_map))
-        vocab_report = _vocabulary_report(mode, bundle.vocab, vocab, token_cov, type_cov)
-    if chosen.init == "weights" and layer_report.get("output.weight") == "new":
-        why = (f"{strategy} trains a new head" if not chosen.keep_head else
-               f"target labels {labels} differ from the base's {bundle.labels}")
-        _log(verbose, f"output layer replaced ({why})")
-    layers = apply_strategy(net, strategy, body_lr_mult=body_lr_mult,
-                            head_lr_mult=head_lr_mult,
-                            discriminative_factor=discriminative_factor)
-    schedule = layers.get("unfreeze_at")
-    if schedule:
-        _log(verbose, "gradual unfreezing: " + ", ".join(
-            f"{group} from epoch {epoch}" for epoch, group in schedule.items()) +
-            f"; learning rates / {discriminative_factor} per group down; slanted triangular")
-    _log(verbose, str(vocab_report))
-    _log(verbose, summary(net))
-    X_train, X_val, X_test = (pipe.transform(d["text"]) for d in (train_df, val_df, test_df))
-    y_train, y_val, y_test = (_encode_labels(d["label"], labels, origin)
-                              for d in (train_df, val_df, test_df))
-    teacher = _teacher_logits(bundle, train_df, labels) if chosen.teacher else None
-    options = _training_options(out, X_train, y_train, settings, resume, kvstore, gpus, verbose)
-    fit_labels = np.concatenate([y_train, y_val])  # the class balance the model learns
-    if adapting:
-        X_src, y_src = _source_rows(bundle, source_data, source_rows, labels, pipe, seed,
-                                    verbose)
-        fit_labels = np.concatenate([y_src, y_train])
-        _log(verbose, f"{strategy}: {len(X_src):,} labelled source rows, {len(X_train):,} "
-                      f"labelled target rows, {len(domain_texts):,} target texts")
-        history = fit_adapted(net, X_src, y_src, pipe.transform(domain_texts), strategy,
-                              X_train, y_train, X_val, y_val, weight=adapt_weight,
-                              num_epochs=epochs, batch_size=batch_size, lr=lr,
-                              weight_decay=weight_decay, patience=patience, monitor=monitor,
-                              random_state=seed, verbose=verbose)
-    else:
-        history = fit(net, X_train, y_train, X_val, y_val, num_epochs=epochs,
-                      batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                      patience=patience, monitor=monitor, random_state=seed, verbose=verbose,
-                      epoch_start=unfreeze_schedule(schedule) if schedule else None,
-                      lr_schedule=slanted_triangular() if schedule else None,
-                      soft_targets=teacher, temperature=temperature, alpha=alpha, **options)
-    test = evaluate(net, X_test, y_test)
-    metrics = {"strategy": strategy, "accuracy": test["accuracy"], "roc_auc": test["roc_auc"],
-               "loss": test["loss"], "n_train": len(X_train), "n_val": len(X_val),
-               "n_test": len(X_test), "best_epoch": history.best_epoch,
+    domain_texts = (_domain_texts(train_df, val_df, s["unlabeled"], job.verbose)
+                    if chosen.adapts else [])
+    job.target = prepare_target(
+        job.bundle, chosen, list(train_df["text"]) + domain_texts, labels,
+        vocab_mode=s["vocab_mode"], target_arch=s["target_arch"],
+        category_map=s["category_map"], seed=s["seed"], body_lr_mult=s["body_lr_mult"],
+        head_lr_mult=s["head_lr_mult"], discriminative_factor=s["discriminative_factor"])
+    for note in job.target.notes:
+        _log(job.verbose, note)
+    _log(job.verbose, str(job.target.vocabulary))
+    _log(job.verbose, summary(job.target.net))
+    for name, df in zip(("train", "val", "test"), (train_df, val_df, test_df), strict=True):
+        job.X[name] = job.target.pipeline.transform(df["text"])
+        job.y[name] = _encode_labels(df["label"], labels, job.origin)
+    if chosen.teacher:
+        job.teacher = _teacher_logits(job.bundle, train_df, labels)
+    job.options = _training_options(s["out"], job.X["train"], job.y["train"], s, s["resume"],
+                                    s["kvstore"], s["gpus"], job.verbose)
+    job.fit_labels = np.concatenate([job.y["train"], job.y["val"]])
+    return domain_texts
+
+
+def _train_target(job: _TransferJob):
+    """Prepare the target, then train it with the strategy's step: cross-entropy (with the
+    strategy's schedules), distillation from the base's logits, or domain alignment."""
+    domain_texts = _prepare(job)
+    s, X, y, net = job.settings, job.X, job.y, job.target.net
+    common = {"num_epochs": s["epochs"], "batch_size": s["batch_size"], "lr": s["lr"],
+              "weight_decay": s["weight_decay"], "patience": s["patience"],
+              "monitor": s["monitor"], "random_state": s["seed"], "verbose": job.verbose}
+    if not job.strategy.adapts:
+        return fit(net, X["train"], y["train"], X["val"], y["val"], **common,
+                   **job.target.schedules(), soft_targets=job.teacher,
+                   temperature=s["temperature"], alpha=s["alpha"], **job.options)
+    X_src, y_src = _source_rows(job.bundle, s["source_data"], s["source_rows"], job.labels,
+                                job.target.pipeline, s["seed"], job.verbose)
+    job.fit_labels = np.concatenate([y_src, y["train"]])
+    _log(job.verbose, f"{job.strategy.name}: {len(X_src):,} labelled source rows, "
+                      f"{len(X['train']):,} labelled target rows, {len(domain_texts):,} "
+                      "target texts")
+    return fit_adapted(net, X_src, y_src, job.target.pipeline.transform(domain_texts),
+                       str(job.strategy.alignment), X["train"], y["train"], X["val"], y["val"],
+                       weight=s["adapt_weight"], **common)
+
+
+def _transfer_metrics(job: _TransferJob, history, started: float) -> dict:
+    """The run's metrics: test scores, sizes, how the target came from the base, history,
+    and the reports its settings ask for (categories, distillation, cross-arch, label shift)."""
+    target, labels, verbose = job.target, job.labels, job.verbose
+    train_df, test_df = job.splits[1], job.splits[3]
+    test = evaluate(target.net, job.X["test"], job.y["test"])
+    metrics = {"strategy": job.strategy.name, "accuracy": test["accuracy"],
+               "roc_auc": test["roc_auc"], "loss": test["loss"],
+               "n_train": len(job.X["train"]), "n_val": len(job.X["val"]),
+               "n_test": len(job.X["test"]), "best_epoch": history.best_epoch,
                "train_seconds": round(history.seconds, 2),
                "total_seconds": round(time.perf_counter() - started, 2),
-               "base": str(base), "data": origin, "labels": labels,
-               "vocabulary": vocab_report.to_dict(), "layers": layer_report,
-               "frozen": layers["frozen"], "history": history.epochs}
+               "base": str(job.settings["base"]), "data": job.origin, "labels": labels,
+               "vocabulary": target.vocabulary.to_dict(), "layers": target.layers,
+               "frozen": target.setup["frozen"], "history": history.epochs}
     if train_df.attrs.get("categories"):
-        metrics["categories"] = category_report(train_df.attrs["categories"], bundle.vocab,
-                                                vocab, category_map)
+        metrics["categories"] = category_report(train_df.attrs["categories"], job.bundle.vocab,
+                                                target.vocab, job.settings["category_map"])
         for column, rows in metrics["categories"].items():
             _log(verbose, f"categories of {column}: " + ", ".join(
                 f"{value} {how}" for value, how in rows.items()))
-    if teacher is not None:
-        metrics["distill"] = distillation_report(bundle, net, pipe, test_df, labels)
-        d = metrics["distill"]
+    if job.teacher is not None:
+        metrics["distill"] = d = distillation_report(job.bundle, target.net, target.pipeline,
+                                                     test_df, labels)
         _log(verbose, f"distillation: teacher {d['teacher_accuracy']:.4f} with "
                       f"{d['teacher_params']:,} parameters at {d['teacher_infer_per_s']:,.0f} "
                       f"texts/s; student {test['accuracy']:.4f} with {d['student_params']:,} at "
                       f"{d['student_infer_per_s']:,.0f} texts/s")
-    if cross is not None:
+    if target.cross_arch is not None:
         metrics["cross_arch"] = {name: {k: list(v) if isinstance(v, tuple) else v
-                                        for k, v in r.items()} for name, r in cross.items()}
-    if label_shift:
-        metrics["label_shift"] = label_shift_scores(net, X_test, y_test, fit_labels, labels)
-        shift = metrics["label_shift"]
+                                        for k, v in r.items()}
+                                 for name, r in target.cross_arch.items()}
+    if job.settings["label_shift"]:
+        metrics["label_shift"] = shift = label_shift_scores(
+            target.net, job.X["test"], job.y["test"], job.fit_labels, labels)
         _log(verbose, f"label shift: class priors {shift['train_priors']} in training, "
                       f"estimated {shift['target_priors']} on the target; accuracy "
                       f"{test['accuracy']:.4f} -> {shift['accuracy']:.4f}")
-    if scratch_check and chosen.uses_base:
-        _log(verbose, "training a scratch model on the same rows to check for negative "
-                      "transfer")
-        kept = ("vocab_mode", "epochs", "batch_size", "lr", "weight_decay", "patience",
-                "monitor", "seed")
-        ref = transfer(out=None, strategy="scratch", verbose=False, _base_bundle=bundle,
-                       gpus=gpus,
-                       _splits=(labels, train_df, val_df, test_df),
-                       **{k: settings[k] for k in kept})
-        metrics["scratch_check"] = {k: ref[k] for k in ("accuracy", "roc_auc",
-                                                        "train_seconds")}
-    _save_run(out, options["checkpoint"], net, pipe, labels, metrics, "transfer", settings,
-              verbose)
-    _log(verbose, f"[{strategy}] test accuracy {test['accuracy']:.4f}, ROC AUC "
-                  f"{test['roc_auc']:.4f}" + (f"; bundle written to {out}" if out else ""))
     return metrics
+
+
+def _finish(job: _TransferJob, metrics: dict) -> dict:
+    """Save the run's bundle (when it checkpoints) and say how it did."""
+    out = job.settings["out"]
+    _save_run(out, job.options["checkpoint"], job.target.net, job.target.pipeline,
+              job.labels, metrics, "transfer", job.settings, job.verbose)
+    _log(job.verbose, f"[{job.strategy.name}] test accuracy {metrics['accuracy']:.4f}, "
+                      f"ROC AUC {metrics['roc_auc']:.4f}"
+                      + (f"; bundle written to {out}" if out else ""))
+    return metrics
+
+
+def _scratch_check(job: _TransferJob) -> dict:
+    """The reference strategy (scratch) on the same rows, not saved: its scores."""
+    _log(job.verbose, "training a scratch model on the same rows to check for negative "
+                      "transfer")
+    kept = ("vocab_mode", "epochs", "batch_size", "lr", "weight_decay", "patience", "monitor",
+            "seed")
+    ref = transfer(out=None, strategy=REFERENCE, verbose=False, _base_bundle=job.bundle,
+                   gpus=job.settings["gpus"], _splits=job.splits,
+                   **{k: job.settings[k] for k in kept})
+    return {k: ref[k] for k in ("accuracy", "roc_auc", "train_seconds")}
 
 
 def _domain_texts(train_df, val_df, unlabeled, verbose) -> list[str]:
@@ -555,12 +565,6 @@ def distillation_report(teacher, student, student_pipe, test_df: pd.DataFrame,
             "teacher_params": size(teacher.net), "student_params": size(student),
             "teacher_infer_per_s": round(_infer_rate(teacher.net, X_teacher), 1),
             "student_infer_per_s": round(_infer_rate(student, X_student), 1)}
-
-
-def _vocabulary_report(mode, source_vocab, vocab, token_cov, type_cov) -> VocabularyReport:
-    copied = sum(tok in source_vocab for tok in vocab.idx_to_token[2:])
-    return VocabularyReport(mode, len(source_vocab), len(vocab), copied,
-                            len(vocab) - 2 - copied, token_cov, type_cov)
 
 
 def label_shift_scores(net, X_test, y_test, y_fit, labels) -> dict:
@@ -869,7 +873,7 @@ def tsne_figure(base_bundle, tuned_bundle, target: pd.DataFrame, path, n=600, se
 def run_rows(metrics: dict) -> list[dict]:
     """Comparison rows of one :func:`transfer` run: its own, plus its scratch check if any."""
     n_train = metrics["n_train"] + metrics["n_val"]
-    runs = [metrics] + ([{"strategy": "scratch", **metrics["scratch_check"]}]
+    runs = [metrics] + ([{"strategy": REFERENCE, **metrics["scratch_check"]}]
                         if "scratch_check" in metrics else [])
     if "label_shift" in metrics:
         runs.insert(1, {"strategy": f"{metrics['strategy']}+priors",
