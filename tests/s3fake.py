@@ -12,7 +12,8 @@ from xml.sax.saxutils import escape
 
 class FakeS3:
     """``objects``: {"bucket/key": bytes}. ``mode``: "ok", "stall" (half the body, then
-    silence) or "corrupt" (same length, other bytes, the true ETag)."""
+    silence), "corrupt" (same length, other bytes, the true ETag) or "kms" (an SSE-KMS
+    object: intact bytes, an ETag that is not their MD5)."""
 
     def __init__(self, objects: dict, mode: str = "ok"):
         self.objects, self.mode = objects, mode
@@ -60,7 +61,11 @@ class FakeS3:
             handler.end_headers()
             return
         handler.send_response(200)
-        handler.send_header("ETag", f'"{hashlib.md5(data).hexdigest()}"')
+        if self.mode == "kms":  # SSE-KMS: the ETag is no MD5 of the content
+            handler.send_header("x-amz-server-side-encryption", "aws:kms")
+            handler.send_header("ETag", f'"{hashlib.md5(data + b"kms").hexdigest()}"')
+        else:
+            handler.send_header("ETag", f'"{hashlib.md5(data).hexdigest()}"')
         handler.send_header("Content-Length", str(len(data)))
         handler.send_header("Content-Type", "application/octet-stream")
         handler.end_headers()

@@ -60,6 +60,12 @@ def test_bytes_that_do_not_match_the_etag_never_enter_the_cache(fake_env, monkey
     assert cached_files(fake_env) == []
 
 
+def test_an_sse_kms_object_is_checked_by_size_not_by_its_etag(fake_env, monkeypatch):
+    with FakeS3({"b/data.csv": CSV}, mode="kms") as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+        assert local_path("s3://b/data.csv", quiet=True).read_bytes() == CSV
+
+
 def test_the_same_uri_on_two_endpoints_is_two_objects(fake_env, monkeypatch):
     other = CSV.replace(b"review", b"comment")
     with FakeS3({"b/data.csv": CSV}) as first, FakeS3({"b/data.csv": other}) as second:

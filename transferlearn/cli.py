@@ -106,7 +106,7 @@ def run(main_body, argv, parser: argparse.ArgumentParser) -> int:
         return 130
     except OSError as exc:
         target = f": {exc.filename}" if getattr(exc, "filename", None) else ""
-        print(f"error: {exc.strerror or exc}{target}", file=sys.stderr)
+        print(redact(f"error: {exc.strerror or exc}{target}"), file=sys.stderr)
         return 2
     return 0
 

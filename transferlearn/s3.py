@@ -5,9 +5,10 @@ Credentials, region and endpoint come from boto3's standard chain: environment v
 S3-compatible stores such as MinIO or SeaweedFS), ``~/.aws/config`` and ``~/.aws/credentials``.
 
 Downloads are cached under ``$TRANSFERLEARN_CACHE`` (default ``~/.cache/transferlearn``) at
-``s3/<bucket>/<hash of key>/<ETag>/<file name>``: a second run reuses the file while the
-object is unchanged, and a changed object (new ETag) is downloaded again. A file appears
-under its cache name only once complete (download to a temp file, then rename).
+``s3/<hash of endpoint>/<bucket>/<hash of key>/<ETag>/<file name>``: a second run reuses
+the file while the object is unchanged, and a changed object (new ETag) is downloaded again.
+A file appears under its cache name only once complete and verified (streamed to a temp
+file under a read timeout, checked against the ETag's MD5 or the size, then renamed).
 
 Every boto3/botocore failure becomes a :class:`~transferlearn.errors.StorageError` with one
 line saying what went wrong; credentials never appear in it.
@@ -246,8 +247,8 @@ def _fetch_object(c, bucket, key, etag, size, quiet, progress=None, cancel=None)
         progress = bar.update
     try:
         with errors(f"s3://{bucket}/{key}", bucket):
-            _download(c, bucket, key, tmp, progress, cancel)
-        _verify(tmp, f"s3://{bucket}/{key}", etag, size)
+            encrypted = _download(c, bucket, key, tmp, progress, cancel)
+        _verify(tmp, f"s3://{bucket}/{key}", "" if encrypted else etag, size)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -265,10 +266,12 @@ def _fetch_object(c, bucket, key, etag, size, quiet, progress=None, cancel=None)
 _PARTIAL: set[str] = set()
 
 
-def _download(c, bucket: str, key: str, tmp: str, progress, cancel) -> None:
+def _download(c, bucket: str, key: str, tmp: str, progress, cancel) -> bool:
     """Stream the object into `tmp` in :data:`CHUNK` pieces (each read bounded by the read
-    timeout; a stalled body raises instead of hanging), stopping early on `cancel`."""
-    body = c.get_object(Bucket=bucket, Key=key)["Body"]
+    timeout; a stalled body raises instead of hanging), stopping early on `cancel`. Returns
+    whether it is encrypted so that its ETag is no MD5 (SSE-KMS or a customer key)."""
+    response = c.get_object(Bucket=bucket, Key=key)
+    body = response["Body"]
     try:
         with open(tmp, "wb") as handle:
             for chunk in iter(lambda: body.read(CHUNK), b""):
@@ -278,6 +281,9 @@ def _download(c, bucket: str, key: str, tmp: str, progress, cancel) -> None:
                 progress(len(chunk))
     finally:
         body.close()
+    # With SSE-KMS or customer keys the ETag is not the content's MD5: size alone then.
+    return (response.get("ServerSideEncryption") == "aws:kms"
+            or "SSECustomerAlgorithm" in response)
 
 
 def _verify(tmp: str, uri: str, etag: str, size: int) -> None:

@@ -38,7 +38,7 @@ from .data import (
     take_labelled,
     unlabeled_texts,
 )
-from .errors import DataError
+from .errors import DataError, redact
 from .model import TextClassifier, named_parameters, summary
 from .persistence import Bundle, load_bundle, save_bundle, write_json
 from .storage import atomic_write, check_output, is_remote, output_dir, output_lock
@@ -76,7 +76,7 @@ def _log(verbose: bool, message: str) -> None:
 
 
 def _settings_line(title: str, settings: dict) -> str:
-    return f"{title}: " + ", ".join(f"{k}={v}" for k, v in settings.items())
+    return redact(f"{title}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
 
 
 def _encode_labels(series: pd.Series, labels: list, origin: str) -> np.ndarray:
