@@ -26,7 +26,7 @@ from pathlib import Path
 import mxnet as mx
 import numpy as np
 
-from .errors import StorageError, TransferLearnError
+from .errors import StorageError, TransferLearnError, last_line
 from .storage import file_sha256, temp_dir, write_failure
 
 STATE_FILE = "state.json"
@@ -118,8 +118,7 @@ def _load_arrays(file: Path) -> dict | None:
     try:
         arrays = mx.nd.load(str(file))
     except mx.base.MXNetError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "MXNetError"
-        raise CheckpointError(f"{file}: cannot be read ({reason[:200]}); delete "
+        raise CheckpointError(f"{file}: cannot be read ({last_line(exc)}); delete "
                               f"{file.parent} or run without --resume") from None
     if not isinstance(arrays, dict):
         raise CheckpointError(f"{file}: not a named array file; delete {file.parent} or run "

@@ -5,6 +5,13 @@ _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
 _BARE_USERINFO = re.compile(r"(?<![\w/])[^\s/:@'\"]+:[^\s/@'\"]*@(?=[\w.-]+)")
 
 
+def last_line(exc: BaseException) -> str:
+    """The line of an exception's message that says what went wrong: MXNet's is a C++
+    traceback ending in ``MXNetError: Check failed: ...``, so the last non-empty one."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1].removeprefix("MXNetError: ")[:200] if lines else type(exc).__name__
+
+
 def redact(text: str) -> str:
     """`text` without the ``user:password@`` part of any URL, with or without a scheme.
 

@@ -28,7 +28,7 @@ from .bundle_schema import (
     check_training,
     config_digest,
 )
-from .errors import BundleError, StorageError
+from .errors import BundleError, StorageError, last_line
 from .model import TextClassifier, build_model
 from .storage import (
     atomic_path,
@@ -269,9 +269,7 @@ def _load_net(path: Path, model_config: dict, ctx) -> TextClassifier:
     try:
         net.load_parameters(str(params), ctx=ctx or mx.cpu())
     except (mx.base.MXNetError, AssertionError, ValueError, OSError) as exc:
-        lines = [line for line in str(exc).strip().splitlines() if line.strip()]
-        reason = lines[-1].removeprefix("MXNetError: ") if lines else type(exc).__name__
-        raise BundleError(f"{params}: cannot load parameters ({reason[:200]})") from None
+        raise BundleError(f"{params}: cannot load parameters ({last_line(exc)})") from None
     return net
 
 

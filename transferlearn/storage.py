@@ -13,7 +13,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from .errors import StorageError
+from .errors import StorageError, last_line
 
 
 def file_sha256(path: Path) -> str:
@@ -239,15 +239,14 @@ def write_failure(exc: BaseException, path: str | os.PathLike) -> str:
     """
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    reason = lines[-1].removeprefix("MXNetError: ") if lines else type(exc).__name__
+    reason = last_line(exc)
     if "Write incomplete" in reason:
         with contextlib.suppress(OSError):
             stats = os.statvfs(Path(path).parent)
             if stats.f_bavail * stats.f_frsize < 1 << 20:
                 return "No space left on device"
         return "the write was incomplete"
-    return reason[:200]
+    return reason
 
 
 def _umask() -> int:
