@@ -181,8 +181,6 @@ REFERENCE = "scratch"
 
 # Names kept from version 1 (the registry is the source; these are its state at import).
 STRATEGIES = default_names()
-ADAPTATION_STRATEGIES = adapting_names()
-EXTRA_STRATEGIES = tuple(n for n in names() if n not in STRATEGIES)
 
 
 def apply_strategy(net: TextClassifier, strategy: str, body_lr_mult: float = 0.5,
