@@ -119,17 +119,3 @@ def one_line_errors(parser: argparse.ArgumentParser) -> None:
         sys.exit(2)
 
     parser.error = error  # type: ignore[method-assign]
-
-
-def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or a positive integer, got {text}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
