@@ -29,8 +29,8 @@ def main(argv=None) -> int:
     import mxnet as mx
     from speed import SIZES, load_data
 
-    from transferlearn.model import TextClassifier
-    from transferlearn.train import fit
+    from transferlearn.model.network import TextClassifier
+    from transferlearn.training import fit
 
     X, y, _, _, vocab_size = load_data(64, 0)
     net = TextClassifier(vocab_size, 2, encoder=args.arch, embed_dropout=0.5, **SIZES)

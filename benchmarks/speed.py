@@ -35,8 +35,9 @@ SIZES = {"embed_dim": 128, "hidden_size": 100, "num_filters": 100, "kernel_sizes
 
 def load_data(max_len: int, seed: int):
     """Token ids and labels from the bundled movie snippets, through the package pipeline."""
-    from transferlearn.data import load_dataset, split_train_test
-    from transferlearn.text import make_pipeline
+    from transferlearn.data.readers import load_dataset
+    from transferlearn.data.splits import split_train_test
+    from transferlearn.data.text import make_pipeline
 
     df = load_dataset("movie_snippets")
     train, test = split_train_test(df, 0.2, seed)
@@ -65,8 +66,9 @@ def flops_per_sample(arch: str, seq_len: int, vocab_size: int) -> float:
 def run_mxnet(arch, data, epochs, batch_size, seed) -> dict:
     import mxnet as mx
 
-    from transferlearn.model import TextClassifier
-    from transferlearn.train import fit, predict_proba
+    from transferlearn.model.inference import predict_proba
+    from transferlearn.model.network import TextClassifier
+    from transferlearn.training import fit
 
     X_train, y_train, X_test, y_test, vocab_size = data
     mx.random.seed(seed)

@@ -14,12 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from transferlearn.cli import (  # noqa: E402
-    data_arguments,
-    flag_type,
-    run,
-    training_arguments,
-)
+from transferlearn.cli.common import data_arguments, flag_type, run, training_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from transferlearn import strategies as registry  # noqa: E402
-from transferlearn.cli import (  # noqa: E402
+from transferlearn.cli.common import (
     category_map,
     data_arguments,
     flag_type,

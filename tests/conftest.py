@@ -31,7 +31,7 @@ def toy_texts(n: int = 200, seed: int = 0):
 @pytest.fixture(scope="session")
 def movie_slice(tmp_path_factory) -> Path:
     """800 rows of the bundled movie snippets as a text,label CSV."""
-    from transferlearn.data import load_dataset
+    from transferlearn.data.readers import load_dataset
 
     df = load_dataset("movie_snippets").sample(800, random_state=0)
     path = tmp_path_factory.mktemp("data") / "movie_slice.csv"
@@ -42,7 +42,7 @@ def movie_slice(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def amazon_slice(tmp_path_factory) -> Path:
     """600 rows of the bundled Amazon snippets, gzipped, with other column names."""
-    from transferlearn.data import load_dataset
+    from transferlearn.data.readers import load_dataset
 
     df = load_dataset("amazon_snippets").sample(600, random_state=0)
     path = tmp_path_factory.mktemp("data") / "amazon_slice.csv.gz"

@@ -4,16 +4,16 @@ import numpy as np
 import pytest
 from conftest import toy_texts
 
-from transferlearn.adaptation import (
+from transferlearn.data.text import make_pipeline
+from transferlearn.model.network import TextClassifier
+from transferlearn.training.metrics import evaluate
+from transferlearn.transfer.adaptation import (
     GradientReversal,
     coral_loss,
     dann_lambda,
     fit_adapted,
     mmd_loss,
 )
-from transferlearn.model import TextClassifier
-from transferlearn.text import make_pipeline
-from transferlearn.train import evaluate
 
 
 def test_gradient_reversal_is_identity_forward_and_negated_backward():
@@ -95,3 +95,82 @@ def test_train_size_zero_needs_an_adaptation_strategy(base_bundle, amazon_slice,
                         "--strategy", "fine-tune", "--train-size", "0", "--out", tmp_path / "x")
     assert result.returncode == 2
     assert "strategy fine-tune needs labelled target rows" in result.stderr
+
+
+class _Crash(Exception):
+    pass
+
+
+def _toy_net(pipe, seed=0):
+    mx.random.seed(seed)
+    net = TextClassifier(len(pipe.named_steps["index"].vocab_), 2, embed_dim=8,
+                         encoder="mean", hidden_size=8)
+    net.initialize(mx.init.Xavier())
+    return net
+
+
+@pytest.mark.parametrize("method", ["dann", "mmd"])
+def test_adaptation_crashed_mid_run_resumes_to_the_uninterrupted_result(method, tmp_path):
+    """The one loop gives domain alignment checkpoints and resume: a run that dies after
+    epoch 2 and resumes ends with the weights of a run that never stopped (the domain
+    classifier's weights and the drawn target batches included)."""
+    from transferlearn.io.checkpoint import Checkpointer
+    from transferlearn.training import clone_state
+
+    texts, y = toy_texts(300, 2)
+    pipe = make_pipeline(max_len=8)
+    X = pipe.fit_transform(texts)
+    kwargs = dict(num_epochs=4, lr=1e-2, batch_size=32, verbose=False, X_val=X[250:],
+                  y_val=y[250:], patience=None, random_state=5)
+    whole = _toy_net(pipe)
+    h1 = fit_adapted(whole, X[:200], y[:200], X[200:], method, X[200:220], y[200:220],
+                     checkpoint=Checkpointer(tmp_path / "a", {}), **kwargs)
+
+    def crash(net, record):
+        if record["epoch"] == 2:
+            raise _Crash
+
+    killed = _toy_net(pipe)
+    with pytest.raises(_Crash):
+        from transferlearn.training.callbacks import EpochEnd
+        from transferlearn.training.fit import standard_callbacks
+        from transferlearn.training.loop import Data, train_loop
+        from transferlearn.transfer.adaptation import Alignment
+
+        step = Alignment(method, X[200:], X[200:220], y[200:220], random_state=5)
+        callbacks = standard_callbacks(X[250:], y[250:], monitor="loss", patience=None,
+                                       verbose=False,
+                                       checkpoint=Checkpointer(tmp_path / "b", {}))
+        train_loop(killed, Data(X[:200], y[:200]), step, [*callbacks, EpochEnd(crash)],
+                   num_epochs=4, batch_size=32, lr=1e-2, random_state=5, hybridize=False,
+                   drop_last=True)
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["epoch-0002"]
+    resumed = _toy_net(pipe, seed=99)  # other initial weights: all must come from the files
+    h2 = fit_adapted(resumed, X[:200], y[:200], X[200:], method, X[200:220], y[200:220],
+                     checkpoint=Checkpointer(tmp_path / "b", {}), resume=True, **kwargs)
+    assert [r["epoch"] for r in h2.epochs] == [1, 2, 3, 4]
+    for r1, r2 in zip(h1.epochs, h2.epochs, strict=True):
+        assert r2["train_loss"] == pytest.approx(r1["train_loss"], rel=1e-5)
+        assert r2[f"{method}_loss"] == pytest.approx(r1[f"{method}_loss"], rel=1e-4, abs=1e-7)
+    assert h2.best_epoch == h1.best_epoch
+    a, b = clone_state(whole), clone_state(resumed)
+    for name in a:
+        np.testing.assert_allclose(b[name], a[name], rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+def test_dann_trains_on_two_devices():
+    """Each batch (source, target texts and labelled target rows) is split across the
+    contexts, the gradients summed, and the parameters end on the first context."""
+    texts, y = toy_texts(300, 2)
+    pipe = make_pipeline(max_len=8)
+    X = pipe.fit_transform(texts)
+    net = _toy_net(pipe)
+    devices = [mx.cpu(0), mx.cpu(1)]
+    history = fit_adapted(net, X[:200], y[:200], X[200:], "dann", X[200:220], y[200:220],
+                          num_epochs=6, lr=1e-2, batch_size=32, verbose=False, ctx=devices,
+                          X_val=X[250:], y_val=y[250:])
+    assert evaluate(net, X[200:], y[200:])["accuracy"] >= 0.9
+    assert 0.0 <= history.epochs[-1]["domain_accuracy"] <= 1.0
+    from transferlearn.model.network import named_parameters
+
+    assert all(p.list_ctx() == [mx.cpu(0)] for p in named_parameters(net).values())

@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 
 from transferlearn import workflow
-from transferlearn.data import load_dataset
+from transferlearn.data.readers import load_dataset
 from transferlearn.errors import DataError, StorageError, TransferLearnError
 
 TINY = ["--encoder", "mean", "--embed-dim", "8", "--hidden-size", "8", "--max-len", "16",

@@ -5,7 +5,7 @@ import pytest
 from conftest import toy_texts
 from sklearn.base import clone
 
-from transferlearn.baselines import (
+from transferlearn.sklearn.baselines import (
     CatBoostText,
     LayerFeatures,
     embedding_catboost,

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from conftest import run_script
 
-from transferlearn.data import DataError, load_dataset, with_categories
-from transferlearn.persistence import load_bundle
-from transferlearn.text import category_token
+from transferlearn.data.readers import DataError, load_dataset, with_categories
+from transferlearn.data.text import category_token
+from transferlearn.io.bundle import load_bundle
 
 
 def _frame(n, devices, seed):
@@ -56,7 +56,7 @@ def test_known_categories_keep_their_vectors_and_mapped_ones_borrow(tmp_path):
                                       "Watch": "new (mean)"}}
     base, tuned = load_bundle(tmp_path / "base"), load_bundle(tmp_path / "t")
     # before training, Tablet started at Mobile's base vector: check the mapping itself
-    from transferlearn.transfer import category_aliases, map_embeddings
+    from transferlearn.transfer.vocabulary import category_aliases, map_embeddings
 
     weight, _ = map_embeddings(base.net.embedding.weight.data().asnumpy(), base.vocab,
                                tuned.vocab, category_aliases({"Device_Used":

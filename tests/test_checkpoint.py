@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from conftest import toy_texts
 
-from transferlearn.checkpoint import Checkpointer, CheckpointError, fingerprint
-from transferlearn.model import TextClassifier
-from transferlearn.strategies import apply_strategy
-from transferlearn.text import make_pipeline
-from transferlearn.train import clone_state, fit
-from transferlearn.transfer import unfreeze_schedule
+from transferlearn.data.text import make_pipeline
+from transferlearn.io.checkpoint import Checkpointer, CheckpointError, fingerprint
+from transferlearn.model.network import TextClassifier
+from transferlearn.training import clone_state, fit
+from transferlearn.transfer.freezing import unfreeze_schedule
+from transferlearn.transfer.strategies import apply_strategy
 
 SETTINGS = {"num_epochs": 5, "batch_size": 32, "lr": 5e-3}
 

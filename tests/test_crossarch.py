@@ -3,9 +3,9 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from transferlearn.crossarch import format_report, resize, transfer_across
-from transferlearn.model import TextClassifier, named_parameters
-from transferlearn.text import Vocabulary
+from transferlearn.data.text import Vocabulary
+from transferlearn.model.network import TextClassifier, named_parameters
+from transferlearn.transfer.crossarch import format_report, resize, transfer_across
 
 
 def _net(**kw):
@@ -85,7 +85,7 @@ def test_cross_arch_strategy_from_the_script(base_bundle, amazon_slice, tmp_path
 
     from conftest import run_script
 
-    from transferlearn.persistence import load_bundle
+    from transferlearn.io.bundle import load_bundle
 
     result = run_script("transfer.py", "--base", base_bundle, "--data", amazon_slice,
                         "--strategy", "cross-arch", "--target-embed-dim", "12",

@@ -5,14 +5,14 @@ import pytest
 from conftest import run_script
 
 from transferlearn import workflow
-from transferlearn.curves import (
+from transferlearn.experiments.curves import (
     curve_table,
     mark_negative_transfer,
     negative_transfer_warnings,
     plot_curve,
     summarise,
 )
-from transferlearn.embeddings import proxy_a_distance
+from transferlearn.experiments.embeddings import proxy_a_distance
 
 
 def synthetic_curve():

@@ -4,15 +4,8 @@ import hashlib
 import pandas as pd
 import pytest
 
-from transferlearn.data import (
-    BUNDLED,
-    DATA_DIR,
-    check_classes,
-    load_dataset,
-    read_snippets,
-    split_train_test,
-    take_labelled,
-)
+from transferlearn.data import BUNDLED, DATA_DIR, load_dataset, read_snippets
+from transferlearn.data.splits import check_classes, split_train_test, take_labelled
 from transferlearn.errors import DataError
 
 SHA256 = {

@@ -5,9 +5,10 @@ import mxnet as mx
 import numpy as np
 from conftest import run_script, toy_texts
 
-from transferlearn.model import TextClassifier
-from transferlearn.text import make_pipeline
-from transferlearn.train import evaluate, fit
+from transferlearn.data.text import make_pipeline
+from transferlearn.model.network import TextClassifier
+from transferlearn.training import fit
+from transferlearn.training.metrics import evaluate
 
 
 def test_student_learns_the_teachers_targets_not_the_labels():

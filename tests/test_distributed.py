@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT, run_script
 
 from transferlearn import launch
-from transferlearn.persistence import load_bundle
+from transferlearn.io.bundle import load_bundle
 
 ARGS = ["--encoder", "cnn", "--embed-dim", "32", "--num-filters", "32", "--max-len", "48",
         "--epochs", "3", "--seed", "0"]
@@ -51,13 +51,18 @@ def test_two_workers_converge_like_one_and_rank0_writes_the_bundle(single_worker
     assert "| accuracy |" not in other.read_text()
 
 
-def test_transfer_runs_distributed(base_bundle, amazon_slice, tmp_path):
+@pytest.mark.parametrize("strategy,more", [("fine-tune", []),
+                                           ("dann", ["--source-rows", "300"])])
+def test_transfer_runs_distributed(base_bundle, amazon_slice, tmp_path, strategy, more):
+    """Every strategy trains on the distributed kvstore (domain alignment included: the one
+    training loop splits its source and target-text batches across the workers)."""
     result = _launch("-n", 2, "--", sys.executable, "scripts/transfer.py", "--base",
-                     base_bundle, "--data", amazon_slice, "--strategy", "fine-tune",
-                     "--epochs", "2", "--out", tmp_path / "t", "--quiet")
+                     base_bundle, "--data", amazon_slice, "--strategy", strategy,
+                     "--epochs", "2", "--out", tmp_path / "t", "--quiet", *more)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "t" / "metrics.json").read_text())
-    assert metrics["strategy"] == "fine-tune" and "scratch_check" not in metrics
+    assert metrics["strategy"] == strategy and "scratch_check" not in metrics
+    assert len(metrics["history"]) == 2
     load_bundle(tmp_path / "t")
 
 

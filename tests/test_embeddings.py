@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from transferlearn.embeddings import layer_output, plot_domains
-from transferlearn.persistence import load_bundle
-from transferlearn.train import predict_logits
+from transferlearn.experiments.embeddings import plot_domains
+from transferlearn.io.bundle import load_bundle
+from transferlearn.model.inference import layer_output, predict_logits
 
 TEXTS = ["a great film", "an awful plot", "so so", "loved it", "hated it", "fine"]
 

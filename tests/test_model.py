@@ -2,7 +2,7 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from transferlearn.model import ENCODERS, TextClassifier, named_parameters, summary
+from transferlearn.model.network import ENCODERS, TextClassifier, named_parameters, summary
 
 
 def _net(encoder, **kw):
@@ -64,7 +64,7 @@ def test_replace_head():
 
 
 def test_masked_pooling_matches_numpy_and_ignores_padding():
-    from transferlearn.model import MaskedPooling
+    from transferlearn.model.network import MaskedPooling
 
     rng = np.random.RandomState(0)
     x = rng.randn(4, 6, 3).astype("float32")

@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, run_script
 
 from transferlearn.errors import StorageError
-from transferlearn.storage import foreign_entries, output_lock
+from transferlearn.io.storage import foreign_entries, output_lock
 
 TINY = ["--encoder", "mean", "--embed-dim", "8", "--hidden-size", "8", "--max-len", "16",
         "--epochs", "1", "--quiet"]
@@ -125,7 +125,7 @@ def test_a_symlinked_out_shares_the_lock_of_its_target(movie_slice, tmp_path):
 
 
 def test_save_bundle_refuses_a_folder_with_other_files(base_bundle, tmp_path):
-    from transferlearn.persistence import load_bundle, save_bundle
+    from transferlearn.io.bundle import load_bundle, save_bundle
 
     bundle = load_bundle(base_bundle)
     (tmp_path / "mine.txt").write_text("keep me")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from transferlearn.errors import BundleError
-from transferlearn.persistence import export_model, load_bundle, save_bundle
+from transferlearn.io.bundle import export_model, load_bundle, save_bundle
 
 TEXTS = ["a great film", "an awful plot", "unknown words here", ""]
 

@@ -4,8 +4,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transferlearn.text import PAD, UNK, Vocabulary, make_pipeline
-from transferlearn.transfer import map_embeddings, target_vocabulary
+from transferlearn.data.text import PAD, UNK, Vocabulary, make_pipeline
+from transferlearn.transfer.vocabulary import map_embeddings, target_vocabulary
 
 texts = st.lists(st.one_of(st.none(), st.text(max_size=200)), min_size=1, max_size=30)
 tokens = st.text(min_size=1, max_size=8).filter(lambda t: t not in (PAD, UNK))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, run_script
 
-from transferlearn.persistence import load_bundle
+from transferlearn.io.bundle import load_bundle
 
 ARGS = ["--encoder", "cnn", "--embed-dim", "32", "--num-filters", "32", "--max-len", "48",
         "--epochs", "3", "--patience", "5", "--seed", "3", "--quiet"]
@@ -87,3 +87,44 @@ def test_resume_with_other_settings_is_refused(tmp_path):
     assert len(line) == 1 and line[0].startswith("error: cannot resume from"), result.stderr
     assert "epochs 3 there, 4 here" in line[0]
     assert (out / "checkpoints" / "epoch-0001" / "state.json").exists()  # nothing lost
+
+
+def test_dann_sigkilled_resumes_to_the_uninterrupted_result(base_bundle, movie_slice,
+                                                            amazon_slice, tmp_path):
+    """transfer.py --strategy dann gets checkpoints and --resume from the one training loop."""
+    args = ["--base", base_bundle, "--data", amazon_slice, "--strategy", "dann",
+            "--train-size", "100", "--epochs", "4", "--patience", "9", "--source-data",
+            movie_slice, "--source-rows", "800", "--no-scratch-check", "--seed", "2",
+            "--quiet"]
+    whole = tmp_path / "whole"
+    result = run_script("transfer.py", *args, "--out", whole)
+    assert result.returncode == 0, result.stderr
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "transfer.py"), *map(
+        str, args), "--out", str(killed)], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while not (killed / "checkpoints" / "epoch-0001" / "state.json").exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"no checkpoint appeared: {proc.communicate()[1].decode()[-2000:]}")
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    assert not (killed / "metrics.json").exists()  # it died before the end
+
+    resumed = run_script("transfer.py", *[a for a in args if a != "--quiet"], "--out", killed,
+                         "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming from" in resumed.stdout
+    a = json.loads((whole / "metrics.json").read_text())
+    b = json.loads((killed / "metrics.json").read_text())
+    assert b["accuracy"] == pytest.approx(a["accuracy"], abs=1e-6)
+    assert [r["epoch"] for r in b["history"]] == [1, 2, 3, 4]
+    for r1, r2 in zip(a["history"], b["history"], strict=True):
+        assert r2["train_loss"] == pytest.approx(r1["train_loss"], rel=1e-5)
+        assert r2["dann_loss"] == pytest.approx(r1["dann_loss"], rel=1e-4)
+    pa, pb = _params(whole), _params(killed)
+    for name in pa:
+        np.testing.assert_allclose(pb[name], pa[name], rtol=1e-4, atol=1e-6, err_msg=name)

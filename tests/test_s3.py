@@ -10,9 +10,9 @@ import s3server
 from conftest import ROOT
 
 from transferlearn import load_bundle, s3
-from transferlearn.data import load_dataset
+from transferlearn.data.readers import load_dataset
 from transferlearn.errors import StorageError
-from transferlearn.storage import local_path
+from transferlearn.io.storage import local_path
 
 SMALL = ["--encoder", "mean", "--embed-dim", "16", "--hidden-size", "16", "--max-len", "24",
          "--epochs", "2"]

@@ -17,7 +17,7 @@ from test_s3 import new_bucket
 
 from transferlearn import datacmd
 from transferlearn.errors import StorageError
-from transferlearn.storage import local_path
+from transferlearn.io.storage import local_path
 
 CSV = b"text,label\n" + b"".join(b"review number %d,%s\n" % (i, b"pos" if i % 2 else b"neg")
                                  for i in range(20000))

@@ -10,9 +10,9 @@ from conftest import ROOT
 
 from transferlearn import curves, strategies, workflow
 from transferlearn.errors import DataError
-from transferlearn.estimator import GluonTextClassifier
-from transferlearn.persistence import load_bundle
-from transferlearn.transfer import freeze
+from transferlearn.io.bundle import load_bundle
+from transferlearn.sklearn.estimator import GluonTextClassifier
+from transferlearn.transfer.freezing import freeze
 
 
 def transfer_parser():

@@ -4,7 +4,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from transferlearn.text import (
+from transferlearn.data.text import (
     LowerCaser,
     NullImputer,
     Padder,

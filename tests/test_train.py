@@ -2,10 +2,12 @@ import mxnet as mx
 import numpy as np
 from conftest import toy_texts
 
-from transferlearn.model import TextClassifier
-from transferlearn.text import make_pipeline
-from transferlearn.train import clone_state, evaluate, fit, predict_proba
-from transferlearn.transfer import freeze
+from transferlearn.data.text import make_pipeline
+from transferlearn.model.inference import predict_proba
+from transferlearn.model.network import TextClassifier
+from transferlearn.training import clone_state, fit
+from transferlearn.training.metrics import evaluate
+from transferlearn.transfer.freezing import freeze
 
 
 def _toy(seed=0):

@@ -2,21 +2,12 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from transferlearn.model import TextClassifier, named_parameters
-from transferlearn.strategies import apply_strategy
-from transferlearn.text import Vocabulary
-from transferlearn.transfer import (
-    coverage,
-    freeze,
-    map_embeddings,
-    new_target_model,
-    select,
-    set_lr_mult,
-    target_vocabulary,
-    trainable,
-    transfer_weights,
-    unfreeze,
-)
+from transferlearn.data.text import Vocabulary
+from transferlearn.model.network import TextClassifier, named_parameters
+from transferlearn.transfer.freezing import freeze, select, set_lr_mult, trainable, unfreeze
+from transferlearn.transfer.strategies import apply_strategy
+from transferlearn.transfer.vocabulary import coverage, map_embeddings, target_vocabulary
+from transferlearn.transfer.weights import new_target_model, transfer_weights
 
 SOURCE_VOCAB = Vocabulary(["<pad>", "<unk>", "good", "bad", "film", "plot"])
 
@@ -121,7 +112,7 @@ def test_strategies_set_trainable_layers(strategy, frozen_prefixes):
 def test_em_recovers_shifted_class_priors_and_improves_accuracy():
     from sklearn.linear_model import LogisticRegression
 
-    from transferlearn.transfer import adjust_priors, estimate_target_priors
+    from transferlearn.transfer.label_shift import adjust_priors, estimate_target_priors
 
     rng = np.random.RandomState(0)
 
@@ -146,10 +137,10 @@ def test_em_recovers_shifted_class_priors_and_improves_accuracy():
 def test_gradual_unfreezing_trains_each_group_only_from_its_epoch():
     from conftest import toy_texts
 
-    from transferlearn.strategies import apply_strategy
-    from transferlearn.text import make_pipeline
-    from transferlearn.train import fit
-    from transferlearn.transfer import unfreeze_schedule
+    from transferlearn.data.text import make_pipeline
+    from transferlearn.training import fit
+    from transferlearn.transfer.freezing import unfreeze_schedule
+    from transferlearn.transfer.strategies import apply_strategy
 
     texts, y = toy_texts(120)
     X = make_pipeline(max_len=8).fit_transform(texts)
@@ -183,8 +174,8 @@ def test_gradual_unfreezing_trains_each_group_only_from_its_epoch():
 def test_fit_applies_the_learning_rate_schedule_every_step():
     from conftest import toy_texts
 
-    from transferlearn.text import make_pipeline
-    from transferlearn.train import fit, slanted_triangular
+    from transferlearn.data.text import make_pipeline
+    from transferlearn.training import fit, slanted_triangular
 
     texts, y = toy_texts(64)
     X = make_pipeline(max_len=8).fit_transform(texts)

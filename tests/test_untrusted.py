@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_checkpoint import SETTINGS, Killed, _fit, _net, _toy
 
-from transferlearn.bundle_schema import config_digest
-from transferlearn.checkpoint import Checkpointer, fingerprint
 from transferlearn.errors import BundleError, TransferLearnError
-from transferlearn.persistence import load_bundle
+from transferlearn.io.bundle import load_bundle
+from transferlearn.io.bundle_schema import config_digest
+from transferlearn.io.checkpoint import Checkpointer, fingerprint
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats()

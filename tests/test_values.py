@@ -17,7 +17,7 @@ from conftest import run_script
 
 from transferlearn import workflow
 from transferlearn.checks import BOUNDS, check_value
-from transferlearn.data import label_variants, load_dataset
+from transferlearn.data.readers import label_variants, load_dataset
 from transferlearn.errors import DataError
 
 TINY = ["--encoder", "mean", "--embed-dim", "8", "--hidden-size", "8", "--max-len", "16",

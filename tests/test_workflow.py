@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from transferlearn import workflow
-from transferlearn.persistence import load_bundle
+from transferlearn.io.bundle import load_bundle
 
 
 def test_transfer_to_new_label_set_replaces_the_head(base_bundle, tmp_path, capsys):

@@ -14,11 +14,10 @@ import mxnet as _mx  # noqa: E402  (must follow the numpy check and the thread s
 
 check_mxnet(_mx.__version__)
 
-from .errors import BundleError, DataError, StorageError, TransferLearnError  # noqa: E402
-from .model import TextClassifier, build_model, named_parameters, summary  # noqa: E402
-from .persistence import Bundle, export_model, load_bundle, save_bundle  # noqa: E402
-from .strategies import STRATEGIES, Strategy, apply_strategy, register  # noqa: E402
-from .text import (  # noqa: E402
+from . import _aliases  # noqa: E402
+from .data.readers import load_dataset  # noqa: E402
+from .data.splits import split_train_test, take_labelled  # noqa: E402
+from .data.text import (  # noqa: E402
     LowerCaser,
     NullImputer,
     Padder,
@@ -27,26 +26,18 @@ from .text import (  # noqa: E402
     Vocabulary,
     make_pipeline,
 )
-from .train import History, evaluate, fit, predict_proba  # noqa: E402
-from .transfer import (  # noqa: E402
-    freeze,
-    set_lr_mult,
-    trainable,
-    transfer_weights,
-    unfreeze,
-)
+from .errors import BundleError, DataError, StorageError, TransferLearnError  # noqa: E402
+from .io.bundle import Bundle, export_model, load_bundle, save_bundle  # noqa: E402
+from .model.inference import predict_proba  # noqa: E402
+from .model.network import TextClassifier, build_model, named_parameters, summary  # noqa: E402
+from .training.fit import fit  # noqa: E402
+from .training.loop import History  # noqa: E402
+from .training.metrics import evaluate  # noqa: E402
+from .transfer.freezing import freeze, set_lr_mult, trainable, unfreeze  # noqa: E402
+from .transfer.strategies import STRATEGIES, Strategy, apply_strategy, register  # noqa: E402
+from .transfer.weights import transfer_weights  # noqa: E402
 
-# data is imported on first use, so that ``python -m transferlearn.data`` runs it cleanly
-_LAZY = {"load_dataset": "data", "split_train_test": "data", "take_labelled": "data"}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+_aliases.install(__name__)  # version 1's flat module names: transferlearn.train, .workflow, ...
 
 __all__ = [
     "STRATEGIES", "Strategy", "register", "Bundle", "BundleError", "DataError", "History",

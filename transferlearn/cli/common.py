@@ -1,0 +1,121 @@
+"""Shared command-line plumbing for the scripts: common flags and error handling."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..checks import flag_type
+from ..errors import TransferLearnError, redact
+
+
+def data_arguments(parser: argparse.ArgumentParser, what: str, data_flag: bool = True) -> None:
+    """The flags that say where the data is and how to read it."""
+    if data_flag:
+        _data_flag(parser, what)
+    _column_flags(parser)
+
+
+def _data_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--data", default=None,
+                        help=f"{what} data: a CSV/TSV/Parquet file (.gz allowed), an aclImdb "
+                             "directory or .tar.gz, an s3://bucket/key (or s3://bucket/prefix/)"
+                             f", or a bundled data set name (default: the bundled {what} "
+                             "snippets)")
+
+
+def _column_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--text-col", default=None, help="text column (guessed if omitted)")
+    parser.add_argument("--label-col", default=None, help="label column (guessed if omitted)")
+    parser.add_argument("--neutral-band", type=flag_type("neutral_band"), default=0.0,
+                        help="bundled snippets: drop rows with |score| <= this (default 0: "
+                             "only exact zeros)")
+    parser.add_argument("--categorical", type=column_list, default=None, metavar="COLS",
+                        help="categorical columns (comma list, e.g. Device_Used,Browser_Used)"
+                             " that get their own embeddings: a token each before the text")
+    parser.add_argument("--truthful-only", action="store_true",
+                        help="keep only rows whose 'deceptive' column is 'truthful' (Deceptive "
+                             "Opinion Spam hotel reviews)")
+    storage_arguments(parser)
+
+
+def storage_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--endpoint-url", default=None,
+                        help="S3-compatible endpoint for s3:// locations (MinIO, SeaweedFS, "
+                             "...); default: AWS_ENDPOINT_URL or AWS")
+
+
+def training_arguments(parser: argparse.ArgumentParser) -> None:
+    """Resume, devices and the distributed kvstore, shared by both training scripts."""
+    parser.add_argument("--resume", action="store_true",
+                        help="continue a killed run from the last checkpoint written in "
+                             "OUT/checkpoints (same settings and data required)")
+    parser.add_argument("--gpus", type=gpu_list, default=None, metavar="IDS",
+                        help="GPU indices, e.g. 0,1: each batch is split across them "
+                             "(default: CPU; needs an mxnet-cu* build)")
+    parser.add_argument("--kvstore", choices=("device", "dist_sync", "dist_async"),
+                        default="device",
+                        help="dist_sync/dist_async: run as a worker of a distributed run "
+                             "started by python -m transferlearn.launch")
+
+
+def column_list(text: str) -> list:
+    columns = [part.strip() for part in text.split(",") if part.strip()]
+    if not columns:
+        raise argparse.ArgumentTypeError(f"expected column names such as A,B, got {text!r}")
+    return columns
+
+
+def category_map(text: str) -> dict:
+    """``'{"Device_Used": {"Tablet": "Mobile"}}'`` -> the dict, checked."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not (isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())):
+        raise argparse.ArgumentTypeError('expected {"column": {"new value": "base value"}}')
+    return value
+
+
+def gpu_list(text: str) -> list:
+    try:
+        ids = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        ids = []
+    if not ids or min(ids) < 0:
+        raise argparse.ArgumentTypeError(f"expected GPU indices such as 0 or 0,1, got {text!r}")
+    return ids
+
+
+def run(main_body, argv, parser: argparse.ArgumentParser) -> int:
+    """Parse `argv`, call ``main_body(args)``; turn user errors into one line and exit 2."""
+    one_line_errors(parser)
+    args = parser.parse_args(argv)
+    if getattr(args, "endpoint_url", None):
+        os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url  # boto3's standard setting
+    try:
+        main_body(args)
+    except TransferLearnError as exc:
+        message = redact(" ".join(str(exc).splitlines()))  # one line, no URL userinfo
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        target = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(redact(f"error: {exc.strerror or exc}{target}"), file=sys.stderr)
+        return 2
+    return 0
+
+
+def one_line_errors(parser: argparse.ArgumentParser) -> None:
+    """Make `parser` report a bad flag as one ``error:`` line (exit 2), not a usage dump."""
+
+    def error(message: str):
+        print(f"error: {message} (see {parser.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+    parser.error = error  # type: ignore[method-assign]

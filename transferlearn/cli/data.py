@@ -1,0 +1,138 @@
+"""``python -m transferlearn.data``: describe a data set, push it to S3, pull it back.
+
+Examples::
+
+    python -m transferlearn.data describe ../shared/datasets/imdb_reviews.csv.gz
+    python -m transferlearn.data push aclImdb_v1.tar.gz s3://my-bucket/data/
+    python -m transferlearn.data pull s3://my-bucket/data/hotel.csv.gz data/hotel.csv.gz
+    python -m transferlearn.data describe s3://my-bucket/data/aclImdb/ --json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, StorageError
+from .common import data_arguments, run, storage_arguments
+
+PERCENTILES = (5, 25, 50, 75, 95, 100)
+
+
+def describe(df: pd.DataFrame, source: str) -> dict:
+    """Rows, label balance, splits, empty and duplicate texts, length percentiles."""
+    texts = df["text"].fillna("").astype(str)
+    words = texts.str.split().str.len()
+    counts = df["label"].value_counts().sort_index()
+    info = {
+        "source": source, "rows": int(len(df)), "columns": [str(c) for c in df.columns],
+        "labels": {str(k): int(v) for k, v in counts.items()},
+        "label_share": {str(k): round(v / len(df), 4) for k, v in counts.items()},
+        "empty_texts": int((texts.str.strip() == "").sum()),
+        "duplicate_texts": int(texts.duplicated().sum()),
+        "chars_percentiles": _percentiles(texts.str.len()),
+        "words_percentiles": _percentiles(words),
+        "share_over_64_words": round(float((words > 64).mean()), 4),
+    }
+    if "split" in df.columns:
+        info["splits"] = {str(k): int(v) for k, v in df["split"].value_counts().items()}
+    return info
+
+
+def _percentiles(values: pd.Series) -> dict:
+    arr = values.to_numpy()
+    return {f"p{p}": int(np.percentile(arr, p)) for p in PERCENTILES}
+
+
+def format_description(info: dict) -> str:
+    lines = [f"source   {info['source']}", f"rows     {info['rows']:,}",
+             f"columns  {', '.join(info['columns'])}"]
+    balance = ", ".join(f"{k} {v:,} ({info['label_share'][k]:.1%})"
+                        for k, v in info["labels"].items())
+    lines.append(f"labels   {balance}")
+    if "splits" in info:
+        lines.append("splits   " + ", ".join(f"{k} {v:,}" for k, v in info["splits"].items()))
+    lines.append(f"empty    {info['empty_texts']:,} texts; duplicates {info['duplicate_texts']:,}")
+    for unit in ("chars", "words"):
+        pct = info[f"{unit}_percentiles"]
+        lines.append(f"{unit:<8} " + "  ".join(f"{k} {v:,}" for k, v in pct.items()))
+    lines.append(f"longer than 64 words (the default --max-len): "
+                 f"{info['share_over_64_words']:.1%}")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m transferlearn.data",
+                                description="Describe data sets and stage them in S3.")
+    sub = p.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("describe", help="rows, columns, label balance, length percentiles")
+    d.add_argument("source", help="a file, aclImdb directory/archive, s3:// URI or bundled name")
+    data_arguments(d, "source", data_flag=False)
+    d.add_argument("--json", action="store_true", help="print JSON instead of text")
+    push = sub.add_parser("push", help="upload a local file or directory to s3://")
+    push.add_argument("local")
+    push.add_argument("uri", help="s3://bucket/key, or s3://bucket/prefix/ (ends with /)")
+    storage_arguments(push)
+    pull = sub.add_parser("pull", help="download s3:// into the cache (and copy it to DEST)")
+    pull.add_argument("uri")
+    pull.add_argument("dest", nargs="?", default=None)
+    storage_arguments(pull)
+    for parser in (push, pull):
+        parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def _body(args) -> None:
+    from ..data.readers import load_dataset
+    from ..io import s3
+    from ..io.storage import is_s3, local_path
+
+    if args.command == "describe":
+        df = load_dataset(args.source, args.text_col, args.label_col, args.neutral_band,
+                          truthful_only=args.truthful_only, quiet=args.json,
+                          categorical=args.categorical)
+        info = describe(df, str(args.source))
+        print(json.dumps(info, indent=2) if args.json else format_description(info))
+    elif args.command == "push":
+        if not is_s3(args.uri):
+            raise StorageError(f"push needs an s3:// destination, got {args.uri!r}")
+        local = Path(args.local)
+        if not local.exists():
+            raise DataError(f"file not found: {args.local}")
+        done = s3.upload(local, args.uri, quiet=args.quiet)
+        print(f"uploaded {len(done)} object{'s' * (len(done) != 1)} to {args.uri}")
+    else:
+        if not is_s3(args.uri):
+            raise StorageError(f"pull needs an s3:// source, got {args.uri!r}")
+        cached = local_path(args.uri, quiet=args.quiet)
+        if args.dest is None:
+            print(cached)
+            return
+        _copy(cached, Path(args.dest))
+        print(f"{args.uri} -> {args.dest}")
+
+
+def _copy(cached: Path, dest: Path) -> None:
+    """Copy a cached file or tree to `dest`, file by file through temp names: a file is never
+    partial, and what `dest` already holds besides the pulled files stays as it is."""
+    from ..io.storage import atomic_write
+
+    pairs = ([(f, dest / f.relative_to(cached)) for f in sorted(cached.rglob("*"))
+              if f.is_file()] if cached.is_dir() else
+             [(cached, dest / cached.name if dest.is_dir() else dest)])
+    for source, target in pairs:
+        with atomic_write(target, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out)
+
+
+def main(argv=None) -> int:
+    return run(_body, argv, build_parser())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Settings as dataclasses: one home for every default.
+
+The runs (:func:`~transferlearn.experiments.train_base`,
+:func:`~transferlearn.experiments.transfer`), the scripts' flags, the network
+(:class:`~transferlearn.model.TextClassifier`) and the sklearn estimator all take their
+defaults from here, and a run's ``config.json`` and checkpoint fingerprint are its settings
+object written out. A test checks that the scripts' flags and these fields agree.
+
+Groups: :class:`DataSettings` (where the rows come from and how they are split),
+:class:`ModelSettings` (the network and its preprocessing), :class:`TrainingSettings` (the
+loop), :class:`TransferSettings` (how the target starts from the base) and
+:class:`RunSettings` (where the result goes, devices). :class:`BaseRun` and
+:class:`TransferRun` are the full settings of the two runs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from dataclasses import dataclass
+
+
+@dataclass(kw_only=True)
+class DataSettings:
+    """Where the rows come from and how they are split."""
+
+    data: object = None  # path, s3:// URI, bundled name or DataFrame; None: bundled default
+    text_col: str | None = None  # guessed when None
+    label_col: str | None = None
+    neutral_band: float = 0.0  # bundled snippets: drop rows with |score| <= this
+    truthful_only: bool = False  # Deceptive Opinion Spam: keep the truthful reviews only
+    categorical: list | None = None  # columns that become a token in front of the text
+    test_size: float = 0.2  # held out when the data has no split column
+    seed: int = 0  # splits, samples, initialisation and batch order
+
+
+@dataclass(kw_only=True)
+class ModelSettings:
+    """The network and its preprocessing (a base's; a transfer inherits the base's)."""
+
+    encoder: str = "cnn"  # cnn | bilstm | mean
+    embed_dim: int = 128
+    hidden_size: int = 100  # mean: dense units; bilstm: units per direction
+    num_filters: int = 100  # cnn: filters per window size
+    dropout: float = 0.5
+    embed_dropout: float = 0.5
+    max_len: int = 64  # tokens kept per text
+    min_freq: int = 1  # tokens seen fewer times map to <unk>
+
+
+@dataclass(kw_only=True)
+class TrainingSettings:
+    """The training loop (a base model's)."""
+
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    patience: int | None = 3  # epochs without improvement before stopping; None: never
+    val_size: float = 0.1  # share of the training rows held out for early stopping
+
+
+@dataclass(kw_only=True)
+class TransferTraining(TrainingSettings):
+    """The training loop of a transfer: fewer rows, so smaller batches and more epochs, and
+    the best epoch by validation loss (accuracy on a few rows moves in large steps)."""
+
+    epochs: int = 15
+    batch_size: int = 32
+    patience: int | None = 4
+    val_size: float = 0.15
+    monitor: str = "loss"
+
+
+@dataclass(kw_only=True)
+class TransferSettings:
+    """How the target network starts from the base and what trains at which rate."""
+
+    base: object = "runs/base"  # the base bundle (local or s3://)
+    strategy: str = "fine-tune"  # a registered strategy (transferlearn.transfer.strategies)
+    train_size: int | None = None  # labelled target rows (validation included); None: all
+    vocab_mode: str = "extend"  # extend: source + new target tokens; target: target only
+    body_lr_mult: float = 0.5  # fine-tune: learning-rate factor of embedding and encoder
+    head_lr_mult: float = 10.0  # feature-extract: factor of the new output layer
+    discriminative_factor: float = 2.6  # gradual: each lower group's rate divided by this
+    scratch_check: bool = True  # also train scratch on the same rows (not saved)
+    label_shift: bool = False  # re-weight outputs to EM-estimated target priors
+    target_arch: dict | None = None  # cross-arch / distill: the target network's sizes
+    temperature: float = 2.0  # distill: softening of the teacher's outputs
+    alpha: float = 0.5  # distill: weight of the teacher's targets
+    unlabeled: object = None  # dann/coral/mmd: more target texts
+    source_data: object = None  # dann/coral/mmd: labelled source rows (default: the base's)
+    source_rows: int = 4000  # dann/coral/mmd: at most this many source rows
+    adapt_weight: float = 1.0  # dann/coral/mmd: weight of the alignment loss
+    category_map: dict | None = None  # a new category starts at a base category's vector
+
+
+@dataclass(kw_only=True)
+class RunSettings:
+    """Where the result goes and what runs it."""
+
+    out: object = None  # bundle directory (local or s3://); None: train and score only
+    resume: bool = False  # continue from the last checkpoint in OUT/checkpoints
+    gpus: list | None = None  # GPU indices; each batch is split across them
+    kvstore: str = "device"  # device | dist_sync | dist_async
+    verbose: bool = True
+
+
+@dataclass(kw_only=True)
+class BaseRun(RunSettings, TrainingSettings, ModelSettings, DataSettings):
+    """Every setting of :func:`~transferlearn.experiments.train_base`."""
+
+    out: object = "runs/base"
+
+
+@dataclass(kw_only=True)
+class TransferRun(RunSettings, TransferSettings, TransferTraining, DataSettings):
+    """Every setting of :func:`~transferlearn.experiments.transfer`."""
+
+    out: object = "runs/target"
+    test_size: float = 0.2
+
+
+def fields(cls) -> dict:
+    """Field name -> default of a settings class (None for a field without one)."""
+    return {f.name: (f.default if f.default is not dataclasses.MISSING else None)
+            for f in dataclasses.fields(cls)}
+
+
+def signature(cls) -> inspect.Signature:
+    """A keyword-only signature with `cls`'s fields and defaults, for functions that take
+    their settings as ``**kwargs`` (so ``help()`` and ``inspect`` show the real ones)."""
+    return inspect.Signature([inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                                                default=default)
+                              for name, default in fields(cls).items()])
+
+
+def plain(settings) -> dict:
+    """The settings as a JSON-able dict (a DataFrame as data becomes its description)."""
+    import pandas as pd
+
+    out = {}
+    for key in (f.name for f in dataclasses.fields(settings)):
+        value = getattr(settings, key)
+        if isinstance(value, pd.DataFrame):
+            value = f"<DataFrame {len(value)} rows>"
+        out[key] = value
+    return out
+
+
+MODEL = ModelSettings()
+TRAINING = TrainingSettings()
+
+__all__ = ["BaseRun", "DataSettings", "MODEL", "ModelSettings", "RunSettings", "TRAINING",
+           "TrainingSettings", "TransferRun", "TransferSettings", "TransferTraining", "fields",
+           "plain", "signature"]

@@ -1,0 +1,93 @@
+"""End-to-end runs: train a base, transfer it, compare strategies, learning curves, reports and
+figures. The scripts, the notebooks and the tests call these."""
+from .common import (
+    BASE_DEFAULTS,
+    INPUT_ARGUMENTS,
+)
+from .compare import (
+    compare,
+    source_sample,
+    tsne_figure,
+)
+from .curve import (
+    learning_curve,
+    parse_sizes,
+)
+from .curves import (
+    CURVE_COLUMNS,
+    STYLE_ORDER,
+    TRANSFER_STRATEGIES,
+    curve_table,
+    mark_negative_transfer,
+    negative_transfer_warnings,
+    plot_curve,
+    style_order,
+    summarise,
+)
+from .embeddings import (
+    plot_domains,
+    proxy_a_distance,
+    tsne_2d,
+)
+from .reports import (
+    BASELINES,
+    baseline_scores,
+    distillation_report,
+    format_table,
+    label_shift_scores,
+    marked_table,
+    parse_baselines,
+    reference_rows,
+    run_rows,
+    source_only,
+    source_priors,
+    table_of_runs,
+    zero_label_scores,
+)
+from .runs import (
+    NOT_FINGERPRINTED,
+    checkpoint_dir,
+    target_splits,
+    train_base,
+    transfer,
+)
+
+__all__ = [
+    "BASELINES",
+    "BASE_DEFAULTS",
+    "CURVE_COLUMNS",
+    "INPUT_ARGUMENTS",
+    "NOT_FINGERPRINTED",
+    "STYLE_ORDER",
+    "TRANSFER_STRATEGIES",
+    "baseline_scores",
+    "checkpoint_dir",
+    "compare",
+    "curve_table",
+    "distillation_report",
+    "format_table",
+    "label_shift_scores",
+    "learning_curve",
+    "mark_negative_transfer",
+    "marked_table",
+    "negative_transfer_warnings",
+    "parse_baselines",
+    "parse_sizes",
+    "plot_curve",
+    "plot_domains",
+    "proxy_a_distance",
+    "reference_rows",
+    "run_rows",
+    "source_only",
+    "source_priors",
+    "source_sample",
+    "style_order",
+    "summarise",
+    "table_of_runs",
+    "target_splits",
+    "train_base",
+    "transfer",
+    "tsne_2d",
+    "tsne_figure",
+    "zero_label_scores",
+]

@@ -1,0 +1,191 @@
+"""What a bundle's ``config.json`` and ``vocab.json`` may hold, checked field by field.
+
+A bundle can come from a bucket the user does not control, so nothing in it is used before
+it is checked: every size has a bound (no terabyte allocation from a huge ``max_len`` or
+``embed_dim``), every name is one of the known choices, the tokenizer pattern is a known one
+or passes a timed probe (no catastrophic regex), and unknown model fields are refused (they
+would reach Gluon's ``Block(**kwargs)``). Each problem is one line naming the field.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+
+from ..checks import MAX_LEN, MAX_WIDTH  # the same bounds as the training flags
+from ..model.network import ENCODERS
+
+MAX_VOCAB = 5_000_000
+MAX_EMBEDDING_VALUES = 500_000_000  # vocab x embed_dim: 2 GB of float32
+MAX_CLASSES = 10_000
+MAX_TOKEN_CHARS = 1_000
+PATTERN_PROBE_SECONDS = 5.0
+
+
+class SchemaError(ValueError):
+    """One field of a bundle file is missing or out of bounds (the message names it)."""
+
+
+def _integer(section: dict, key: str, low: int, high: int, default=None) -> int:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SchemaError(f"{key} must be an integer in [{low:,}, {high:,}], got {value!r}")
+    return value
+
+
+def _choice(section: dict, key: str, choices, default=None):
+    value = section.get(key, default)
+    if value not in choices:
+        raise SchemaError(f"{key} must be one of {', '.join(map(repr, choices))}, got "
+                          f"{value!r}")
+    return value
+
+
+def _dropout(section: dict, key: str) -> None:
+    value = section.get(key, 0.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise SchemaError(f"{key} must be a number in [0, 1), got {value!r}")
+
+
+MODEL_FIELDS = {"vocab_size", "num_classes", "embed_dim", "encoder", "hidden_size",
+                "num_filters", "kernel_sizes", "pooling", "dropout", "embed_dropout",
+                "pad_index", "sparse_grad"}
+
+
+def check_model(model, n_tokens: int, n_labels: int) -> dict:
+    """The ``model`` section: known fields only, each within bounds, sizes that agree with
+    the vocabulary and the labels."""
+    if not isinstance(model, dict):
+        raise SchemaError("model must be an object")
+    unknown = sorted(set(model) - MODEL_FIELDS)
+    if unknown:
+        raise SchemaError(f"model: unknown fields {unknown}")
+    vocab_size = _integer(model, "vocab_size", 2, MAX_VOCAB)
+    if vocab_size != n_tokens:
+        raise SchemaError(f"model.vocab_size is {vocab_size:,} but vocab.json has "
+                          f"{n_tokens:,} tokens")
+    if _integer(model, "num_classes", 2, MAX_CLASSES) != n_labels:
+        raise SchemaError(f"model.num_classes is {model['num_classes']} but there are "
+                          f"{n_labels} labels")
+    embed_dim = _integer(model, "embed_dim", 1, MAX_WIDTH, 128)
+    if vocab_size * embed_dim > MAX_EMBEDDING_VALUES:
+        raise SchemaError(f"model: an embedding of {vocab_size:,} x {embed_dim:,} values is "
+                          f"over the {MAX_EMBEDDING_VALUES:,} this tool loads")
+    _choice(model, "encoder", ENCODERS, "cnn")
+    _integer(model, "hidden_size", 1, MAX_WIDTH, 100)
+    _integer(model, "num_filters", 1, MAX_WIDTH, 100)
+    windows = model.get("kernel_sizes", [3, 4, 5])
+    if not (isinstance(windows, list) and 1 <= len(windows) <= 16 and all(
+            isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= 64 for k in windows)):
+        raise SchemaError(f"kernel_sizes must be a list of 1-16 integers in [1, 64], got "
+                          f"{windows!r}")
+    _choice(model, "pooling", ("max", "mean", None))
+    _dropout(model, "dropout")
+    _dropout(model, "embed_dropout")
+    _choice(model, "pad_index", (0,), 0)
+    _choice(model, "sparse_grad", (True, False), False)
+    return model
+
+
+def check_preprocessing(preprocessing) -> dict:
+    """The ``preprocessing`` section (text pipeline settings)."""
+    from ..data.text import DEFAULT_TOKEN_PATTERN
+
+    if not isinstance(preprocessing, dict):
+        raise SchemaError("preprocessing must be an object")
+    _integer(preprocessing, "max_len", 1, MAX_LEN)
+    _integer(preprocessing, "min_freq", 1, 2**31 - 1, 1)
+    if preprocessing.get("max_size") is not None:
+        _integer(preprocessing, "max_size", 2, MAX_VOCAB)
+    _choice(preprocessing, "lowercase", (True, False), True)
+    _choice(preprocessing, "truncation", ("pre", "post"), "post")
+    check_pattern(preprocessing.get("pattern", DEFAULT_TOKEN_PATTERN))
+    return preprocessing
+
+
+def check_labels(labels) -> list:
+    if not (isinstance(labels, list) and 2 <= len(labels) <= MAX_CLASSES):
+        raise SchemaError(f"labels must be a list of 2 to {MAX_CLASSES:,} names")
+    if not all(isinstance(x, (str, int, float)) and not isinstance(x, bool) for x in labels):
+        raise SchemaError("labels must be strings or numbers")
+    if len({str(x) for x in labels}) != len(labels):
+        raise SchemaError("labels must be unique")
+    return labels
+
+
+def check_tokens(tokens) -> list:
+    """``vocab.json``: a list of unique strings of bounded length."""
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise SchemaError("expected a JSON list of tokens")
+    if len(tokens) > MAX_VOCAB:
+        raise SchemaError(f"{len(tokens):,} tokens, over the {MAX_VOCAB:,} this tool loads")
+    if any(len(t) > MAX_TOKEN_CHARS for t in tokens):
+        raise SchemaError(f"a token is longer than {MAX_TOKEN_CHARS:,} characters")
+    if len(set(tokens)) != len(tokens):
+        seen: set = set()
+        duplicate = next(t for t in tokens if t in seen or _added(seen, t))
+        raise SchemaError(f"duplicate token {duplicate[:40]!r}")
+    return tokens
+
+
+def _added(seen: set, item) -> bool:
+    seen.add(item)
+    return False
+
+
+def check_training(training) -> None:
+    """The run settings a transfer re-reads (where the base's source data was)."""
+    if training is None:
+        return
+    if not isinstance(training, dict):
+        raise SchemaError("training must be an object")
+    for key in ("data", "text_col", "label_col"):
+        if training.get(key) is not None and not isinstance(training[key], str):
+            raise SchemaError(f"training.{key} must be a string")
+    categorical = training.get("categorical")
+    if categorical is not None and not (isinstance(categorical, list) and all(
+            isinstance(c, str) for c in categorical)):
+        raise SchemaError("training.categorical must be a list of column names")
+
+
+# Known tokenizer patterns, used as they are; any other is compiled and timed on probes.
+_PROBES = ["a" * 3000 + "!", "'" * 3000, "a'" * 1500 + "!", " " * 3000 + "x", "<" * 3000,
+           "é1_" * 1000 + "\u0000"]
+
+
+def check_pattern(pattern) -> str:
+    """A tokenizer regex that is known, or that compiles and tokenizes adversarial probe
+    texts within :data:`PATTERN_PROBE_SECONDS` in a child process (Python's ``re`` cannot
+    be interrupted, so a catastrophic pattern is killed there, not here)."""
+    from ..data.text import TOKEN_PATTERNS
+
+    if pattern in TOKEN_PATTERNS.values():
+        return pattern
+    if not isinstance(pattern, str) or not 0 < len(pattern) <= 500:
+        raise SchemaError("pattern must be a regular expression of 1 to 500 characters")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise SchemaError(f"pattern {pattern[:60]!r} is not a valid regular expression "
+                          f"({exc})") from None
+    code = ("import json, re, sys\nr = re.compile(sys.argv[1])\n"
+            "for t in json.loads(sys.argv[2]): r.findall(t)\n")
+    try:
+        subprocess.run([sys.executable, "-c", code, pattern, json.dumps(_PROBES)],
+                       timeout=PATTERN_PROBE_SECONDS, check=True, capture_output=True)
+    except subprocess.TimeoutExpired:
+        raise SchemaError(f"pattern {pattern[:60]!r} takes over {PATTERN_PROBE_SECONDS:g} s "
+                          "on a 3,000-character probe text (catastrophic backtracking)") \
+            from None
+    except subprocess.CalledProcessError:
+        raise SchemaError(f"pattern {pattern[:60]!r} fails on probe texts") from None
+    return pattern
+
+
+def config_digest(config: dict) -> str:
+    """sha256 of `config` without its own ``config_sha256`` field, as canonical JSON."""
+    body = {k: v for k, v in config.items() if k != "config_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,187 @@
+"""scikit-learn estimators over raw texts: a Gluon text classifier and a layer embedder.
+
+:class:`GluonTextClassifier` wraps the whole pipeline (text transformers, network, training)
+as one sklearn classifier, so it works in ``Pipeline``, ``GridSearchCV`` and ``clone``; with
+``warm_start`` set to a bundle it starts from that network (vocabulary-aware transfer, then
+the chosen strategy). :class:`LayerEmbedder` turns texts into any layer's output of a
+trained bundle, so any sklearn model can sit on top.
+
+Examples
+--------
+>>> from sklearn.model_selection import GridSearchCV  # doctest: +SKIP
+>>> search = GridSearchCV(GluonTextClassifier(epochs=3), {"lr": [1e-3, 3e-3]}, cv=3)
+>>> search.fit(texts, labels).best_params_  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import mxnet as mx
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from ..data.text import make_pipeline
+from ..model.inference import predict_proba
+from ..model.network import TextClassifier
+from ..training.fit import fit
+from ..transfer.strategies import get as get_strategy
+from ..transfer.strategies import prepare_target
+from .baselines import LayerFeatures, _texts
+
+
+def _text_list(X) -> list[str]:
+    """Texts from a list, a 1-D array, a Series, or a one-column 2-D array / DataFrame."""
+    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:
+        X = X.iloc[:, 0]
+    array = np.asarray(X, dtype=object)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(f"expected one text per row, got an array of shape {array.shape}")
+    return _texts(array)
+
+
+class GluonTextClassifier(ClassifierMixin, BaseEstimator):
+    """A text classifier (``TextClassifier`` network + text pipeline) as a sklearn estimator.
+
+    Parameters
+    ----------
+    encoder, embed_dim, hidden_size, num_filters, dropout, embed_dropout
+        The network (see :class:`~transferlearn.model.TextClassifier`); ignored with
+        ``warm_start``, whose architecture is kept.
+    max_len, min_freq
+        Text pipeline: tokens kept per text, minimum token count for the vocabulary.
+    epochs, batch_size, lr, weight_decay, patience, val_size
+        Training; ``val_size`` of the rows (stratified) decide early stopping and the kept
+        epoch, unless there are fewer than 20 rows.
+    warm_start : str, optional
+        A bundle directory (local or ``s3://``) to start from: its vocabulary is extended
+        with the new tokens (known tokens keep their vectors) and ``strategy`` applies.
+    strategy : str
+        How a warm start trains: a registered strategy that starts from the bundle's weights
+        and trains with cross-entropy (``fine-tune``, ``feature-extract``, ``gradual``, or
+        one registered later; see :func:`transferlearn.strategies.prepare_target`).
+    random_state : int
+        Seeds the split, the initialisation, dropout and the batch order.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The labels, sorted; ``predict`` returns them.
+    net_, pipeline_, history_
+        The trained network, the fitted text pipeline and the training history.
+    """
+
+    def __init__(self, encoder="cnn", embed_dim=64, hidden_size=64, num_filters=64,  # noqa: PLR0913
+                 dropout=0.5, embed_dropout=0.5, max_len=64, min_freq=1, epochs=10,
+                 batch_size=32, lr=1e-3, weight_decay=0.0, patience=3, val_size=0.1,
+                 warm_start=None, strategy="fine-tune", random_state=0, verbose=False):
+        self.encoder = encoder
+        self.embed_dim = embed_dim
+        self.hidden_size = hidden_size
+        self.num_filters = num_filters
+        self.dropout = dropout
+        self.embed_dropout = embed_dropout
+        self.max_len = max_len
+        self.min_freq = min_freq
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.val_size = val_size
+        self.warm_start = warm_start
+        self.strategy = strategy
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y):
+        texts = _text_list(X)
+        y = np.asarray(y)
+        if len(texts) != len(y):
+            raise ValueError(f"X has {len(texts)} rows but y has {len(y)}")
+        check_classification_targets(y)
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"need at least 2 classes, got {len(self.classes_)}")
+        seed = 0 if self.random_state is None else int(self.random_state)
+        train_idx, val_idx = self._split(y_idx, seed)
+        mx.random.seed(seed)
+        epoch_start = lr_schedule = None
+        if self.warm_start is None:
+            self.pipeline_ = make_pipeline(max_len=self.max_len, min_freq=self.min_freq)
+            self.pipeline_.fit([texts[i] for i in train_idx])
+            self.net_ = self._new_net(len(self.pipeline_.named_steps["index"].vocab_))
+        else:
+            epoch_start, lr_schedule = self._warm_start([texts[i] for i in train_idx])
+        ids = self.pipeline_.transform(texts)
+        self.history_ = fit(self.net_, ids[train_idx], y_idx[train_idx],
+                            ids[val_idx] if len(val_idx) else None,
+                            y_idx[val_idx] if len(val_idx) else None,
+                            num_epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                            weight_decay=self.weight_decay, patience=self.patience,
+                            monitor="loss", random_state=seed, verbose=self.verbose,
+                            epoch_start=epoch_start, lr_schedule=lr_schedule)
+        return self
+
+    def _split(self, y_idx: np.ndarray, seed: int):
+        rows = np.arange(len(y_idx))
+        counts = np.bincount(y_idx)
+        if not self.val_size or len(rows) < 20 or counts.min() < 2:
+            return rows, rows[:0]
+        return train_test_split(rows, test_size=self.val_size, random_state=seed,
+                                stratify=y_idx)
+
+    def _new_net(self, vocab_size: int) -> TextClassifier:
+        net = TextClassifier(vocab_size, len(self.classes_), embed_dim=self.embed_dim,
+                             encoder=self.encoder, hidden_size=self.hidden_size,
+                             num_filters=self.num_filters, dropout=self.dropout,
+                             embed_dropout=self.embed_dropout)
+        net.initialize(mx.init.Xavier())
+        return net
+
+    def _warm_start(self, train_texts: list[str]):
+        from ..io.bundle import load_bundle
+
+        chosen = get_strategy(self.strategy)
+        if chosen.step != "cross-entropy" or not chosen.uses_base:
+            raise ValueError(f"warm start trains with cross-entropy from the bundle's weights; "
+                             f"strategy {chosen.name!r} does not (its step is {chosen.step})")
+        bundle = load_bundle(self.warm_start)
+        target = prepare_target(bundle, chosen, train_texts, [str(c) for c in self.classes_])
+        self.pipeline_, self.net_, self.transfer_report_ = (target.pipeline, target.net,
+                                                            target.layers)
+        schedules = target.schedules()
+        return schedules["epoch_start"], schedules["lr_schedule"]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        check_is_fitted(self, "net_")
+        return predict_proba(self.net_, self.pipeline_.transform(_text_list(X)))
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def save(self, path) -> None:
+        """Write the trained network as a model bundle (loadable with ``load_bundle``)."""
+        from ..io.bundle import save_bundle
+
+        check_is_fitted(self, "net_")
+        save_bundle(path, self.net_, self.pipeline_, [str(c) for c in self.classes_],
+                    {"history": self.history_.epochs})
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+
+class LayerEmbedder(LayerFeatures):
+    """Texts -> the output of layer ``layer`` (``embedding``, ``encoder``, ``pooling`` or
+    ``output``) of the bundle at ``bundle``, one vector per text (3-D outputs are averaged
+    over the non-padding positions). Put any sklearn model after it in a ``Pipeline``."""
+
+
+__all__ = ["GluonTextClassifier", "LayerEmbedder"]
