@@ -66,7 +66,7 @@ HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 
 def path_suffixes(path: Path) -> list[str]:
-    return [s.lower() for s in path.path_suffixes if s.lower() not in _COMPRESSION]
+    return [s.lower() for s in path.suffixes if s.lower() not in _COMPRESSION]
 
 
 # Compression told by the file's first bytes, whatever its name says.
