@@ -24,7 +24,7 @@ warnings.filterwarnings("ignore", message="IProgress not found")
 import pandas as pd
 from IPython.display import Image, Markdown, display
 import transferlearn as tl
-from transferlearn import workflow"""
+from transferlearn import experiments"""
 
 NB01 = [
     ("md", """\
@@ -49,7 +49,7 @@ SEED = 0"""),
     ("md", "## The data\nText and label columns, label balance and text lengths:"),
     ("code", """\
 from transferlearn.data import load_dataset, split_train_test
-from transferlearn.datacmd import describe, format_description
+from transferlearn.cli.data import describe, format_description
 
 df = load_dataset(DATA)
 print(format_description(describe(df, str(DATA or "movie_snippets"))))
@@ -63,7 +63,7 @@ df.head()"""),
 Each step is a `TransformerMixin` with `fit`/`transform`, so the chain is an ordinary sklearn
 `Pipeline` that `joblib` can save. Watch three sentences go through it."""),
     ("code", """\
-from transferlearn.text import LowerCaser, NullImputer, Padder, TokenIndexer, Tokenizer
+from transferlearn.data import LowerCaser, NullImputer, Padder, TokenIndexer, Tokenizer
 
 sample = [None] + train_df["text"].head(2).tolist()   # a missing text, as real data has
 step = NullImputer().fit_transform(sample);  print("imputed:  ", step)
@@ -154,9 +154,9 @@ SEED = 0"""),
 base's architecture, the base's weights (the embedding mapped token by token, a new head if
 the strategy wants one), then the strategy's freezing and learning rates."""),
     ("code", """\
-from transferlearn import transfer as tr
+from transferlearn import transfer as tr  # freezing, vocabulary, weights, strategies
 from transferlearn.data import load_dataset
-from transferlearn.strategies import prepare_target
+from transferlearn.transfer import prepare_target
 
 base = tl.load_bundle(BASE)
 target = load_dataset(TARGET or "amazon_snippets")
@@ -179,21 +179,21 @@ print(prepared.vocabulary)"""),
 Every row trains on the same labelled rows and is scored on the same test rows.
 `vs_scratch` flags negative transfer."""),
     ("code", """\
-table = workflow.compare(base=BASE, data=TARGET, out=OUT, train_size=TRAIN_SIZE,
-                         baselines=workflow.parse_baselines(BASELINES), epochs=EPOCHS,
-                         seed=SEED, verbose=False)
-Markdown(workflow.format_table(table))"""),
+table = experiments.compare(base=BASE, data=TARGET, out=OUT, train_size=TRAIN_SIZE,
+                            baselines=experiments.parse_baselines(BASELINES), epochs=EPOCHS,
+                            seed=SEED, verbose=False)
+Markdown(experiments.format_table(table))"""),
     ("md", """\
 ## The learning curve
 
 Each strategy and baseline at several label counts, several seeds each. Transfer helps most
 when labels are scarce; with enough labels, training from scratch can catch up or win."""),
     ("code", """\
-curve = workflow.learning_curve(base=BASE, data=TARGET, out=OUT + "/curve",
-                                sizes=workflow.parse_sizes(CURVE_SIZES), repeats=REPEATS,
-                                baselines=workflow.parse_baselines(CURVE_BASELINES), plot=True,
-                                epochs=EPOCHS, seed=SEED, verbose=False)
-from transferlearn.curves import curve_table
+curve = experiments.learning_curve(
+    base=BASE, data=TARGET, out=OUT + "/curve", sizes=experiments.parse_sizes(CURVE_SIZES),
+    repeats=REPEATS, baselines=experiments.parse_baselines(CURVE_BASELINES), plot=True,
+    epochs=EPOCHS, seed=SEED, verbose=False)
+from transferlearn.experiments import curve_table
 display(Markdown(curve_table(curve)))
 Image(OUT + "/curve/curve.png")"""),
 ]
@@ -218,7 +218,7 @@ SEED = 0"""),
     ("md", "## The output of any layer"),
     ("code", """\
 from transferlearn.data import load_dataset
-from transferlearn.embeddings import layer_output
+from transferlearn.model import layer_output
 
 base, tuned = tl.load_bundle(BASE), tl.load_bundle(TUNED)
 target = load_dataset(TARGET or "amazon_snippets").sample(N_POINTS, random_state=SEED)
@@ -231,7 +231,7 @@ for layer in ("embedding", "encoder", "pooling", "output"):
 Each panel's title gives the proxy A-distance of its features: 0 means a linear classifier
 cannot tell the domains apart, 2 means it separates them perfectly."""),
     ("code", """\
-figure = workflow.tsne_figure(base, tuned, target, path=FIGURE, n=N_POINTS, seed=SEED,
+figure = experiments.tsne_figure(base, tuned, target, path=FIGURE, n=N_POINTS, seed=SEED,
                               title="fine-tune", verbose=False)
 print(figure["a_distance"])
 Image(FIGURE)"""),
@@ -241,13 +241,13 @@ Image(FIGURE)"""),
 The base model as is (source-only), TF-IDF + logistic regression, CatBoost with its own text
 processing, and logistic regression on the base network's pooled features."""),
     ("code", """\
-labels, train_df, val_df, test_df = workflow.target_splits(TARGET, train_size=TRAIN_SIZE,
-                                                          seed=SEED)  # as in notebook 2
+labels, train_df, val_df, test_df = experiments.target_splits(TARGET, train_size=TRAIN_SIZE,
+                                                             seed=SEED)  # as in notebook 2
 labelled = pd.concat([train_df, val_df])
-rows = [{"model": "source-only", **workflow.source_only(base, test_df, labels)}]
-for name in workflow.parse_baselines(BASELINES):
-    rows.append({"model": name, **workflow.baseline_scores(name, labelled, test_df, labels,
-                                                           base=BASE, seed=SEED)})
+rows = [{"model": "source-only", **experiments.source_only(base, test_df, labels)}]
+for name in experiments.parse_baselines(BASELINES):
+    rows.append({"model": name, **experiments.baseline_scores(name, labelled, test_df,
+                                                              labels, base=BASE, seed=SEED)})
 rows.append({"model": "fine-tune", "accuracy": tuned.metrics["accuracy"],
              "roc_auc": tuned.metrics["roc_auc"]})
 pd.DataFrame(rows).set_index("model").round(4)"""),

@@ -17,14 +17,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from transferlearn import strategies as registry  # noqa: E402
-from transferlearn.cli.common import (
+from transferlearn.cli.common import (  # noqa: E402
     category_map,
     data_arguments,
     flag_type,
     run,
+    setting,
     training_arguments,
 )
+from transferlearn.config import TransferRun  # noqa: E402
+from transferlearn.transfer import strategies as registry  # noqa: E402
 
 
 def strategies(text: str) -> tuple:
@@ -49,31 +51,31 @@ def target_arch(args) -> dict:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--base", default="runs/base",
+    p.add_argument("--base", default=TransferRun.base,
                    help="base model bundle directory (local, or s3://bucket/prefix)")
     data_arguments(p, "target")
     p.add_argument("--strategy", type=strategies, default=("fine-tune",),
                    help="; ".join(f"{s.name}: {s.help}" for s in registry.REGISTRY.values())
                         + f"; a comma list, or all ({', '.join(registry.default_names())})")
-    p.add_argument("--out", default="runs/target",
+    p.add_argument("--out", default=TransferRun.out,
                    help="output directory (local, or s3://bucket/prefix)")
-    p.add_argument("--train-size", type=flag_type("train_size"), default=None,
-                   help="labelled target rows to train on (validation included); default all;"
-                        f" 0 (no target label) for {', '.join(registry.adapting_names())}")
-    p.add_argument("--vocab-mode", choices=("extend", "target"), default="extend",
-                   help="extend: source tokens + new target tokens; target: target only")
-    p.add_argument("--epochs", type=flag_type("epochs"), default=15)
-    p.add_argument("--batch-size", type=flag_type("batch_size"), default=32)
-    p.add_argument("--lr", type=flag_type("lr"), default=1e-3)
-    p.add_argument("--body-lr-mult", type=flag_type("body_lr_mult"), default=0.5,
-                   help="fine-tune: learning-rate factor for embedding and encoder")
-    p.add_argument("--head-lr-mult", type=flag_type("head_lr_mult"), default=10.0,
-                   help="feature-extract: learning-rate factor for the new output layer")
-    p.add_argument("--discriminative-factor", type=flag_type("discriminative_factor"), default=2.6,
-                   help="gradual: each lower layer group's learning rate is divided by this")
-    p.add_argument("--patience", type=flag_type("patience"), default=4)
-    p.add_argument("--test-size", type=flag_type("test_size"), default=0.2)
-    p.add_argument("--seed", type=flag_type("seed"), default=0)
+    setting(p, "train_size", TransferRun,
+            help="labelled target rows to train on (validation included); default all; 0 "
+                 f"(no target label) for {', '.join(registry.adapting_names())}")
+    setting(p, "vocab_mode", TransferRun, choices=("extend", "target"),
+            help="extend: source tokens + new target tokens; target: target only")
+    for name in ("epochs", "batch_size", "lr", "weight_decay"):
+        setting(p, name, TransferRun)
+    setting(p, "monitor", TransferRun, choices=("loss", "accuracy", "roc_auc"),
+            help="validation figure that picks the best epoch")
+    setting(p, "body_lr_mult", TransferRun,
+            help="fine-tune: learning-rate factor for embedding and encoder")
+    setting(p, "head_lr_mult", TransferRun,
+            help="feature-extract: learning-rate factor for the new output layer")
+    setting(p, "discriminative_factor", TransferRun,
+            help="gradual: each lower layer group's learning rate is divided by this")
+    for name in ("patience", "val_size", "test_size", "seed"):
+        setting(p, name, TransferRun)
     p.add_argument("--curve", default=None, metavar="SIZES",
                    help="learning curve: labelled target rows to try, e.g. 100,200,500,all; "
                         "writes OUT/curve.csv, OUT/curve.md and --curve-plot")
@@ -93,20 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     for flag in ("embed-dim", "hidden-size", "num-filters"):
         arch.add_argument(f"--target-{flag}", type=flag_type(flag.replace("-", "_")),
                           default=None)
-    arch.add_argument("--temperature", type=flag_type("temperature"), default=2.0,
-                      help="distill: softening of the teacher's outputs")
-    arch.add_argument("--alpha", type=flag_type("alpha"), default=0.5,
-                      help="distill: weight of the teacher's targets (1 - alpha: the labels)")
+    setting(arch, "temperature", TransferRun, help="distill: softening of the teacher's outputs")
+    setting(arch, "alpha", TransferRun,
+            help="distill: weight of the teacher's targets (1 - alpha: the labels)")
     adapt = p.add_argument_group("dann / coral / mmd: domain adaptation")
     adapt.add_argument("--unlabeled", default=None, metavar="TEXTS",
                        help="more unlabelled target texts: a .txt file (one per line) or a "
                             "table with a text column (the unused target rows always count)")
     adapt.add_argument("--source-data", default=None,
                        help="labelled source rows (default: the data the base was trained on)")
-    adapt.add_argument("--source-rows", type=flag_type("source_rows"), default=4000,
-                       help="at most this many source rows (stratified sample)")
-    adapt.add_argument("--adapt-weight", type=flag_type("adapt_weight"), default=1.0,
-                       help="weight of the alignment loss")
+    setting(adapt, "source_rows", TransferRun,
+            help="at most this many source rows (stratified sample)")
+    setting(adapt, "adapt_weight", TransferRun, help="weight of the alignment loss")
     p.add_argument("--category-map", type=category_map, default=None, metavar="JSON",
                    help='with --categorical: start new categories at a base category\'s '
                         'vector, e.g. \'{"Device_Used": {"Tablet": "Mobile"}}\'')
@@ -124,22 +124,16 @@ def main(argv=None) -> int:
     parser = build_parser()
 
     def body(args):
-        from transferlearn import distributed, workflow
+        from transferlearn import experiments as workflow
+        from transferlearn.config import fields
         from transferlearn.errors import TransferLearnError
+        from transferlearn.training import distributed
 
-        common = dict(base=args.base, data=args.data, text_col=args.text_col,
-                      label_col=args.label_col, train_size=args.train_size,
-                      vocab_mode=args.vocab_mode, epochs=args.epochs,
-                      batch_size=args.batch_size, lr=args.lr, body_lr_mult=args.body_lr_mult,
-                      head_lr_mult=args.head_lr_mult,
-                      discriminative_factor=args.discriminative_factor,
-                      patience=args.patience, test_size=args.test_size, seed=args.seed,
-                      neutral_band=args.neutral_band, truthful_only=args.truthful_only,
-                      gpus=args.gpus, label_shift=args.label_shift,
-                      target_arch=target_arch(args), temperature=args.temperature,
-                      alpha=args.alpha, unlabeled=args.unlabeled, source_data=args.source_data,
-                      source_rows=args.source_rows, adapt_weight=args.adapt_weight,
-                      verbose=not args.quiet)
+        skip = {"out", "strategy", "scratch_check", "resume", "kvstore", "categorical",
+                "category_map", "target_arch", "verbose"}
+        common = {k: getattr(args, k) for k in fields(TransferRun)
+                  if k not in skip and hasattr(args, k)}
+        common.update(target_arch=target_arch(args), verbose=not args.quiet)
         baselines = workflow.parse_baselines(args.baselines)
         single = len(args.strategy) == 1 and not args.tsne and not args.curve
         if (args.resume or args.kvstore != "device" or args.categorical) and not single:

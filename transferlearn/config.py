@@ -17,13 +17,14 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(kw_only=True)
 class DataSettings:
     """Where the rows come from and how they are split."""
 
-    data: object = None  # path, s3:// URI, bundled name or DataFrame; None: bundled default
+    data: Any = None  # path, s3:// URI, bundled name or DataFrame; None: bundled default
     text_col: str | None = None  # guessed when None
     label_col: str | None = None
     neutral_band: float = 0.0  # bundled snippets: drop rows with |score| <= this
@@ -75,20 +76,20 @@ class TransferTraining(TrainingSettings):
 class TransferSettings:
     """How the target network starts from the base and what trains at which rate."""
 
-    base: object = "runs/base"  # the base bundle (local or s3://)
+    base: Any = "runs/base"  # the base bundle (local or s3://)
     strategy: str = "fine-tune"  # a registered strategy (transferlearn.transfer.strategies)
     train_size: int | None = None  # labelled target rows (validation included); None: all
     vocab_mode: str = "extend"  # extend: source + new target tokens; target: target only
     body_lr_mult: float = 0.5  # fine-tune: learning-rate factor of embedding and encoder
     head_lr_mult: float = 10.0  # feature-extract: factor of the new output layer
     discriminative_factor: float = 2.6  # gradual: each lower group's rate divided by this
-    scratch_check: bool = True  # also train scratch on the same rows (not saved)
+    scratch_check: bool = False  # also train scratch on the same rows (transfer.py: on)
     label_shift: bool = False  # re-weight outputs to EM-estimated target priors
     target_arch: dict | None = None  # cross-arch / distill: the target network's sizes
     temperature: float = 2.0  # distill: softening of the teacher's outputs
     alpha: float = 0.5  # distill: weight of the teacher's targets
-    unlabeled: object = None  # dann/coral/mmd: more target texts
-    source_data: object = None  # dann/coral/mmd: labelled source rows (default: the base's)
+    unlabeled: Any = None  # dann/coral/mmd: more target texts
+    source_data: Any = None  # dann/coral/mmd: labelled source rows (default: the base's)
     source_rows: int = 4000  # dann/coral/mmd: at most this many source rows
     adapt_weight: float = 1.0  # dann/coral/mmd: weight of the alignment loss
     category_map: dict | None = None  # a new category starts at a base category's vector
@@ -98,7 +99,7 @@ class TransferSettings:
 class RunSettings:
     """Where the result goes and what runs it."""
 
-    out: object = None  # bundle directory (local or s3://); None: train and score only
+    out: Any = None  # bundle directory (local or s3://); None: train and score only
     resume: bool = False  # continue from the last checkpoint in OUT/checkpoints
     gpus: list | None = None  # GPU indices; each batch is split across them
     kvstore: str = "device"  # device | dist_sync | dist_async
@@ -109,14 +110,14 @@ class RunSettings:
 class BaseRun(RunSettings, TrainingSettings, ModelSettings, DataSettings):
     """Every setting of :func:`~transferlearn.experiments.train_base`."""
 
-    out: object = "runs/base"
+    out: Any = "runs/base"
 
 
 @dataclass(kw_only=True)
 class TransferRun(RunSettings, TransferSettings, TransferTraining, DataSettings):
     """Every setting of :func:`~transferlearn.experiments.transfer`."""
 
-    out: object = "runs/target"
+    out: Any = "runs/target"
     test_size: float = 0.2
 
 

@@ -6,6 +6,7 @@ from .common import (
     gpu_list,
     one_line_errors,
     run,
+    setting,
     storage_arguments,
     training_arguments,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "gpu_list",
     "one_line_errors",
     "run",
+    "setting",
     "storage_arguments",
     "training_arguments",
 ]

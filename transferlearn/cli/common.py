@@ -27,9 +27,11 @@ def _data_flag(parser: argparse.ArgumentParser, what: str) -> None:
 def _column_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-col", default=None, help="text column (guessed if omitted)")
     parser.add_argument("--label-col", default=None, help="label column (guessed if omitted)")
-    parser.add_argument("--neutral-band", type=flag_type("neutral_band"), default=0.0,
-                        help="bundled snippets: drop rows with |score| <= this (default 0: "
-                             "only exact zeros)")
+    from ..config import DataSettings
+
+    setting(parser, "neutral_band", DataSettings,
+            help="bundled snippets: drop rows with |score| <= this (default 0: only exact "
+                 "zeros)")
     parser.add_argument("--categorical", type=column_list, default=None, metavar="COLS",
                         help="categorical columns (comma list, e.g. Device_Used,Browser_Used)"
                              " that get their own embeddings: a token each before the text")
@@ -57,6 +59,17 @@ def training_arguments(parser: argparse.ArgumentParser) -> None:
                         default="device",
                         help="dist_sync/dist_async: run as a worker of a distributed run "
                              "started by python -m transferlearn.launch")
+
+
+def setting(parser, name: str, settings_class, help: str | None = None, **kwargs) -> None:  # noqa: A002
+    """``--<name>`` for the field `name` of a settings class (:mod:`transferlearn.config`):
+    its default from there, its type from the bounds table (:mod:`transferlearn.checks`)."""
+    from ..config import fields
+
+    if "choices" not in kwargs:
+        kwargs["type"] = flag_type(name)
+    parser.add_argument(f"--{name.replace('_', '-')}", default=fields(settings_class)[name],
+                        help=help, **kwargs)
 
 
 def column_list(text: str) -> list:

@@ -27,8 +27,11 @@ from .readers import (
     with_categories,
 )
 from .splits import (
+    Splits,
     check_classes,
+    make_splits,
     split_train_test,
+    split_validation,
     take_labelled,
 )
 from .text import (
@@ -64,6 +67,7 @@ __all__ = [
     "PAD",
     "Padder",
     "SNIPPET_LINE",
+    "Splits",
     "TABLE_SUFFIXES",
     "TEXT_COLUMNS",
     "TOKEN_PATTERNS",
@@ -80,6 +84,7 @@ __all__ = [
     "label_variants",
     "load_dataset",
     "make_pipeline",
+    "make_splits",
     "open_text",
     "path_suffixes",
     "pipeline_config",
@@ -87,6 +92,7 @@ __all__ = [
     "read_snippets",
     "read_table",
     "split_train_test",
+    "split_validation",
     "take_labelled",
     "to_text_label",
     "unlabeled_texts",

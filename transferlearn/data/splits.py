@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -82,3 +83,62 @@ def take_labelled(df: pd.DataFrame, n: int | None, random_state: int = 0,
         )
         sample = sample.reset_index(drop=True)
     return (sample, rest.reset_index(drop=True)) if return_rest else sample
+
+
+@dataclass
+class Splits:
+    """A target's rows for one run, the same for every strategy compared on them.
+
+    ``train`` and ``val`` are the labelled rows (early stopping watches ``val``), ``test``
+    the held-out rows, ``unlabeled`` the texts of the training rows whose labels go unused
+    (domain adaptation learns from them), ``categories`` the values of categorical columns.
+    Unpacks as ``labels, train, val, test``, as version 1's tuple did.
+    """
+
+    labels: list
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+    unlabeled: list = field(default_factory=list)
+    categories: dict = field(default_factory=dict)
+
+    def __iter__(self):
+        return iter((self.labels, self.train, self.val, self.test))
+
+    @property
+    def labelled(self) -> pd.DataFrame:
+        """Every labelled row: training and validation."""
+        return pd.concat([self.train, self.val], ignore_index=True)
+
+    @property
+    def n_labelled(self) -> int:
+        return len(self.train) + len(self.val)
+
+
+def split_validation(df: pd.DataFrame, val_size: float, seed: int):
+    """(train, validation) of the labelled rows `df`; no validation below 10 rows."""
+    if val_size <= 0 or len(df) < 10:
+        return df, df.iloc[:0]
+    return split_train_test(df.drop(columns="split", errors="ignore"), val_size, seed,
+                            what="validation")
+
+
+def make_splits(df: pd.DataFrame, labels: list, train_size: int | None = None,  # noqa: PLR0913
+                test_size: float = 0.2, val_size: float = 0.15, seed: int = 0,
+                origin: str = "target") -> Splits:
+    """The splits of a target: the test rows (the data's own, or stratified), then
+    `train_size` labelled rows (all when None; 0: none, for domain adaptation) split into
+    training and validation; the other training rows' texts become ``unlabeled``.
+
+    The test rows depend only on `df`, `test_size` and `seed`, never on the strategy.
+    """
+    train_all, test = split_train_test(df, test_size, seed)
+    if train_size == 0:  # domain adaptation from unlabelled target texts only
+        train = val = train_all.iloc[:0].reset_index(drop=True)
+        rest = train_all
+    else:
+        labelled, rest = take_labelled(train_all, train_size, seed, return_rest=True)
+        check_classes(labelled, f"{origin} (the {len(labelled)} training rows)")
+        train, val = split_validation(labelled, val_size, seed)
+    return Splits(labels, train, val, test, unlabeled=rest["text"].tolist(),
+                  categories=df.attrs.get("categories", {}))

@@ -1,8 +1,7 @@
 """End-to-end runs: train a base, transfer it, compare strategies, learning curves, reports and
 figures. The scripts, the notebooks and the tests call these."""
-from .common import (
-    BASE_DEFAULTS,
-    INPUT_ARGUMENTS,
+from .base import (
+    train_base,
 )
 from .compare import (
     compare,
@@ -44,24 +43,19 @@ from .reports import (
     table_of_runs,
     zero_label_scores,
 )
-from .runs import (
-    NOT_FINGERPRINTED,
-    checkpoint_dir,
+from .target import (
+    run_strategy,
+    splits_for,
     target_splits,
-    train_base,
     transfer,
 )
 
 __all__ = [
     "BASELINES",
-    "BASE_DEFAULTS",
     "CURVE_COLUMNS",
-    "INPUT_ARGUMENTS",
-    "NOT_FINGERPRINTED",
     "STYLE_ORDER",
     "TRANSFER_STRATEGIES",
     "baseline_scores",
-    "checkpoint_dir",
     "compare",
     "curve_table",
     "distillation_report",
@@ -78,9 +72,11 @@ __all__ = [
     "proxy_a_distance",
     "reference_rows",
     "run_rows",
+    "run_strategy",
     "source_only",
     "source_priors",
     "source_sample",
+    "splits_for",
     "style_order",
     "summarise",
     "table_of_runs",

@@ -1,33 +1,35 @@
-"""What the runs share: loading data with messages, label encoding, the output lock."""
+"""What the runs share: settings, loading data with messages, label encoding, the output
+lock, devices and checkpoints, and writing the bundle."""
 from __future__ import annotations
 
 import functools
-import inspect
+import hashlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..checks import check_settings
-from ..data.readers import load_dataset
-from ..data.splits import check_classes, split_train_test
+from ..config import plain
+from ..data.readers import load_dataset, to_text_label
+from ..data.splits import check_classes
 from ..errors import DataError, redact
-from ..io.storage import check_output, output_lock
+from ..io.bundle import save_bundle
+from ..io.checkpoint import Checkpointer, fingerprint
+from ..io.storage import check_output, is_remote, output_dir, output_lock
+from ..log import logger
 from ..training import distributed
-
-BASE_DEFAULTS = {"encoder": "cnn", "embed_dim": 128, "hidden_size": 100, "num_filters": 100,
-                 "dropout": 0.5, "embed_dropout": 0.5}
+from ..training.loop import device_contexts
 
 
-def _log(verbose: bool, message: str) -> None:
-    if verbose:
-        print(message, flush=True)
+def settings_line(title: str, settings) -> str:
+    """``title: key=value, ...`` of a settings object, URL credentials redacted."""
+    return redact(f"{title}: " + ", ".join(f"{k}={v}" for k, v in plain(settings).items()
+                                           if k != "verbose"))
 
 
-def _settings_line(title: str, settings: dict) -> str:
-    return redact(f"{title}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
-
-
-def _encode_labels(series: pd.Series, labels: list, origin: str) -> np.ndarray:
+def encode_labels(series: pd.Series, labels: list, origin: str) -> np.ndarray:
+    """Label names -> class indices in the order of `labels`; unknown names are refused."""
     unknown = sorted(set(series) - set(labels))
     if unknown:
         raise DataError(f"{origin}: labels {unknown} are not among {labels}")
@@ -35,66 +37,117 @@ def _encode_labels(series: pd.Series, labels: list, origin: str) -> np.ndarray:
     return series.map(index).to_numpy(dtype=np.int64)
 
 
-def _check_texts(df: pd.DataFrame, origin: str, verbose: bool) -> None:
+def _check_texts(df: pd.DataFrame, origin: str) -> None:
     n_empty = int((df["text"].isna() | (df["text"].astype(str).str.strip() == "")).sum())
     if n_empty == len(df):
         raise DataError(f"{origin}: every text is empty")
     if n_empty:
-        _log(verbose, f"{origin}: {n_empty} empty or missing texts, imputed as ''")
+        logger.info(f"{origin}: {n_empty} empty or missing texts, imputed as ''")
 
 
-def _split_validation(df: pd.DataFrame, val_size: float, seed: int):
-    if val_size <= 0 or len(df) < 10:
-        return df, df.iloc[:0]
-    return split_train_test(df.drop(columns="split", errors="ignore"), val_size, seed,
-                            what="validation")
-
-
-def _load(data, default, text_col, label_col, neutral_band, verbose, truthful_only=False,
-          categorical=None):
+def load_data(data, default, *, text_col=None, label_col=None, neutral_band=0.0,  # noqa: PLR0913
+              truthful_only=False, categorical=None, verbose=True):
+    """``(DataFrame(text, label[, split]), sorted labels)`` of `data` (`default` when None): a
+    path, ``s3://`` URI, bundled name, or a DataFrame with text and label columns."""
     source = default if data is None else data
-    df = load_dataset(source, text_col=text_col, label_col=label_col, neutral_band=neutral_band,
-                      truthful_only=truthful_only, quiet=not verbose, categorical=categorical)
+    if isinstance(source, pd.DataFrame):
+        df = to_text_label(source, text_col, label_col, origin="DataFrame",
+                           categorical=categorical)
+        source = f"<DataFrame of {len(df):,} rows>"
+    else:
+        df = load_dataset(source, text_col=text_col, label_col=label_col,
+                          neutral_band=neutral_band, truthful_only=truthful_only,
+                          quiet=not verbose, categorical=categorical)
     for column, values in df.attrs.get("categories", {}).items():
-        _log(verbose, f"categorical {column}: {len(values)} values, a token each in front of "
-                      f"the text ({', '.join(values[:5])}{', ...' if len(values) > 5 else ''})")
+        logger.info(f"categorical {column}: {len(values)} values, a token each in front of "
+                    f"the text ({', '.join(values[:5])}{', ...' if len(values) > 5 else ''})")
     if df.attrs.get("n_html_breaks"):
-        _log(verbose, f"{source}: HTML line breaks replaced in {df.attrs['n_html_breaks']:,} "
-                      "texts")
+        logger.info(f"{source}: HTML line breaks replaced in {df.attrs['n_html_breaks']:,} "
+                    "texts")
     labels = check_classes(df, str(source))
-    _check_texts(df, str(source), verbose)
+    _check_texts(df, str(source))
     counts = ", ".join(f"{k} {v:,}" for k, v in df["label"].value_counts().sort_index().items())
-    _log(verbose, f"data {source}: {len(df):,} rows ({counts})")
+    logger.info(f"data {source}: {len(df):,} rows ({counts})")
     return df, labels
+
+
+def origin_of(data, default) -> str:
+    """How `data` is named in metrics and messages."""
+    if isinstance(data, pd.DataFrame):
+        return f"<DataFrame of {len(data):,} rows>"
+    return str(default if data is None else data)
 
 
 # Arguments that name local inputs: --out may neither be, contain nor lie inside them.
 INPUT_ARGUMENTS = ("data", "base", "source_data", "unlabeled")
 
 
-def _locked(func):
-    """Check every numeric setting (:mod:`~transferlearn.checks`), then that `func`'s ``out``
-    is writable and apart from its inputs, then run it holding the output's lock (see
-    :func:`storage.check_output` and :func:`storage.output_lock`).
-
-    Nested calls that write inside a locked run (``_splits`` given), ``out=None`` and workers
-    other than rank 0 of a distributed run skip the output checks and the lock.
-    """
-    signature = inspect.signature(func)
+def locked(func):
+    """For a run taking a settings object: check every numeric setting
+    (:mod:`~transferlearn.checks`), then that ``out`` is writable and apart from the inputs,
+    then run holding the output's lock (:func:`~transferlearn.io.storage.check_output`,
+    :func:`~transferlearn.io.storage.output_lock`). ``out=None`` and workers other than rank
+    0 of a distributed run skip the output checks and the lock."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        check_settings({**bound.arguments, **bound.arguments.get("transfer_kwargs", {})})
-        out = bound.arguments.get("out")
-        if out is None or bound.arguments.get("_splits") is not None:
-            return func(*args, **kwargs)
-        if distributed.rank(bound.arguments.get("kvstore", "device")) != 0:
-            return func(*args, **kwargs)  # only rank 0 writes; the others just train
-        inputs = [bound.arguments.get(k) for k in INPUT_ARGUMENTS]
+    def wrapper(settings, *args, **kwargs):
+        values = plain(settings) | {k: getattr(settings, k) for k in INPUT_ARGUMENTS
+                                    if hasattr(settings, k)}
+        check_settings({**values, **kwargs.get("transfer_kwargs", {})})
+        out = settings.out
+        if out is None or distributed.rank(getattr(settings, "kvstore", "device")) != 0:
+            return func(settings, *args, **kwargs)  # only rank 0 writes; the others train
+        inputs = [v for k in INPUT_ARGUMENTS if isinstance(v := getattr(settings, k, None),
+                                                           (str, Path))]
         check_output(out, inputs)  # before any work, and before the lock creates directories
         with output_lock(out):
-            return func(*args, **kwargs)
+            return func(settings, *args, **kwargs)
 
     return wrapper
+
+
+NOT_FINGERPRINTED = ("out", "resume", "kvstore", "gpus", "data", "base", "scratch_check",
+                     "verbose")
+
+
+def training_options(settings, X, y) -> dict:
+    """The keyword arguments of :func:`~transferlearn.training.fit` for devices, the
+    kvstore and per-epoch checkpoints (rank 0 only; none when ``settings.out`` is None)."""
+    cluster = distributed.cluster(settings.kvstore)
+    options = {"ctx": device_contexts(settings.gpus), "kvstore": cluster.kvstore,
+               "checkpoint": None, "resume": False}
+    if cluster.num_workers > 1:
+        logger.info(f"distributed: {cluster.num_workers} workers ({settings.kvstore}); each "
+                    f"takes 1/{cluster.num_workers} of every batch")
+        if settings.resume:
+            raise DataError("--resume is not supported with a distributed kvstore")
+    if settings.out is None or cluster.rank != 0:
+        return options
+    kept = {k: v for k, v in plain(settings).items() if k not in NOT_FINGERPRINTED}
+    options["checkpoint"] = Checkpointer(checkpoint_dir(settings.out), fingerprint(X, y, kept))
+    options["resume"] = settings.resume
+    return options
+
+
+def save_run(settings, checkpoint, net, pipe, labels, metrics, kind) -> bool:  # noqa: PLR0913
+    """Write the bundle of a run that checkpoints (rank 0 with an `out`), then drop the
+    checkpoints; returns whether it wrote. `kind` names the settings in config.json."""
+    if checkpoint is None:
+        return False
+    with output_dir(settings.out, quiet=not settings.verbose) as local:
+        save_bundle(local, net, pipe, labels, metrics,
+                    extra={kind: {k: v for k, v in plain(settings).items()
+                                  if k not in ("out", "verbose")}})
+    checkpoint.clear()
+    return True
+
+
+def checkpoint_dir(out) -> Path:
+    """Where a run writing to `out` keeps its per-epoch checkpoints: ``OUT/checkpoints`` for
+    a local `out` (the final bundle replaces it), a local cache directory for ``s3://``."""
+    if is_remote(out):
+        from ..io.s3 import cache_root
+
+        key = hashlib.sha256(str(out).encode()).hexdigest()[:16]
+        return cache_root() / "checkpoints" / key
+    return Path(out).expanduser() / "checkpoints"

@@ -1,58 +1,62 @@
 """Several strategies on the same splits, with baselines and a t-SNE figure."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
+from ..config import TransferRun
 from ..data.readers import DEFAULT_SOURCE, load_dataset
 from ..io.bundle import load_bundle, write_json
 from ..io.storage import atomic_write, output_dir
-from ..transfer.strategies import (
-    STRATEGIES,
-)
-from .common import _locked, _log
+from ..log import logger, verbosity
+from ..transfer.strategies import STRATEGIES
+from .common import locked
 from .reports import BASELINES, marked_table, reference_rows, run_rows
-from .runs import _target_splits, transfer
+from .target import run_strategy, splits_for
 
 
-@_locked
-def compare(base="runs/base", data=None, text_col=None, label_col=None, out="runs/target",  # noqa: PLR0913
-            strategies=STRATEGIES, baselines=BASELINES, train_size=None, tsne=None,
-            tsne_points=600, seed=0, neutral_band=0.0, truthful_only=False, verbose=True,
-            **transfer_kwargs) -> pd.DataFrame:
+def compare(base="runs/base", data=None, out="runs/target", strategies=STRATEGIES,  # noqa: PLR0913
+            baselines=BASELINES, tsne=None, tsne_points=600, **settings) -> pd.DataFrame:
     """Run several strategies on the same splits, plus the baselines, and tabulate them.
 
-    Writes each strategy's bundle to ``OUT/<strategy>``, the table to ``OUT/comparison.csv``
-    and, with `tsne`, a t-SNE figure of source vs target features before and after
-    fine-tuning. Rows: ``source-only`` (the base model as is), each of `baselines` trained on
-    the same labelled rows (see :func:`baseline_scores`), then each strategy. An ``s3://``
-    `out` receives everything once the whole run has succeeded.
+    `settings` are those of :func:`~transferlearn.experiments.transfer` (fields of
+    :class:`~transferlearn.config.TransferRun`), shared by every strategy. Writes each
+    strategy's bundle to ``OUT/<strategy>``, the table to ``OUT/comparison.csv`` and, with
+    `tsne`, a t-SNE figure of source vs target features before and after fine-tuning. Rows:
+    ``source-only`` (the base model as is), each of `baselines` trained on the same labelled
+    rows (see :func:`~transferlearn.experiments.reports.baseline_scores`), then each
+    strategy. An ``s3://`` `out` receives everything once the whole run has succeeded.
     """
-    bundle = load_bundle(base)
-    test_size = transfer_kwargs.pop("test_size", 0.2)
-    val_size = transfer_kwargs.pop("val_size", 0.15)
-    splits = _target_splits(data, text_col, label_col, train_size, test_size, val_size, seed,
-                            neutral_band, verbose, truthful_only)
-    test_df = splits[3]
-    rows = reference_rows(bundle, splits, baselines, seed=seed, verbose=verbose)
-    with output_dir(out, quiet=not verbose) as local:
-        for strategy in strategies:
-            m = transfer(base=base, data=data, text_col=text_col, label_col=label_col,
-                         out=str(local / strategy), strategy=strategy, train_size=train_size,
-                         seed=seed, neutral_band=neutral_band, verbose=verbose,
-                         _base_bundle=bundle, _splits=splits, **transfer_kwargs)
-            rows += run_rows(m)
-        table = marked_table(rows)
-        local.mkdir(parents=True, exist_ok=True)
-        with atomic_write(local / "comparison.csv") as handle:
-            table.to_csv(handle, index=False)
-        summary_metrics = {"comparison": rows, "n_test": len(test_df)}
-        if tsne:
-            tuned = "fine-tune" if "fine-tune" in strategies else strategies[-1]
-            figure = tsne_figure(bundle, load_bundle(local / tuned), test_df, path=tsne,
-                                 n=tsne_points, seed=seed, title=tuned, verbose=verbose)
-            summary_metrics["a_distance"] = figure["a_distance"]
-        write_json(local / "metrics.json", summary_metrics)
-    return table
+    run = TransferRun(base=base, data=data, out=out, **settings)
+    return _compare(run, tuple(strategies), tuple(baselines), tsne, tsne_points)
+
+
+@locked
+def _compare(s: TransferRun, strategies: tuple, baselines: tuple, tsne, tsne_points: int):
+    with verbosity(s.verbose):
+        bundle = load_bundle(s.base)
+        splits = splits_for(s)
+        rows = reference_rows(bundle, splits, baselines, seed=s.seed)
+        with output_dir(s.out, quiet=not s.verbose) as local:
+            for i, strategy in enumerate(strategies, 1):
+                logger.info(f"strategy {i}/{len(strategies)}: {strategy}")
+                m = run_strategy(bundle, splits, replace(s, strategy=strategy,
+                                                         out=str(local / strategy)))
+                rows += run_rows(m)
+            table = marked_table(rows)
+            local.mkdir(parents=True, exist_ok=True)
+            with atomic_write(local / "comparison.csv") as handle:
+                table.to_csv(handle, index=False)
+            summary_metrics = {"comparison": rows, "n_test": len(splits.test)}
+            if tsne:
+                tuned = "fine-tune" if "fine-tune" in strategies else strategies[-1]
+                figure = tsne_figure(bundle, load_bundle(local / tuned), splits.test,
+                                     path=tsne, n=tsne_points, seed=s.seed, title=tuned,
+                                     verbose=s.verbose)
+                summary_metrics["a_distance"] = figure["a_distance"]
+            write_json(local / "metrics.json", summary_metrics)
+        return table
 
 
 def source_sample(base_bundle, n: int, seed: int = 0) -> pd.DataFrame:
@@ -88,7 +92,7 @@ def tsne_figure(base_bundle, tuned_bundle, target: pd.DataFrame, path, n=600, se
         panels[f"{name}: pooled features, A-distance {distances[name]:.2f}"] = (
             f_src, src["label"].tolist(), f_tgt, tgt["label"].tolist())
     plot_domains(panels, path, random_state=seed, verbose=verbose)
-    _log(verbose, "proxy A-distance source vs target (0 = alike, 2 = separable): " +
+    logger.info("proxy A-distance source vs target (0 = alike, 2 = separable): " +
          ", ".join(f"{k} {v:.2f}" for k, v in distances.items()))
-    _log(verbose, f"t-SNE figure written to {path}")
+    logger.info(f"t-SNE figure written to {path}")
     return {"path": str(path), "a_distance": distances}

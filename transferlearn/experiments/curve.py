@@ -1,20 +1,23 @@
 """The learning curve: every strategy and baseline at each number of target labels."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
+from ..config import TransferRun
 from ..data.readers import DEFAULT_TARGET
 from ..data.splits import split_train_test
 from ..errors import DataError
 from ..io.bundle import load_bundle
 from ..io.storage import atomic_write, output_dir
+from ..log import logger, verbosity, warn
 from ..transfer.strategies import (
     STRATEGIES,
 )
 from ..transfer.strategies import get as get_strategy
-from .common import _load, _locked, _log, _settings_line
+from .common import load_data, locked, settings_line
 from .curves import (
     CURVE_COLUMNS,
     curve_table,
@@ -24,7 +27,7 @@ from .curves import (
     summarise,
 )
 from .reports import BASELINES, reference_rows, run_rows
-from .runs import _target_splits, transfer
+from .target import run_strategy, splits_for
 
 
 def parse_sizes(text: str) -> list:
@@ -46,79 +49,88 @@ def parse_sizes(text: str) -> list:
     return sizes
 
 
-@_locked
-def learning_curve(base="runs/base", data=None, text_col=None, label_col=None,  # noqa: PLR0913
-                   out="runs/curve", sizes=(100, 200, 500, 1000, None), repeats=3,
-                   strategies=STRATEGIES, baselines=BASELINES, plot=None, seed=0,
-                   test_size=0.2, val_size=0.15, neutral_band=0.0, truthful_only=False,
-                   verbose=True, **transfer_kwargs) -> pd.DataFrame:
+def learning_curve(base="runs/base", data=None, out="runs/curve",  # noqa: PLR0913
+                   sizes=(100, 200, 500, 1000, None), repeats=3, strategies=STRATEGIES,
+                   baselines=BASELINES, plot=None, **settings) -> pd.DataFrame:
     """Train every strategy and baseline at each number of labelled target rows, `repeats`
     times with seeds ``seed, seed+1, ...``.
 
-    Each repeat draws its own test split and labelled samples. Writes ``OUT/curve.csv``
-    (strategy, n_train, seed, accuracy, roc_auc, seconds; rewritten after each run, so an
-    interrupted curve keeps what it measured), ``OUT/curve.md`` (mean ± std table, negative
-    transfer marked ``!``) and, with `plot` (a PNG path, or True for ``OUT/curve.png``), the
-    figure. ``None`` in `sizes` means every labelled training row. Sizes larger than the
-    training rows are skipped with a message.
+    `settings` are those of :func:`~transferlearn.experiments.transfer` (fields of
+    :class:`~transferlearn.config.TransferRun`), shared by every run. Each repeat draws its
+    own test split and labelled samples. Writes ``OUT/curve.csv`` (strategy, n_train, seed,
+    accuracy, roc_auc, seconds; rewritten after each run, so an interrupted curve keeps what
+    it measured), ``OUT/curve.md`` (mean ± std table, negative transfer marked ``!``) and,
+    with `plot` (a PNG path, or True for ``OUT/curve.png``), the figure. ``None`` in `sizes`
+    means every labelled training row. Sizes larger than the training rows are skipped with
+    a message.
     """
-    settings = {k: v for k, v in locals().items() if k not in ("verbose", "transfer_kwargs")}
-    _log(verbose, _settings_line("learning_curve", {**settings, **transfer_kwargs}))
-    bundle = load_bundle(base)
-    loaded = _load(data, DEFAULT_TARGET, text_col, label_col, neutral_band, verbose,
-                   truthful_only)
-    rows: list[dict] = []
-    with output_dir(out, quiet=not verbose) as local:
-        local.mkdir(parents=True, exist_ok=True)
-        for repeat in range(repeats):
-            run_seed = seed + repeat
-            for size in sizes:
-                splits = _curve_splits(loaded, data, size, test_size, val_size, run_seed,
-                                       neutral_band, verbose)
+    settings.pop("train_size", None)  # the sizes say it
+    settings.setdefault("scratch_check", False)  # the curve has its own scratch rows
+    run = TransferRun(base=base, data=data, out=out, **settings)
+    return _learning_curve(run, list(sizes), repeats, tuple(strategies), tuple(baselines), plot)
+
+
+@locked
+def _learning_curve(s: TransferRun, sizes: list, repeats: int, strategies: tuple,  # noqa: PLR0913
+                    baselines: tuple, plot) -> pd.DataFrame:
+    with verbosity(s.verbose):
+        logger.info(settings_line("learning_curve", s) + f", sizes={sizes}, repeats={repeats}")
+        bundle = load_bundle(s.base)
+        loaded = load_data(s.data, DEFAULT_TARGET, text_col=s.text_col, label_col=s.label_col,
+                           neutral_band=s.neutral_band, truthful_only=s.truthful_only,
+                           verbose=s.verbose)
+        rows: list[dict] = []
+        points = [(seed, size) for seed in range(s.seed, s.seed + repeats) for size in sizes]
+        with output_dir(s.out, quiet=not s.verbose) as local:
+            local.mkdir(parents=True, exist_ok=True)
+            for i, (seed, size) in enumerate(points, 1):
+                splits = _curve_splits(loaded, replace(s, seed=seed, train_size=size))
                 if splits is None:
                     continue
-                with_source = not any(r["seed"] == run_seed for r in rows)
-                rows += _curve_point(bundle, base, splits, strategies, baselines, run_seed,
-                                     verbose, with_source, transfer_kwargs)
+                logger.info(f"curve point {i}/{len(points)}: seed {seed}, "
+                            f"{'all' if size is None else size} labelled rows")
+                with_source = not any(r["seed"] == seed for r in rows)
+                rows += _curve_point(bundle, splits, replace(s, seed=seed, out=None),
+                                     strategies, baselines, with_source)
                 _write_curve(local, rows)
-        curve = pd.DataFrame(rows, columns=CURVE_COLUMNS)
-        with atomic_write(local / "curve.md") as handle:
-            handle.write(curve_table(curve) + "\n")
-        if plot:
-            plot = local / "curve.png" if plot is True else plot
-            target_name = Path(str(data)).name if data else DEFAULT_TARGET
-            plot_curve(curve, plot, title=f"{Path(str(base)).name} -> {target_name}: "
-                                          f"{repeats} seeds")
-            _log(verbose, f"learning curve figure written to {plot}")
-    for line in negative_transfer_warnings(mark_negative_transfer(summarise(curve))):
-        _log(True, line)
-    _log(verbose, "\n" + curve_table(curve))
-    return curve
+            curve = pd.DataFrame(rows, columns=CURVE_COLUMNS)
+            with atomic_write(local / "curve.md") as handle:
+                handle.write(curve_table(curve) + "\n")
+            if plot:
+                plot = local / "curve.png" if plot is True else plot
+                target_name = Path(str(s.data)).name if s.data else DEFAULT_TARGET
+                plot_curve(curve, plot, title=f"{Path(str(s.base)).name} -> {target_name}: "
+                                              f"{repeats} seeds")
+                logger.info(f"learning curve figure written to {plot}")
+        for line in negative_transfer_warnings(mark_negative_transfer(summarise(curve))):
+            warn(line)
+        logger.info("\n" + curve_table(curve))
+        return curve
 
 
-def _curve_splits(loaded, data, size, test_size, val_size, seed, neutral_band, verbose):
+def _curve_splits(loaded, s: TransferRun):
+    """The splits of one curve point, or None when it asks for more rows than there are."""
     df, _ = loaded
-    available = len(split_train_test(df, test_size, seed)[0])
-    if size is not None and size > available:
-        _log(verbose, f"curve: skipping {size} labelled rows (only {available} available)")
+    available = len(split_train_test(df, s.test_size, s.seed)[0])
+    if s.train_size is not None and s.train_size > available:
+        logger.info(f"curve: skipping {s.train_size} labelled rows (only {available} "
+                    "available)")
         return None
-    return _target_splits(data, None, None, size, test_size, val_size, seed, neutral_band,
-                          verbose, _loaded=loaded)
+    return splits_for(s, loaded=loaded)
 
 
-def _curve_point(bundle, base, splits, strategies, baselines, seed, verbose, with_source,  # noqa: PLR0913
-                 transfer_kwargs) -> list[dict]:
-    n_train = len(splits[1]) + len(splits[2])
-    rows = [{**row, "seed": seed}
-            for row in reference_rows(bundle, splits, baselines if n_train else (), seed,
+def _curve_point(bundle, splits, s: TransferRun, strategies, baselines,  # noqa: PLR0913
+                 with_source) -> list[dict]:
+    n_train = splits.n_labelled
+    rows = [{**row, "seed": s.seed}
+            for row in reference_rows(bundle, splits, baselines if n_train else (), s.seed,
                                       with_source)]
     for strategy in strategies:
         if n_train == 0 and not get_strategy(strategy).adapts:
             continue  # nothing to train on without target labels
-        m = transfer(base=base, out=None, strategy=strategy, seed=seed, verbose=False,
-                     _base_bundle=bundle, _splits=splits, **transfer_kwargs)
-        rows += [{**row, "seed": seed} for row in run_rows(m)]
-    _log(verbose, f"curve: seed {seed}, {n_train:,} labelled rows: " + ", ".join(
+        m = run_strategy(bundle, splits, replace(s, strategy=strategy, verbose=False))
+        rows += [{**row, "seed": s.seed} for row in run_rows(m)]
+    logger.info(f"curve: seed {s.seed}, {n_train:,} labelled rows: " + ", ".join(
         f"{r['strategy']} {r['accuracy']:.3f}" for r in rows))
     return [{k: r[k] for k in CURVE_COLUMNS} for r in rows]
 

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..log import logger, warn
 from ..model.inference import predict_logits, predict_proba
 from ..model.network import named_parameters
 from ..training.metrics import scores
@@ -15,7 +16,7 @@ from ..transfer.strategies import (
     REFERENCE,
 )
 from ..transfer.weights import label_order
-from .common import _encode_labels, _log
+from .common import encode_labels
 from .curves import (
     mark_negative_transfer,
     negative_transfer_warnings,
@@ -37,7 +38,7 @@ def _timed(call) -> float:
 def distillation_report(teacher, student, student_pipe, test_df: pd.DataFrame,
                         labels: list) -> dict:
     """Teacher vs student on the test rows: accuracy, parameter count, inference texts/s."""
-    y = _encode_labels(test_df["label"], labels, "target")
+    y = encode_labels(test_df["label"], labels, "target")
     order = label_order(teacher.labels, labels)
     X_teacher = teacher.transform(test_df["text"])
     X_student = student_pipe.transform(test_df["text"])
@@ -89,7 +90,7 @@ def zero_label_scores(bundle, test_df: pd.DataFrame, labels: list) -> dict:
     if order is None:
         return {}
     proba = bundle.predict_proba(test_df["text"])[:, order]
-    y = _encode_labels(test_df["label"], labels, "target")
+    y = encode_labels(test_df["label"], labels, "target")
     result = {"source-only": scores(y, proba)}
     priors = source_priors(bundle)
     if priors is not None:
@@ -112,29 +113,29 @@ def source_priors(bundle) -> np.ndarray | None:
     return values / values.sum() if values.min() > 0 else None
 
 
-def reference_rows(bundle, splits, baselines=(), seed=0, with_source=True,
-                   verbose=False) -> list[dict]:
+def reference_rows(bundle, splits, baselines=(), seed=0, with_source=True) -> list[dict]:
     """The rows every strategy is measured against, on the same splits: the zero-label rows
     (see :func:`zero_label_scores`) and each of `baselines` trained on the labelled rows.
 
     Each row has ``strategy``, ``n_train``, ``accuracy``, ``roc_auc``, ``seconds``.
     """
-    labels, train_df, val_df, test_df = splits
+    labels, test_df = splits.labels, splits.test
     rows = []
     if with_source:
         for name, result in zero_label_scores(bundle, test_df, labels).items():
             priors = result.pop("priors", None)
             rows.append({"strategy": name, "n_train": 0, **result, "seconds": 0.0})
             if priors is not None:
-                _log(verbose, "target class priors estimated by EM from unlabelled texts: " +
-                     ", ".join(f"{k} {v:.3f}" for k, v in priors.items()))
-    labelled = pd.concat([train_df, val_df], ignore_index=True)
-    for name in baselines:
+                logger.info("target class priors estimated by EM from unlabelled texts: " +
+                            ", ".join(f"{k} {v:.3f}" for k, v in priors.items()))
+    labelled = splits.labelled
+    for i, name in enumerate(baselines, 1):
+        logger.info(f"baseline {i}/{len(baselines)}: {name} on {len(labelled):,} rows")
         tic = time.perf_counter()
         result = baseline_scores(name, labelled, test_df, labels, base=bundle.path, seed=seed)
         rows.append({"strategy": name, "n_train": len(labelled), **result,
                      "seconds": round(time.perf_counter() - tic, 2)})
-        _log(verbose, f"[{name}] test accuracy {result['accuracy']:.4f}")
+        logger.info(f"[{name}] test accuracy {result['accuracy']:.4f}")
     return rows
 
 
@@ -167,8 +168,8 @@ def baseline_scores(name: str, train_df, test_df, labels, base=None, seed=0) -> 
               "embedding-logreg": lambda: baselines.embedding_logreg(str(base), "pooling", seed)}
     if name not in models:
         raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(models)}")
-    y_train = _encode_labels(train_df["label"], labels, "target")
-    y_test = _encode_labels(test_df["label"], labels, "target")
+    y_train = encode_labels(train_df["label"], labels, "target")
+    y_test = encode_labels(test_df["label"], labels, "target")
     return baselines.fit_score(models[name](), train_df["text"], y_train, test_df["text"],
                                y_test)
 
@@ -189,7 +190,7 @@ def marked_table(rows: list[dict]) -> pd.DataFrame:
     """A comparison table with negative transfer marked, warning about each case."""
     table = mark_negative_transfer(pd.DataFrame(rows))
     for line in negative_transfer_warnings(table):
-        _log(True, line)
+        warn(line)
     return table
 
 

@@ -14,6 +14,8 @@ import mxnet as mx
 from mxnet import gluon
 from mxnet.gluon import nn, rnn
 
+from ..config import MODEL  # the defaults of the runs and the scripts
+
 ENCODERS = ("mean", "cnn", "bilstm")
 SLOTS = ("embedding", "encoder", "pooling", "output")
 
@@ -136,11 +138,12 @@ class TextClassifier(nn.HybridBlock):
     (1, 2)
     """
 
-    def __init__(self, vocab_size: int, num_classes: int, embed_dim: int = 128,  # noqa: PLR0913
-                 encoder: str = "cnn", hidden_size: int = 100, num_filters: int = 100,
-                 kernel_sizes=(3, 4, 5), pooling: str | None = None, dropout: float = 0.5,
-                 embed_dropout: float = 0.0, pad_index: int = 0, sparse_grad: bool = False,
-                 **kwargs):
+    def __init__(self, vocab_size: int, num_classes: int,  # noqa: PLR0913
+                 embed_dim: int = MODEL.embed_dim, encoder: str = MODEL.encoder,
+                 hidden_size: int = MODEL.hidden_size, num_filters: int = MODEL.num_filters,
+                 kernel_sizes=(3, 4, 5), pooling: str | None = None,
+                 dropout: float = MODEL.dropout, embed_dropout: float = MODEL.embed_dropout,
+                 pad_index: int = 0, sparse_grad: bool = False, **kwargs):
         super().__init__(**kwargs)
         pooling = pooling or ("mean" if encoder == "mean" else "max")
         self.config = {

@@ -21,6 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ..config import MODEL, TRAINING
 from ..data.text import make_pipeline
 from ..model.inference import predict_proba
 from ..model.network import TextClassifier
@@ -73,10 +74,15 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         The trained network, the fitted text pipeline and the training history.
     """
 
-    def __init__(self, encoder="cnn", embed_dim=64, hidden_size=64, num_filters=64,  # noqa: PLR0913
-                 dropout=0.5, embed_dropout=0.5, max_len=64, min_freq=1, epochs=10,
-                 batch_size=32, lr=1e-3, weight_decay=0.0, patience=3, val_size=0.1,
-                 warm_start=None, strategy="fine-tune", random_state=0, verbose=False):
+    # the defaults are the base run's (transferlearn.config), as in scripts/train_base.py
+    def __init__(self, encoder=MODEL.encoder, embed_dim=MODEL.embed_dim,  # noqa: PLR0913
+                 hidden_size=MODEL.hidden_size, num_filters=MODEL.num_filters,
+                 dropout=MODEL.dropout, embed_dropout=MODEL.embed_dropout,
+                 max_len=MODEL.max_len, min_freq=MODEL.min_freq, epochs=TRAINING.epochs,
+                 batch_size=TRAINING.batch_size, lr=TRAINING.lr,
+                 weight_decay=TRAINING.weight_decay, patience=TRAINING.patience,
+                 val_size=TRAINING.val_size, warm_start=None, strategy="fine-tune",
+                 random_state=0, verbose=False):
         self.encoder = encoder
         self.embed_dim = embed_dim
         self.hidden_size = hidden_size

@@ -22,6 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..io.checkpoint import optimizer_state, restore_optimizer_state
+from ..log import logger
 from .metrics import evaluate
 
 
@@ -196,7 +197,7 @@ class Progress(Callback):
     def on_epoch_end(self, loop) -> None:
         if self.bar is not None:
             self.bar.close()
-        tqdm.write(epoch_line(loop.record, self.extra))
+        logger.info(epoch_line(loop.record, self.extra))
 
 
 def epoch_line(record: dict, extra: tuple = ()) -> str:
@@ -250,19 +251,21 @@ class Checkpoint(Callback):
         keep = self._keep_best(loop)
         best_kept = keep.state() if keep is not None else {
             "best_value": -np.inf, "best_epoch": None, "waited": 0}
-        older = keep is not None and keep.best_epoch not in (None, loop.epoch)
+        # the best weights go in too when the best epoch is an older one
+        best = keep.best_state if keep is not None and keep.best_epoch not in (
+            None, loop.epoch) else None
         name, keys, pos, has_gauss, cached = loop.rng.get_state(legacy=True)
         state = {"epoch": loop.epoch, "step": loop.steps, **best_kept,
                  "history": [*loop.history.epochs, loop.record],
                  "rng": [name, np.asarray(keys).tolist(), int(pos), int(has_gauss),
                          float(cached)]}
         params = {k: p.data().copyto(mx.cpu()) for k, p in loop.parameters().items()}
-        self.checkpointer.save(state, params, keep.best_state if older else None,
+        self.checkpointer.save(state, params, best,
                                optimizer_state(loop.trainer, loop.trainer_names()))
 
     def _say(self, message: str) -> None:
         if self.verbose:
-            tqdm.write(message)
+            logger.info(message)
 
 
 class EpochEnd(Callback):

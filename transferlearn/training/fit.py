@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from mxnet import gluon
 
+from ..log import verbosity
 from .callbacks import Checkpoint, EpochEnd, KeepBest, Progress, Schedule, Unfreeze
 from .loop import Data, History, train_loop
 from .steps import CrossEntropy, Distillation
@@ -90,10 +91,11 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
         X_val, y_val, monitor=monitor, patience=patience, verbose=verbose,
         epoch_callback=epoch_callback, epoch_start=epoch_start, lr_schedule=lr_schedule,
         checkpoint=checkpoint, resume=resume and checkpoint is not None)
-    return train_loop(net, Data(X, y), step, callbacks, num_epochs=num_epochs,
-                      batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                      random_state=random_state, ctx=ctx, kvstore=kvstore,
-                      hybridize=hybridize, include_frozen=epoch_start is not None)
+    with verbosity(verbose):
+        return train_loop(net, Data(X, y), step, callbacks, num_epochs=num_epochs,
+                          batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                          random_state=random_state, ctx=ctx, kvstore=kvstore,
+                          hybridize=hybridize, include_frozen=epoch_start is not None)
 
 
 __all__ = ["fit", "standard_callbacks"]

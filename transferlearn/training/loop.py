@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import mxnet as mx
 import numpy as np
@@ -145,7 +146,7 @@ class Loop:
         self.callbacks = sorted(callbacks, key=lambda c: c.order)
         self.ctxs, self.cluster, self.rng = ctxs, cluster, rng
         self.lr, self.batch_size, self.num_epochs = lr, batch_size, num_epochs
-        self.trainer: gluon.Trainer | None = None
+        self.trainer: Any = None  # a gluon.Trainer once train_loop has built it
         self.epoch, self.steps, self.batch, self.batches = 0, 0, 0, 0
         self.drop_last = drop_last
         self.total_steps = num_epochs * (len(data) // batch_size if drop_last

@@ -23,6 +23,7 @@ import numpy as np
 from mxnet import autograd, gluon
 from mxnet.gluon import nn
 
+from ..log import verbosity
 from ..model.network import named_parameters
 from ..training.fit import standard_callbacks
 from ..training.loop import Data, History, epoch_seed, train_loop
@@ -112,7 +113,7 @@ class Alignment(Step):
         self.method, self.weight, self.random_state = method, weight, random_state
         self.X_domain, self.X_target, self.y_target = X_domain, X_target, y_target
         self.labelled = X_target is not None and len(X_target) > 0
-        self.domain = None  # DANN's, built in begin() once the feature size is known
+        self.domain: nn.HybridSequential | None = None  # DANN's, built in begin()
         self.ce = gluon.loss.SoftmaxCrossEntropyLoss()
 
     def parameters(self) -> dict:
@@ -122,10 +123,11 @@ class Alignment(Step):
         if self.method == "dann":
             # shapes known now, so a resumed run can load the classifier before a forward pass
             one = loop.data.X_nd[:1].as_in_context(loop.ctxs[0])
-            self.domain = domain_classifier(in_units=loop.net.stages(mx.nd, one)[
+            domain = domain_classifier(in_units=loop.net.stages(mx.nd, one)[
                 "pooling"].shape[1])  # pooling: (1, features)
             mx.random.seed(self.random_state)
-            self.domain.initialize(mx.init.Xavier(), ctx=loop.ctxs, force_reinit=True)
+            domain.initialize(mx.init.Xavier(), ctx=loop.ctxs, force_reinit=True)
+            self.domain = domain
         self.Xd = mx.nd.array(self.X_domain, dtype="int32")
         if self.labelled:
             self.Xt = mx.nd.array(self.X_target, dtype="int32")
@@ -191,10 +193,11 @@ def fit_adapted(net, X_source, y_source, X_domain, method: str, X_target=None, y
         X_val, y_val, monitor=monitor, patience=patience, verbose=verbose,
         checkpoint=checkpoint, resume=resume and checkpoint is not None, progress=method,
         progress_extra=(f"{method}_loss",))
-    return train_loop(net, Data(X_source, y_source), step, callbacks, num_epochs=num_epochs,
-                      batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                      random_state=random_state, ctx=ctx, kvstore=kvstore, hybridize=False,
-                      drop_last=True)
+    with verbosity(verbose):
+        return train_loop(net, Data(X_source, y_source), step, callbacks,
+                          num_epochs=num_epochs, batch_size=batch_size, lr=lr,
+                          weight_decay=weight_decay, random_state=random_state, ctx=ctx,
+                          kvstore=kvstore, hybridize=False, drop_last=True)
 
 
 def _alignment(method, source, target, domain, scale):

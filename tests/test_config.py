@@ -1,0 +1,71 @@
+"""Settings as dataclasses: every default in one place, the scripts' flags are the fields."""
+import importlib.util
+import inspect
+
+import pytest
+from conftest import ROOT
+
+from transferlearn import config
+from transferlearn.config import BaseRun, TransferRun, fields
+
+# flags that are no setting of a run: what the script does around it
+SCRIPT_ONLY = {"quiet", "endpoint_url", "curve", "repeats", "curve_plot", "baselines", "tsne",
+               "no_scratch_check", "target_encoder", "target_embed_dim", "target_hidden_size",
+               "target_num_filters"}
+# settings whose flag has another shape: verbose is --quiet, scratch_check is
+# --no-scratch-check (transfer.py checks for negative transfer unless told not to),
+# target_arch is the --target-* group
+OTHER_SHAPE = {"verbose", "scratch_check", "target_arch"}
+
+
+def script(name):
+    spec = importlib.util.spec_from_file_location(f"{name}_script", ROOT / "scripts" / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def flags(name) -> dict:
+    parser = script(name).build_parser()
+    return {a.dest: a.default for a in parser._actions if a.dest != "help"}
+
+
+@pytest.mark.parametrize("name,settings", [("train_base.py", BaseRun),
+                                           ("transfer.py", TransferRun)])
+def test_the_scripts_flags_are_the_settings_fields_with_their_defaults(name, settings):
+    found, wanted = flags(name), fields(settings)
+    assert set(found) - SCRIPT_ONLY == set(wanted) - OTHER_SHAPE
+    for key in set(found) & set(wanted):
+        default = wanted[key]
+        if key == "strategy":  # a list of strategies: the default is the one strategy
+            default = (default,)
+        assert found[key] == default, key
+
+
+def test_the_network_the_estimator_and_the_runs_share_the_model_defaults():
+    from transferlearn import TextClassifier, experiments
+    from transferlearn.sklearn import GluonTextClassifier
+
+    model = fields(config.ModelSettings)
+    net = inspect.signature(TextClassifier).parameters
+    estimator = inspect.signature(GluonTextClassifier).parameters
+    run = inspect.signature(experiments.train_base).parameters
+    for key in ("encoder", "embed_dim", "hidden_size", "num_filters", "dropout",
+                "embed_dropout"):
+        assert net[key].default == estimator[key].default == run[key].default == model[key]
+    for key, value in fields(config.TrainingSettings).items():
+        assert estimator[key if key != "epochs" else "epochs"].default == value, key
+
+
+def test_a_run_refuses_an_unknown_setting_and_config_json_holds_the_fields(base_bundle):
+    import json
+
+    from transferlearn import experiments
+
+    with pytest.raises(TypeError, match="unexpected keyword argument 'epoch'"):
+        experiments.train_base(epoch=3)
+    assert list(inspect.signature(experiments.transfer).parameters) == list(
+        fields(TransferRun))
+    saved = json.loads((base_bundle / "config.json").read_text())["training"]
+    assert set(saved) == set(fields(BaseRun)) - {"out", "verbose"}
+    assert saved["embed_dim"] == 16 and saved["epochs"] == 2  # the fixture's settings

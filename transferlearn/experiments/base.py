@@ -1,0 +1,107 @@
+"""Train a base model on the source domain: ``train_base(**settings)``."""
+from __future__ import annotations
+
+import time
+
+import mxnet as mx
+
+from .._runtime import runtime_line
+from ..config import BaseRun, signature
+from ..data.readers import DEFAULT_SOURCE
+from ..data.splits import split_train_test, split_validation
+from ..data.text import make_pipeline
+from ..log import logger, verbosity
+from ..model.network import TextClassifier, summary
+from ..training import distributed
+from ..training.fit import fit
+from ..training.metrics import evaluate
+from .common import (
+    encode_labels,
+    load_data,
+    locked,
+    origin_of,
+    save_run,
+    settings_line,
+    training_options,
+)
+
+
+def train_base(**settings) -> dict:
+    """Train a base classifier on `data` (bundled movie snippets by default) and save it to `out`.
+
+    Every keyword is a field of :class:`~transferlearn.config.BaseRun` (defaults there).
+    Holds out a stratified test split (or uses the data's ``split`` column), takes a
+    validation split from the training rows for early stopping, and writes the bundle with
+    ``metrics.json`` (accuracy, roc_auc, n_train, n_val, n_test, history) to `out`.
+
+    `categorical` columns (e.g. ``["Device_Used"]``) get a token each in front of the text
+    and so their own embeddings (see :func:`transferlearn.data.with_categories`).
+
+    A checkpoint is written after every epoch; with `resume`, a killed run continues from
+    its last one (same result as an uninterrupted run). `gpus` (e.g. ``[0, 1]``) splits each
+    batch across GPUs; `kvstore` ``"dist_sync"``/``"dist_async"`` trains as one worker of a
+    distributed run (see :mod:`transferlearn.cli.launch`), where rank 0 writes the bundle.
+    """
+    return _train_base(BaseRun(**settings))
+
+
+train_base.__signature__ = signature(BaseRun)  # type: ignore[attr-defined]
+
+
+@locked
+def _train_base(s: BaseRun) -> dict:
+    with verbosity(s.verbose and distributed.rank(s.kvstore) == 0):
+        logger.info(settings_line("train_base", s))
+        logger.info(runtime_line())
+        started = time.perf_counter()
+        df, labels = load_data(s.data, DEFAULT_SOURCE, text_col=s.text_col,
+                               label_col=s.label_col, neutral_band=s.neutral_band,
+                               truthful_only=s.truthful_only, categorical=s.categorical,
+                               verbose=s.verbose)
+        train_df, test_df = split_train_test(df, s.test_size, s.seed)
+        train_df, val_df = split_validation(train_df, s.val_size, s.seed)
+        pipe = make_pipeline(max_len=s.max_len, min_freq=s.min_freq)
+        X = {"train": pipe.fit_transform(train_df["text"]),
+             "val": pipe.transform(val_df["text"]), "test": pipe.transform(test_df["text"])}
+        origin = origin_of(s.data, DEFAULT_SOURCE)
+        y = {name: encode_labels(d["label"], labels, origin)
+             for name, d in (("train", train_df), ("val", val_df), ("test", test_df))}
+        net = _base_network(s, len(pipe.named_steps["index"].vocab_), len(labels))
+        logger.info(f"vocabulary {len(pipe.named_steps['index'].vocab_):,} tokens; "
+                    f"{len(X['train']):,} train / {len(X['val']):,} validation / "
+                    f"{len(X['test']):,} test rows")
+        logger.info(summary(net))
+        options = training_options(s, X["train"], y["train"])
+        history = fit(net, X["train"], y["train"], X["val"], y["val"], num_epochs=s.epochs,
+                      batch_size=s.batch_size, lr=s.lr, weight_decay=s.weight_decay,
+                      patience=s.patience, random_state=s.seed, verbose=s.verbose, **options)
+        metrics = _base_metrics(net, X, y, labels, history, origin, started)
+        if save_run(s, options["checkpoint"], net, pipe, labels, metrics, "training"):
+            logger.info(f"test accuracy {metrics['accuracy']:.4f}, ROC AUC "
+                        f"{metrics['roc_auc']:.4f}; bundle written to {s.out}")
+        return metrics
+
+
+def _base_network(s: BaseRun, vocab_size: int, num_classes: int) -> TextClassifier:
+    mx.random.seed(s.seed)
+    net = TextClassifier(vocab_size, num_classes, embed_dim=s.embed_dim, encoder=s.encoder,
+                         hidden_size=s.hidden_size, num_filters=s.num_filters,
+                         dropout=s.dropout, embed_dropout=s.embed_dropout)
+    net.initialize(mx.init.Xavier(), ctx=mx.cpu())
+    return net
+
+
+def _base_metrics(net, X: dict, y: dict, labels: list, history, origin: str,  # noqa: PLR0913
+                  started: float) -> dict:
+    test = evaluate(net, X["test"], y["test"])
+    return {"accuracy": test["accuracy"], "roc_auc": test["roc_auc"], "loss": test["loss"],
+            "n_train": len(X["train"]), "n_val": len(X["val"]), "n_test": len(X["test"]),
+            "best_epoch": history.best_epoch, "train_seconds": round(history.seconds, 2),
+            "total_seconds": round(time.perf_counter() - started, 2), "data": origin,
+            "labels": labels,
+            "train_label_counts": {lab: int((y["train"] == i).sum())
+                                   for i, lab in enumerate(labels)},
+            "history": history.epochs}
+
+
+__all__ = ["train_base"]
