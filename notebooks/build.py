@@ -98,7 +98,7 @@ labels = check_classes(df)
 y_train, y_val, y_test = (d["label"].map(labels.index).to_numpy()
                           for d in (train_df, val_df, test_df))
 mx.random.seed(SEED)
-net = tl.TextClassifier(len(tl.text.vocabulary_of(pipe)), len(labels), embed_dim=EMBED_DIM,
+net = tl.TextClassifier(len(tl.data.vocabulary_of(pipe)), len(labels), embed_dim=EMBED_DIM,
                         encoder=ENCODER)
 net.initialize(mx.init.Xavier())
 print(tl.summary(net))"""),

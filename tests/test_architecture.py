@@ -155,6 +155,9 @@ def test_version_1_module_names_still_import(old):
 
     module = importlib.import_module(f"transferlearn.{old}")
     assert module is importlib.import_module(f"transferlearn.{_aliases.MOVED[old]}")
+    import transferlearn
+
+    assert getattr(transferlearn, old) is module  # as an attribute too
     assert module.__spec__.name == f"transferlearn.{_aliases.MOVED[old]}"  # its own spec kept
 
 

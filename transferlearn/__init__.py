@@ -39,6 +39,15 @@ from .transfer.weights import transfer_weights  # noqa: E402
 
 _aliases.install(__name__)  # version 1's flat module names: transferlearn.train, .workflow, ...
 
+
+def __getattr__(name):
+    """``transferlearn.train`` and the other version 1 names as attributes, too."""
+    if name in _aliases.MOVED:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
     "STRATEGIES", "Strategy", "register", "Bundle", "BundleError", "DataError", "History",
     "LowerCaser", "NullImputer",
