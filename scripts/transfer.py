@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
             help="gradual: each lower layer group's learning rate is divided by this")
     for name in ("patience", "val_size", "test_size", "seed"):
         setting(p, name, TransferRun)
+    setting(p, "cv_folds", TransferRun,
+            help="auto / ensemble: cross-validation folds of the labelled rows")
     p.add_argument("--curve", default=None, metavar="SIZES",
                    help="learning curve: labelled target rows to try, e.g. 100,200,500,all; "
                         "writes OUT/curve.csv, OUT/curve.md and --curve-plot")

@@ -58,7 +58,7 @@ BOUNDS: dict[str, Bound] = {
     "body_lr_mult": NON_NEGATIVE, "head_lr_mult": POSITIVE, "discriminative_factor": POSITIVE,
     "temperature": POSITIVE, "alpha": Bound(0, 1), "adapt_weight": NON_NEGATIVE,
     "embed_dim": WIDTH, "hidden_size": WIDTH, "num_filters": WIDTH,
-    "max_len": Bound(1, MAX_LEN, integer=True),
+    "max_len": Bound(1, MAX_LEN, integer=True), "cv_folds": Bound(2, 20, integer=True),
     "min_freq": COUNT, "epochs": COUNT, "batch_size": COUNT, "patience": COUNT,
     "repeats": COUNT, "source_rows": COUNT, "tsne_points": Bound(10, integer=True),
     "train_size": Bound(0, integer=True),

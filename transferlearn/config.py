@@ -93,6 +93,7 @@ class TransferSettings:
     source_rows: int = 4000  # dann/coral/mmd: at most this many source rows
     adapt_weight: float = 1.0  # dann/coral/mmd: weight of the alignment loss
     category_map: dict | None = None  # a new category starts at a base category's vector
+    cv_folds: int = 3  # auto / ensemble: folds of the labelled rows that choose
 
 
 @dataclass(kw_only=True)

@@ -129,15 +129,17 @@ def training_options(settings, X, y) -> dict:
     return options
 
 
-def save_run(settings, checkpoint, net, pipe, labels, metrics, kind) -> bool:  # noqa: PLR0913
+def save_run(settings, checkpoint, net, pipe, labels, metrics, kind,  # noqa: PLR0913
+             more: dict | None = None) -> bool:
     """Write the bundle of a run that checkpoints (rank 0 with an `out`), then drop the
-    checkpoints; returns whether it wrote. `kind` names the settings in config.json."""
+    checkpoints; returns whether it wrote. `kind` names the settings in config.json; `more`
+    adds sections to it (an ensemble's TF-IDF model)."""
     if checkpoint is None:
         return False
     with output_dir(settings.out, quiet=not settings.verbose) as local:
         save_bundle(local, net, pipe, labels, metrics,
                     extra={kind: {k: v for k, v in plain(settings).items()
-                                  if k not in ("out", "verbose")}})
+                                  if k not in ("out", "verbose")}, **(more or {})})
     checkpoint.clear()
     return True
 

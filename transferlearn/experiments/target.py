@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -16,11 +17,12 @@ from ..data.splits import Splits, make_splits, take_labelled
 from ..errors import DataError
 from ..io.bundle import Bundle, load_bundle
 from ..log import logger, verbosity
-from ..model.inference import predict_logits
+from ..model.inference import predict_logits, predict_proba
+from ..model.linear import LinearTextModel
 from ..model.network import summary
 from ..training import distributed
 from ..training.fit import fit
-from ..training.metrics import evaluate
+from ..training.metrics import evaluate, scores
 from ..transfer.adaptation import fit_adapted
 from ..transfer.strategies import (
     REFERENCE,
@@ -112,16 +114,29 @@ def splits_for(s: TransferRun, loaded=None) -> Splits:
                        origin_of(s.data, DEFAULT_TARGET))
 
 
-def run_strategy(bundle: Bundle, splits: Splits, s: TransferRun) -> dict:
+def run_strategy(bundle: Bundle, splits: Splits, s: TransferRun, *, on_epoch=None,  # noqa: PLR0913
+                 ensemble: dict | None = None, report: dict | None = None) -> dict:
     """Train the strategy of `s` from `bundle` on `splits` and score it: the metrics (saved
     with the bundle to ``s.out`` when it is set). Compare, the learning curve and the scratch
     check call this with their shared splits; it never reads the test rows' labels before
-    training is over."""
+    training is over.
+
+    Strategies chosen by cross-validation (``auto``, ``ensemble``) go to
+    :func:`~transferlearn.experiments.selection.run_selection`, which calls this again for
+    the folds (`on_epoch`: ``on_epoch(job, net)`` after every epoch) and for the refit
+    (`ensemble`: the network's weight and a TF-IDF model to average with; `report`: what
+    goes into the metrics besides, e.g. the cross-validation table).
+    """
+    strategy = get_strategy(s.strategy)
+    if strategy.candidates:
+        from .selection import run_selection
+
+        return run_selection(bundle, splits, s, strategy, run_strategy)
     with verbosity(s.verbose):
         started = time.perf_counter()
-        job = _TransferJob(bundle, get_strategy(s.strategy), splits, s)
+        job = _TransferJob(bundle, strategy, splits, s, on_epoch=on_epoch, ensemble=ensemble)
         history = _train_target(job)
-        metrics = _transfer_metrics(job, history, started)
+        metrics = {**_transfer_metrics(job, history, started), **(report or {})}
         if s.scratch_check and job.strategy.uses_base:
             metrics["scratch_check"] = _scratch_check(job)
         return _finish(job, metrics)
@@ -141,6 +156,8 @@ class _TransferJob:
     options: dict = field(default_factory=dict)  # fit's devices, kvstore, checkpoints
     fit_labels: np.ndarray | None = None  # the labels the model learns the balance of
     teacher: np.ndarray | None = None  # distillation: the teacher's logits on train
+    on_epoch: Callable | None = None  # on_epoch(job, net) after every epoch
+    ensemble: dict | None = None  # {"weight": w, "linear": TF-IDF arrays} to average with
 
     @property
     def labels(self) -> list:
@@ -189,7 +206,8 @@ def _train_target(job: _TransferJob):
     common: dict[str, Any] = {
         "num_epochs": s.epochs, "batch_size": s.batch_size, "lr": s.lr,
         "weight_decay": s.weight_decay, "patience": s.patience, "monitor": s.monitor,
-        "random_state": s.seed, "verbose": s.verbose}
+        "random_state": s.seed, "verbose": s.verbose,
+        "epoch_callback": (lambda net, record: job.on_epoch(job, net)) if job.on_epoch else None}
     if not job.strategy.adapts:
         return fit(net, X["train"], y["train"], X["val"], y["val"], **common,
                    **job.target.schedules(), soft_targets=job.teacher,
@@ -209,7 +227,7 @@ def _transfer_metrics(job: _TransferJob, history, started: float) -> dict:
     """The run's metrics: test scores, sizes, how the target came from the base, history,
     and the reports its settings ask for (categories, distillation, cross-arch, label shift)."""
     target, labels, test_df = job.target, job.labels, job.splits.test
-    test = evaluate(target.net, job.X["test"], job.y["test"])
+    test = _test_scores(job)
     metrics = {"strategy": job.strategy.name, "accuracy": test["accuracy"],
                "roc_auc": test["roc_auc"], "loss": test["loss"],
                "n_train": len(job.X["train"]), "n_val": len(job.X["val"]),
@@ -246,12 +264,26 @@ def _transfer_metrics(job: _TransferJob, history, started: float) -> dict:
     return metrics
 
 
+def _test_scores(job: _TransferJob) -> dict:
+    """Accuracy, ROC AUC and loss on the test rows: the network's, or, with an ensemble,
+    those of its probabilities averaged with the TF-IDF model's."""
+    if job.ensemble is None:
+        return evaluate(job.target.net, job.X["test"], job.y["test"])
+    w = job.ensemble["weight"]
+    proba = w * predict_proba(job.target.net, job.X["test"]) + (1 - w) * LinearTextModel(
+        job.ensemble["linear"]).predict_proba(job.splits.test["text"], len(job.labels))
+    picked = proba[np.arange(len(proba)), job.y["test"]]
+    return {**scores(job.y["test"], proba),
+            "loss": float(-np.log(np.clip(picked, 1e-12, None)).mean()) if len(proba) else 0.0}
+
+
 def _finish(job: _TransferJob, metrics: dict) -> dict:
     """Save the run's bundle (when it checkpoints) and say how it did."""
     out = job.settings.out
     save_run(job.settings, job.options["checkpoint"], job.target.net, job.target.pipeline,
-             job.labels, metrics, "transfer")
-    logger.info(f"[{job.strategy.name}] test accuracy {metrics['accuracy']:.4f}, "
+             job.labels, metrics, "transfer",
+             more={"ensemble": job.ensemble} if job.ensemble is not None else None)
+    logger.info(f"[{metrics['strategy']}] test accuracy {metrics['accuracy']:.4f}, "
                       f"ROC AUC {metrics['roc_auc']:.4f}"
                       + (f"; bundle written to {out}" if out else ""))
     return metrics

@@ -24,6 +24,7 @@ from ..errors import BundleError, StorageError, last_line
 from ..model.network import TextClassifier, build_model
 from .bundle_schema import (
     SchemaError,
+    check_ensemble,
     check_labels,
     check_model,
     check_preprocessing,
@@ -125,6 +126,7 @@ class Bundle:
     config: dict
     metrics: dict = field(default_factory=dict)
     path: Path | None = None
+    ensemble: dict | None = None  # {"weight": w, "linear": TF-IDF arrays}: w * net + (1-w) * TF-IDF
 
     @property
     def vocab(self) -> Vocabulary:
@@ -135,9 +137,19 @@ class Bundle:
         return self.pipeline.transform(list(texts))
 
     def predict_proba(self, texts, batch_size: int = 512) -> np.ndarray:
+        """Class probabilities; an ensemble bundle averages the network's with its TF-IDF
+        model's, by the weight cross-validation chose."""
         from ..model.inference import predict_proba
 
-        return predict_proba(self.net, self.transform(texts), batch_size)
+        texts = list(texts)
+        proba = predict_proba(self.net, self.transform(texts), batch_size)
+        if self.ensemble is None:
+            return proba
+        from ..model.linear import LinearTextModel
+
+        w = self.ensemble["weight"]
+        linear = LinearTextModel(self.ensemble["linear"]).predict_proba(texts, len(self.labels))
+        return w * proba + (1 - w) * linear
 
     def predict(self, texts, batch_size: int = 512) -> list:
         """Predicted label names (the user's own labels)."""
@@ -249,13 +261,15 @@ def load_bundle(path: str | os.PathLike, ctx=None) -> Bundle:
         model_config = check_model(config.get("model"), len(tokens), len(labels))
         preprocessing = check_preprocessing(config.get("preprocessing"))
         check_training(config.get("training"))
+        ensemble = (check_ensemble(config["ensemble"], len(labels)) if "ensemble" in config
+                    else None)
     except SchemaError as exc:
         raise BundleError(f"{path}/config.json: {exc}") from None
     net = _load_net(path, dict(model_config), ctx)
     metrics_path = path / "metrics.json"
     metrics = read_json(metrics_path, "metrics") if metrics_path.exists() else {}
     return Bundle(net, fitted_pipeline(dict(preprocessing), Vocabulary(tokens)), labels,
-                  config, metrics if isinstance(metrics, dict) else {}, path)
+                  config, metrics if isinstance(metrics, dict) else {}, path, ensemble)
 
 
 def _load_net(path: Path, model_config: dict, ctx) -> TextClassifier:

@@ -184,6 +184,58 @@ def check_pattern(pattern) -> str:
     return pattern
 
 
+MAX_TERMS = 5_000_000
+
+
+def _numbers(values, what: str, length: int | None = None) -> None:
+    """A list of finite numbers (of `length` when given)."""
+    import math
+
+    if not isinstance(values, list) or (length is not None and len(values) != length):
+        raise SchemaError(f"{what} must be a list of {length if length is not None else ''} "
+                          "numbers".replace("  ", " "))
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+               for v in values):
+        raise SchemaError(f"{what} must hold finite numbers only")
+
+
+def check_ensemble(ensemble, n_labels: int) -> dict:
+    """The ``ensemble`` section: the network's weight in [0, 1] and a TF-IDF + logistic
+    regression model as arrays (see :mod:`transferlearn.model.linear`) whose shapes agree."""
+    if not isinstance(ensemble, dict) or set(ensemble) != {"weight", "linear"}:
+        raise SchemaError("ensemble must be an object with weight and linear")
+    weight = ensemble["weight"]
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight <= 1:
+        raise SchemaError(f"ensemble weight must be a number in [0, 1], got {weight!r}")
+    linear = ensemble["linear"]
+    keys = {"terms", "idf", "ngram_range", "coef", "intercept", "classes"}
+    if not isinstance(linear, dict) or set(linear) != keys:
+        raise SchemaError(f"ensemble linear must hold exactly {', '.join(sorted(keys))}")
+    terms = linear["terms"]
+    if not (isinstance(terms, list) and 0 < len(terms) <= MAX_TERMS
+            and all(isinstance(t, str) and 0 < len(t) <= MAX_TOKEN_CHARS for t in terms)
+            and len(set(terms)) == len(terms)):
+        raise SchemaError(f"ensemble terms must be 1 to {MAX_TERMS:,} distinct strings")
+    _numbers(linear["idf"], "ensemble idf", len(terms))
+    low_high = linear["ngram_range"]
+    if not (isinstance(low_high, list) and len(low_high) == 2
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in low_high)
+            and 1 <= low_high[0] <= low_high[1] <= 3):
+        raise SchemaError("ensemble ngram_range must be [low, high] with 1 <= low <= high <= 3")
+    classes = linear["classes"]
+    if not (isinstance(classes, list) and 2 <= len(classes) <= n_labels
+            and all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < n_labels
+                    for c in classes) and len(set(classes)) == len(classes)):
+        raise SchemaError(f"ensemble classes must be 2 to {n_labels} distinct label indices")
+    rows = 1 if len(classes) == 2 else len(classes)
+    if not isinstance(linear["coef"], list) or len(linear["coef"]) != rows:
+        raise SchemaError(f"ensemble coef must have {rows} row(s)")
+    for row in linear["coef"]:
+        _numbers(row, "ensemble coef rows", len(terms))
+    _numbers(linear["intercept"], "ensemble intercept", rows)
+    return ensemble
+
+
 def config_digest(config: dict) -> str:
     """sha256 of `config` without its own ``config_sha256`` field, as canonical JSON."""
     body = {k: v for k, v in config.items() if k != "config_sha256"}

@@ -5,6 +5,10 @@ from .inference import (
     predict_logits,
     predict_proba,
 )
+from .linear import (
+    LinearTextModel,
+    export_tfidf_logreg,
+)
 from .network import (
     ENCODERS,
     SLOTS,
@@ -23,11 +27,13 @@ __all__ = [
     "BiLSTMEncoder",
     "CNNEncoder",
     "ENCODERS",
+    "LinearTextModel",
     "MaskedPooling",
     "MeanEncoder",
     "SLOTS",
     "TextClassifier",
     "build_model",
+    "export_tfidf_logreg",
     "layer_output",
     "make_encoder",
     "named_parameters",

@@ -5,6 +5,7 @@ from .baselines import (
     embedding_catboost,
     embedding_logreg,
     fit_score,
+    fit_tfidf_logreg,
     tfidf_logreg,
 )
 from .estimator import (
@@ -20,5 +21,6 @@ __all__ = [
     "embedding_catboost",
     "embedding_logreg",
     "fit_score",
+    "fit_tfidf_logreg",
     "tfidf_logreg",
 ]

@@ -132,6 +132,14 @@ def embedding_catboost(bundle: str, layer: str = "pooling", iterations: int = 30
                                                 verbose=0, allow_writing_files=False))])
 
 
+def fit_tfidf_logreg(texts, y, random_state: int = 0) -> Pipeline:
+    """:func:`tfidf_logreg` fitted on `texts` and class indices `y`, its inner
+    cross-validation folds capped by the smallest class (at least 2)."""
+    y = np.asarray(y)
+    cv = int(max(2, min(5, np.bincount(y)[np.unique(y)].min())))
+    return tfidf_logreg(random_state, cv).fit(_texts(texts), y)
+
+
 def fit_score(model, train_texts, y_train, test_texts, y_test) -> dict:
     """Fit `model` on the training texts and return accuracy and ROC AUC on the test texts.
 

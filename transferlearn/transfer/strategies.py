@@ -67,6 +67,10 @@ class Strategy:
     setup : callable
         ``setup(net, options)`` freezes layers and sets learning-rate multipliers;
         `options` holds ``body_lr_mult`` and ``head_lr_mult``.
+    candidates : tuple of str
+        A strategy chosen by cross-validation on the labelled target rows among these
+        (``scratch``, ``fine-tune``, ``tfidf-logreg``, ``ensemble``), then refit on all of
+        them (see :mod:`transferlearn.experiments.selection`).
     help : str
         One line for ``--strategy --help``.
     """
@@ -82,6 +86,7 @@ class Strategy:
     teacher: bool = False
     gradual: bool = False
     setup: Callable[[TextClassifier, dict], None] | None = None
+    candidates: tuple = ()
     help: str = ""
 
     @property
@@ -171,6 +176,15 @@ for _name, _how in (("dann", "an adversarial domain classifier"),
                     ("coral", "feature covariances"), ("mmd", "maximum mean discrepancy")):
     register(Strategy(_name, alignment=_name, setup=_body_rate,
                       help=f"fine-tune on source rows + target texts, aligning {_how}"))
+
+register(Strategy("ensemble", in_all=True, keep_head=True, setup=_body_rate,
+                  candidates=("ensemble",),
+                  help="fine-tune averaged with TF-IDF + LR, the weight and the epochs chosen "
+                       "by cross-validation on the labelled rows"))
+register(Strategy("auto", in_all=True, keep_head=True, setup=_body_rate,
+                  candidates=("scratch", "fine-tune", "tfidf-logreg", "ensemble"),
+                  help="k-fold cross-validation on the labelled rows picks scratch, fine-tune,"
+                       " TF-IDF + LR or their ensemble, then refits it on all of them"))
 
 # The strategy every one that uses the base is compared with (negative transfer).
 REFERENCE = "scratch"

@@ -1,0 +1,140 @@
+"""Strategies chosen by cross-validation on the labelled rows: auto and ensemble."""
+import json
+
+import numpy as np
+import pytest
+
+from transferlearn.data.splits import Splits, make_splits
+from transferlearn.experiments import selection
+from transferlearn.experiments.target import run_strategy
+from transferlearn.model.linear import LinearTextModel, export_tfidf_logreg
+from transferlearn.sklearn.baselines import fit_tfidf_logreg, tfidf_logreg
+
+
+def test_the_linear_model_as_arrays_predicts_what_sklearn_predicts(amazon_texts):
+    texts, y = amazon_texts
+    for labels in (y, np.arange(len(y)) % 3):
+        model = tfidf_logreg(0).fit(texts[:150], labels[:150])
+        spec = json.loads(json.dumps(export_tfidf_logreg(model)))  # through JSON
+        np.testing.assert_allclose(
+            LinearTextModel(spec).predict_proba(texts[150:], labels.max() + 1),
+            model.predict_proba(texts[150:]), atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def amazon_texts():
+    from transferlearn.data import load_dataset
+
+    df = load_dataset("amazon_snippets").sample(200, random_state=1)
+    return df["text"].tolist(), (df["label"] == "positive").to_numpy(dtype=int)
+
+
+def test_the_test_rows_guard_fails_on_any_use():
+    guard = selection.TestRowsGuard()
+    for use in (len, lambda g: g["text"], lambda g: g.shape):
+        with pytest.raises(AssertionError, match="test rows were read"):
+            use(guard)
+
+
+@pytest.fixture(scope="module")
+def target_splits(amazon_slice):
+    from transferlearn.experiments.common import load_data
+
+    df, labels = load_data(str(amazon_slice), None, verbose=False)
+    return make_splits(df, labels, train_size=120, seed=0)
+
+
+def test_choosing_never_reads_the_test_rows(base_bundle, target_splits):
+    """The choice is made with a guard in place of the test rows (reading it fails), and it
+    is the same whatever the test rows are."""
+    from transferlearn.config import TransferRun
+
+    guarded = Splits(target_splits.labels, target_splits.train, target_splits.val,
+                     selection.TestRowsGuard(), target_splits.unlabeled)
+    s = TransferRun(base=str(base_bundle), epochs=2, verbose=False, out=None)
+    first = selection.choose(base_bundle_of(base_bundle), guarded, s,
+                             ("scratch", "fine-tune", "tfidf-logreg", "ensemble"),
+                             run_strategy)
+    other = Splits(target_splits.labels, target_splits.train, target_splits.val,
+                   target_splits.test.iloc[:5], target_splits.unlabeled)
+    second = selection.choose(base_bundle_of(base_bundle), other, s,
+                              ("scratch", "fine-tune", "tfidf-logreg", "ensemble"),
+                              run_strategy)
+    assert first.to_dict() | {"seconds": 0} == second.to_dict() | {"seconds": 0}
+    assert {r["candidate"] for r in first.table} == {"scratch", "fine-tune", "tfidf-logreg",
+                                                     "ensemble"}
+    assert first.picked == max(first.table, key=lambda r: r["cv_accuracy"])["candidate"]
+    assert 1 <= first.epochs["fine-tune"] <= 2 and 1 <= first.epochs["scratch"] <= 2
+
+
+def base_bundle_of(path):
+    from transferlearn import load_bundle
+
+    return load_bundle(path)
+
+
+def test_ensemble_records_its_cv_weight_and_the_bundle_predicts_the_mix(base_bundle,
+                                                                          amazon_slice,
+                                                                          tmp_path):
+    from transferlearn import experiments, load_bundle
+    from transferlearn.model.inference import predict_proba
+
+    m = experiments.transfer(base=str(base_bundle), data=str(amazon_slice), train_size=120,
+                             strategy="ensemble", epochs=2, out=str(tmp_path / "e"),
+                             verbose=False)
+    cv = m["cv"]
+    assert m["strategy"] == "ensemble" and m["picked"] == "ensemble"
+    assert [r["weight"] for r in cv["weights"]] == pytest.approx(np.linspace(0, 1, 11))
+    best = max(cv["weights"], key=lambda r: (r["cv_accuracy"], r["weight"]))
+    assert cv["weight"] == best["weight"]
+    assert m["n_train"] == 120 and m["n_val"] == 0  # refit on every labelled row
+    bundle = load_bundle(tmp_path / "e")
+    texts = ["works great", "broke after a day", None]
+    w = bundle.ensemble["weight"]
+    assert w == cv["weight"]
+    expected = w * predict_proba(bundle.net, bundle.transform(texts)) + (1 - w) * \
+        LinearTextModel(bundle.ensemble["linear"]).predict_proba(texts, 2)
+    np.testing.assert_allclose(bundle.predict_proba(texts), expected, rtol=1e-6)
+
+
+def test_auto_in_the_script_prints_its_table_and_pick(base_bundle, amazon_slice, tmp_path):
+    from conftest import run_script
+
+    result = run_script("transfer.py", "--base", base_bundle, "--data", amazon_slice,
+                        "--strategy", "auto", "--train-size", "120", "--epochs", "2",
+                        "--no-scratch-check", "--out", tmp_path / "a")
+    assert result.returncode == 0, result.stderr
+    assert "cross-validation (3 folds on the labelled rows" in result.stdout
+    assert "picked " in result.stdout and "| auto | 120 |" in result.stdout
+    metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    assert metrics["cv"]["picked"] == metrics["picked"]
+    assert {r["candidate"] for r in metrics["cv"]["table"]} == {
+        "scratch", "fine-tune", "tfidf-logreg", "ensemble"}
+
+
+def test_an_ensemble_section_out_of_bounds_is_refused(base_bundle, tmp_path):
+    import shutil
+
+    from transferlearn import load_bundle
+    from transferlearn.errors import BundleError
+    from transferlearn.io.bundle_schema import config_digest
+
+    texts = ["good", "bad", "fine product", "awful thing"] * 5
+    spec = export_tfidf_logreg(fit_tfidf_logreg(texts, [1, 0, 1, 0] * 5))
+    for change, message in ((lambda e: None, None),  # as written: it loads
+                            (lambda e: e.update(weight=1.5), "ensemble weight"),
+                            (lambda e: e["linear"].update(idf=[1.0]), "ensemble idf"),
+                            (lambda e: e["linear"].update(classes=[0, 7]), "ensemble classes")):
+        copy = tmp_path / f"b{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(base_bundle, copy)
+        config = json.loads((copy / "config.json").read_text())
+        config["ensemble"] = {"weight": 0.5, "linear": json.loads(json.dumps(spec))}
+        change(config["ensemble"])
+        config.pop("config_sha256")
+        config["config_sha256"] = config_digest(config)
+        (copy / "config.json").write_text(json.dumps(config))
+        if message is None:
+            assert load_bundle(copy).ensemble["weight"] == 0.5
+            continue
+        with pytest.raises(BundleError, match=message):
+            load_bundle(copy)

@@ -1,0 +1,57 @@
+"""TF-IDF + logistic regression as plain arrays, so that a bundle can carry it as JSON.
+
+:func:`export_tfidf_logreg` turns a fitted ``TfidfVectorizer`` + ``LogisticRegression``
+pipeline (:func:`transferlearn.sklearn.tfidf_logreg`) into a dict of lists (terms in column
+order, idf weights, coefficients, intercepts, class indices); :class:`LinearTextModel`
+applies it again, with the same tokenisation, and gives the same probabilities. Nothing is
+unpickled, so a bundle from an untrusted place stays safe to load (the dict is checked by
+:func:`transferlearn.io.bundle_schema.check_ensemble` first).
+"""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from ..data.text import DEFAULT_TOKEN_PATTERN, NullImputer
+
+
+def export_tfidf_logreg(pipeline) -> dict:
+    """The arrays of a fitted ``Pipeline([("tfidf", TfidfVectorizer), ("clf", LR)])``."""
+    vectorizer, clf = pipeline.named_steps["tfidf"], pipeline.named_steps["clf"]
+    terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)  # column order
+    return {"terms": terms, "idf": vectorizer.idf_.tolist(),
+            "ngram_range": [int(n) for n in vectorizer.ngram_range],
+            "coef": clf.coef_.tolist(), "intercept": clf.intercept_.tolist(),
+            "classes": [int(c) for c in clf.classes_]}
+
+
+class LinearTextModel:
+    """TF-IDF features (word n-grams, sublinear tf, l2 norm) times logistic-regression
+    weights, from the dict of :func:`export_tfidf_logreg`."""
+
+    def __init__(self, spec: dict):
+        self.spec = spec
+        self.vectorizer = TfidfVectorizer(
+            ngram_range=tuple(spec["ngram_range"]), token_pattern=DEFAULT_TOKEN_PATTERN,
+            sublinear_tf=True, vocabulary={t: i for i, t in enumerate(spec["terms"])})
+        self.vectorizer.idf_ = np.asarray(spec["idf"], dtype=np.float64)
+        self.coef = np.asarray(spec["coef"], dtype=np.float64)  # (1 or n_classes, n_terms)
+        self.intercept = np.asarray(spec["intercept"], dtype=np.float64)
+        self.classes = np.asarray(spec["classes"], dtype=int)
+
+    def predict_proba(self, texts, num_classes: int) -> np.ndarray:
+        """Class probabilities ``(n, num_classes)``; classes the model never saw get 0."""
+        X = self.vectorizer.transform(NullImputer().fit_transform(list(texts)))
+        logits = np.asarray(X @ self.coef.T) + self.intercept  # (n, 1 or n_classes)
+        if self.coef.shape[0] == 1:  # binary: the logit of the second class
+            p = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+            proba = np.stack([1.0 - p, p], axis=1)
+        else:
+            logits = logits - logits.max(axis=1, keepdims=True)
+            proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        full = np.zeros((len(proba), num_classes))
+        full[:, self.classes] = proba
+        return full
+
+
+__all__ = ["LinearTextModel", "export_tfidf_logreg"]
