@@ -48,8 +48,10 @@ from .text import (
     Vocabulary,
     category_token,
     fitted_pipeline,
+    is_missing,
     make_pipeline,
     pipeline_config,
+    text_list,
     vocabulary_of,
 )
 
@@ -81,6 +83,7 @@ __all__ = [
     "detect_format",
     "first_line",
     "fitted_pipeline",
+    "is_missing",
     "label_variants",
     "load_dataset",
     "make_pipeline",
@@ -94,6 +97,7 @@ __all__ = [
     "split_train_test",
     "split_validation",
     "take_labelled",
+    "text_list",
     "to_text_label",
     "unlabeled_texts",
     "vocabulary_of",

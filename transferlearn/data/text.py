@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
@@ -32,15 +33,31 @@ DEFAULT_TOKEN_PATTERN = r"\w+(?:'\w+)*|[^\w\s]"
 TOKEN_PATTERNS = {"words": DEFAULT_TOKEN_PATTERN, "whitespace": r"\S+"}
 
 
-def _as_list(X) -> list:
-    """Accept a list, array, Series or one-column DataFrame of texts."""
+def text_list(X) -> list:
+    """Accept a list, 1-D array, Series, or one-column 2-D array or DataFrame of texts; a
+    single string is refused (iterating it would give one text per character)."""
+    if isinstance(X, (str, bytes)):
+        raise ValueError("expected a sequence of texts, got a single string (wrap it in a "
+                         "list: [text])")
     if hasattr(X, "columns"):
         if X.shape[1] != 1:
             raise ValueError(f"expected one text column, got {X.shape[1]}")
         X = X.iloc[:, 0]
-    if isinstance(X, str):
-        raise ValueError("expected a sequence of texts, got a single string")
+    elif getattr(X, "ndim", 1) == 2:  # an (n, 1) array: one text per row
+        if X.shape[1] != 1:
+            raise ValueError(f"expected one text per row, got an array of shape {X.shape}")
+        X = X[:, 0]
     return list(X)
+
+
+def is_missing(x) -> bool:
+    """None, NaN, pd.NA, NaT: a missing text."""
+    if x is None or isinstance(x, str):
+        return x is None
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):  # an array-like cell is no missing value
+        return False
 
 
 CATEGORY_PREFIX = "xxcat"
@@ -129,8 +146,8 @@ class NullImputer(TransformerMixin, BaseEstimator):
     def transform(self, X) -> list[str]:
         check_is_fitted(self, "n_features_in_")
         return [
-            self.fill_value if x is None or (isinstance(x, float) and np.isnan(x)) else str(x)
-            for x in _as_list(X)
+            self.fill_value if is_missing(x) else str(x)
+            for x in text_list(X)
         ]
 
 
@@ -143,7 +160,7 @@ class LowerCaser(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> list[str]:
         check_is_fitted(self, "n_features_in_")
-        return [x.lower() for x in _as_list(X)]
+        return [x.lower() for x in text_list(X)]
 
 
 class Tokenizer(TransformerMixin, BaseEstimator):
@@ -163,7 +180,7 @@ class Tokenizer(TransformerMixin, BaseEstimator):
     def transform(self, X) -> list[list[str]]:
         check_is_fitted(self, "regex_")
         html = re.compile(r"<[^>]{0,40}>")
-        texts = _as_list(X)
+        texts = text_list(X)
         if self.strip_html:
             texts = [html.sub(" ", t) for t in texts]
         return [self.regex_.findall(t) for t in texts]

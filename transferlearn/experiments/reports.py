@@ -182,8 +182,14 @@ def run_rows(metrics: dict) -> list[dict]:
     if "label_shift" in metrics:
         runs.insert(1, {"strategy": f"{metrics['strategy']}+priors",
                         "train_seconds": metrics["train_seconds"], **metrics["label_shift"]})
-    return [{"strategy": m["strategy"], "n_train": n_train, "accuracy": m["accuracy"],
+    rows = [{"strategy": m["strategy"], "n_train": n_train, "accuracy": m["accuracy"],
              "roc_auc": m["roc_auc"], "seconds": m["train_seconds"]} for m in runs]
+    if "cv" in metrics:  # chosen by cross-validation: its time counts, and what it picked
+        cv = metrics["cv"]
+        rows[0]["seconds"] = round(rows[0]["seconds"] + cv["seconds"], 2)
+        rows[0]["picked"] = cv["picked"] + (f" (network weight {cv['weight']:.1f})"
+                                            if cv["picked"] == "ensemble" else "")
+    return rows
 
 
 def marked_table(rows: list[dict]) -> pd.DataFrame:
@@ -210,6 +216,8 @@ def format_table(table: pd.DataFrame) -> str:
             "" if pd.isna(v) else f"{v:+.4f}" + (" negative transfer" if neg else "")
             for v, neg in zip(shown["vs_scratch"], shown["negative_transfer"], strict=True)]
         shown = shown.drop(columns="negative_transfer")
+    if "picked" in shown:  # the strategies chosen by cross-validation say what they chose
+        shown["picked"] = shown["picked"].fillna("")
     header = "| " + " | ".join(shown.columns) + " |"
     rule = "| " + " | ".join("---" for _ in shown.columns) + " |"
     body = ["| " + " | ".join(str(v) for v in row) + " |" for row in shown.itertuples(index=False)]

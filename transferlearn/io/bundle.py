@@ -19,7 +19,7 @@ import mxnet as mx
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from ..data.text import Vocabulary, fitted_pipeline, pipeline_config, vocabulary_of
+from ..data.text import Vocabulary, fitted_pipeline, pipeline_config, text_list, vocabulary_of
 from ..errors import BundleError, StorageError, last_line
 from ..model.network import TextClassifier, build_model
 from .bundle_schema import (
@@ -133,15 +133,15 @@ class Bundle:
         return vocabulary_of(self.pipeline)
 
     def transform(self, texts) -> np.ndarray:
-        """Texts -> padded ids, shape ``(n, max_len)``."""
-        return self.pipeline.transform(list(texts))
+        """Texts (a list, array, Series or one-column frame) -> padded ids ``(n, max_len)``."""
+        return self.pipeline.transform(texts)
 
     def predict_proba(self, texts, batch_size: int = 512) -> np.ndarray:
         """Class probabilities; an ensemble bundle averages the network's with its TF-IDF
         model's, by the weight cross-validation chose."""
         from ..model.inference import predict_proba
 
-        texts = list(texts)
+        texts = text_list(texts)
         proba = predict_proba(self.net, self.transform(texts), batch_size)
         if self.ensemble is None:
             return proba

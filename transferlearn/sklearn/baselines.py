@@ -26,7 +26,7 @@ from ..data.text import DEFAULT_TOKEN_PATTERN, NullImputer
 
 def _texts(X) -> list[str]:
     """Missing texts as '' (the same rule as the network's pipeline)."""
-    return NullImputer().fit_transform(list(X))
+    return NullImputer().fit_transform(X)
 
 
 def _logreg(random_state: int, cv: int) -> LogisticRegressionCV:
