@@ -42,3 +42,38 @@ def test_a_dataframe_is_accepted_as_data(base_bundle):
     m = experiments.transfer(base=str(base_bundle), data=df, out=None, train_size=100,
                              strategy="fine-tune", epochs=1, verbose=False)
     assert m["n_train"] + m["n_val"] == 100 and m["data"] == "<DataFrame of 300 rows>"
+
+
+def test_the_blogs_pipeline_runs_as_the_blog_writes_it(tmp_path):
+    """The tutorial this project reproduces ("Transfer Learning Using MXNet") builds its
+    preprocessing with these names and arguments, saves it with joblib and transforms a
+    Series; its split pattern is a *split* pattern (re.split), not a token pattern."""
+    import joblib
+    from sklearn.pipeline import Pipeline
+
+    from transferlearn import LowerCaser, NullImputer, Tok2Idx, Tokenize
+
+    split_pattern = r"[\s,.!?;:()]+"
+    pipeline = Pipeline([("null_impute", NullImputer(strategy="constant", fill_value="null")),
+                         ("lower_case", LowerCaser()), ("tokenize", Tokenize(split_pattern)),
+                         ("token2index", Tok2Idx())])
+    reviews = pd.Series(["Great hotel, friendly staff!", None, "Room was DIRTY."])
+    pipeline.fit(reviews)
+    joblib.dump(pipeline, tmp_path / "pipeline.joblib")
+    loaded = joblib.load(tmp_path / "pipeline.joblib")
+    assert loaded[:3].transform(reviews) == [["great", "hotel", "friendly", "staff"], ["null"],
+                                             ["room", "was", "dirty"]]
+    ids = loaded.transform(reviews)
+    vocab = loaded.named_steps["token2index"].vocab_
+    assert [vocab.idx_to_token[i] for i in ids[0]] == ["great", "hotel", "friendly", "staff"]
+    with pytest.raises(ValueError, match="strategy must be 'constant'"):
+        NullImputer(strategy="mean").fit(reviews)
+
+
+def test_a_split_pattern_travels_with_the_bundle(tmp_path):
+    from transferlearn.data.text import fitted_pipeline, pipeline_config, vocabulary_of
+
+    pipe = make_pipeline(max_len=6, split_pattern=r"[|/]+").fit(["a|b/c", "b||d"])
+    again = fitted_pipeline(pipeline_config(pipe), vocabulary_of(pipe))
+    np.testing.assert_array_equal(again.transform(["d/a|x"]), pipe.transform(["d/a|x"]))
+    assert pipe[:3].transform(["d/a|x"]) == [["d", "a", "x"]]

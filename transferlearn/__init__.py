@@ -21,7 +21,9 @@ from .data.text import (  # noqa: E402
     LowerCaser,
     NullImputer,
     Padder,
+    Tok2Idx,
     TokenIndexer,
+    Tokenize,
     Tokenizer,
     Vocabulary,
     make_pipeline,
@@ -51,7 +53,7 @@ def __getattr__(name):
 __all__ = [
     "STRATEGIES", "Strategy", "register", "Bundle", "BundleError", "DataError", "History",
     "LowerCaser", "NullImputer",
-    "Padder", "StorageError", "TextClassifier", "TokenIndexer", "Tokenizer",
+    "Padder", "StorageError", "Tok2Idx", "Tokenize", "TextClassifier", "TokenIndexer", "Tokenizer",
     "TransferLearnError", "Vocabulary", "apply_strategy", "build_model", "evaluate",
     "export_model", "fit", "freeze", "load_bundle", "load_dataset", "make_pipeline",
     "named_parameters", "predict_proba", "save_bundle", "set_lr_mult", "split_train_test",

@@ -134,21 +134,24 @@ class Vocabulary:
 
 
 class NullImputer(TransformerMixin, BaseEstimator):
-    """Replace missing texts (None, NaN) with `fill_value`; turn everything else into str."""
+    """Replace missing texts (None, NaN, pd.NA) with `fill_value`; turn everything else into
+    str. `strategy` is there for the blog's ``NullImputer(strategy="constant",
+    fill_value="null")``; ``"constant"`` is the only strategy a text column has."""
 
-    def __init__(self, fill_value: str = ""):
+    def __init__(self, fill_value: str = "", strategy: str = "constant"):
         self.fill_value = fill_value
+        self.strategy = strategy
 
     def fit(self, X, y=None):
+        if self.strategy != "constant":
+            raise ValueError(f"NullImputer strategy must be 'constant' (texts have no mean or "
+                             f"median), got {self.strategy!r}")
         self.n_features_in_ = 1
         return self
 
     def transform(self, X) -> list[str]:
         check_is_fitted(self, "n_features_in_")
-        return [
-            self.fill_value if is_missing(x) else str(x)
-            for x in text_list(X)
-        ]
+        return [self.fill_value if is_missing(x) else str(x) for x in text_list(X)]
 
 
 class LowerCaser(TransformerMixin, BaseEstimator):
@@ -164,17 +167,25 @@ class LowerCaser(TransformerMixin, BaseEstimator):
 
 
 class Tokenizer(TransformerMixin, BaseEstimator):
-    """Split texts into tokens with a regular expression (words and single punctuation marks).
+    """Split texts into tokens with a regular expression.
 
-    ``<br />`` tags (IMDB) are removed first when `strip_html` is true.
+    `pattern` matches the tokens (by default words and single punctuation marks; a name from
+    :data:`TOKEN_PATTERNS` or a regex). With `split_pattern`, the texts are split where it
+    matches instead (``re.split``, empty pieces dropped), as the blog's ``Tokenize(pattern)``
+    does. ``<br />`` tags (IMDB) are removed first when `strip_html` is true.
     """
 
-    def __init__(self, pattern: str = DEFAULT_TOKEN_PATTERN, strip_html: bool = True):
+    def __init__(self, pattern: str = DEFAULT_TOKEN_PATTERN, strip_html: bool = True,
+                 split_pattern: str | None = None):
         self.pattern = pattern
         self.strip_html = strip_html
+        self.split_pattern = split_pattern
 
     def fit(self, X, y=None):
-        self.regex_ = re.compile(TOKEN_PATTERNS.get(self.pattern, self.pattern))
+        if self.split_pattern is not None:
+            self.regex_ = re.compile(self.split_pattern)
+        else:
+            self.regex_ = re.compile(TOKEN_PATTERNS.get(self.pattern, self.pattern))
         return self
 
     def transform(self, X) -> list[list[str]]:
@@ -183,7 +194,16 @@ class Tokenizer(TransformerMixin, BaseEstimator):
         texts = text_list(X)
         if self.strip_html:
             texts = [html.sub(" ", t) for t in texts]
+        if self.split_pattern is not None:
+            return [[t for t in self.regex_.split(text) if t] for text in texts]
         return [self.regex_.findall(t) for t in texts]
+
+
+class Tokenize(Tokenizer):
+    """The blog's tokenizer: ``Tokenize(split_pattern)`` splits where the pattern matches."""
+
+    def __init__(self, split_pattern: str = r"\s+", strip_html: bool = True):
+        super().__init__(strip_html=strip_html, split_pattern=split_pattern)
 
 
 class TokenIndexer(TransformerMixin, BaseEstimator):
@@ -214,6 +234,10 @@ class TokenIndexer(TransformerMixin, BaseEstimator):
     def transform(self, X) -> list[list[int]]:
         check_is_fitted(self, "vocab_")
         return [self.vocab_.lookup(tokens) for tokens in X]
+
+
+class Tok2Idx(TokenIndexer):
+    """The blog's name for :class:`TokenIndexer`."""
 
 
 class Padder(TransformerMixin, BaseEstimator):
@@ -262,13 +286,15 @@ def make_pipeline(
     pattern: str = DEFAULT_TOKEN_PATTERN,
     truncation: str = "post",
     base_vocabulary: Vocabulary | None = None,
+    split_pattern: str | None = None,
 ) -> Pipeline:
-    """The standard text pipeline: impute, lower-case, tokenize, index, pad."""
+    """The standard text pipeline: impute, lower-case, tokenize, index, pad (`split_pattern`:
+    split the texts where it matches instead of matching tokens with `pattern`)."""
     steps = [("impute", NullImputer())]
     if lowercase:
         steps.append(("lower", LowerCaser()))
     steps += [
-        ("tokenize", Tokenizer(pattern=pattern)),
+        ("tokenize", Tokenizer(pattern=pattern, split_pattern=split_pattern)),
         ("index", TokenIndexer(min_freq, max_size, base_vocabulary)),
         ("pad", Padder(max_len=max_len, truncation=truncation)),
     ]
@@ -285,6 +311,8 @@ def pipeline_config(pipe: Pipeline) -> dict:
         "truncation": steps["pad"].truncation,
         "min_freq": int(steps["index"].min_freq),
         "max_size": steps["index"].max_size,
+        **({"split_pattern": steps["tokenize"].split_pattern}
+           if getattr(steps["tokenize"], "split_pattern", None) is not None else {}),
     }
 
 
@@ -297,6 +325,7 @@ def fitted_pipeline(config: dict, vocab: Vocabulary) -> Pipeline:
         lowercase=config.get("lowercase", True),
         pattern=config.get("pattern", DEFAULT_TOKEN_PATTERN),
         truncation=config.get("truncation", "post"),
+        split_pattern=config.get("split_pattern"),
     )
     for name, step in pipe.steps:
         if name == "index":

@@ -102,6 +102,8 @@ def check_preprocessing(preprocessing) -> dict:
     _choice(preprocessing, "lowercase", (True, False), True)
     _choice(preprocessing, "truncation", ("pre", "post"), "post")
     check_pattern(preprocessing.get("pattern", DEFAULT_TOKEN_PATTERN))
+    if preprocessing.get("split_pattern") is not None:
+        check_pattern(preprocessing["split_pattern"])
     return preprocessing
 
 
