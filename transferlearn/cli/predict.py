@@ -1,0 +1,187 @@
+"""``transferlearn predict`` and ``transferlearn evaluate``: use a trained bundle without
+writing Python.
+
+Examples::
+
+    transferlearn predict --bundle runs/target/auto --input reviews.txt --out labels.csv
+    cat reviews.txt | transferlearn predict --bundle s3://models/hotel --input -
+    transferlearn evaluate --bundle runs/target/auto --data hotel_test.csv --out runs/eval
+
+``predict`` reads texts (a ``.txt`` with one text per line, a table's text column, a data
+set name, ``s3://``, or ``-`` for stdin) and writes a CSV: the text, the predicted label and
+one probability column per label. ``evaluate`` scores the bundle on a labelled file:
+accuracy, ROC AUC, per-class precision / recall / F1, the confusion matrix and the
+worst-scored examples, printed and written to ``OUT/metrics.json`` and
+``OUT/confusion.png``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+import pandas as pd
+
+from .common import data_arguments, run, storage_arguments
+
+
+def predict_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="Labels and probabilities of texts "
+                                                       "from a trained bundle.")
+    p.add_argument("--bundle", required=True, help="bundle directory (local or s3://)")
+    p.add_argument("--input", required=True, metavar="TEXTS",
+                   help="a .txt file (one text per line), a table (its text column), a "
+                        "bundled data set name, s3://, or - for stdin")
+    p.add_argument("--text-col", default=None, help="the table's text column (guessed)")
+    p.add_argument("--out", default=None, help="CSV to write (default: stdout)")
+    p.add_argument("--batch-size", type=int, default=512)
+    storage_arguments(p)
+    return p
+
+
+def _texts(source: str, text_col) -> list[str]:
+    from ..data.readers import unlabeled_texts
+
+    if source == "-":
+        return [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
+    return unlabeled_texts(source, text_col=text_col)
+
+
+def predictions(bundle, texts: list[str], batch_size: int = 512) -> pd.DataFrame:
+    """``text``, ``label`` and ``p_<label>`` for each text."""
+    proba = bundle.predict_proba(texts, batch_size)
+    table = pd.DataFrame({"text": texts,
+                          "label": [bundle.labels[i] for i in proba.argmax(axis=1)]})
+    for j, label in enumerate(bundle.labels):
+        table[f"p_{label}"] = np.round(proba[:, j], 6)
+    return table
+
+
+def predict_main(argv=None, prog: str | None = None) -> int:
+    def body(args):
+        from ..io.bundle import load_bundle
+        from ..io.storage import atomic_write
+
+        bundle = load_bundle(args.bundle)
+        table = predictions(bundle, _texts(args.input, args.text_col), args.batch_size)
+        if args.out is None:
+            table.to_csv(sys.stdout, index=False)
+            return
+        with atomic_write(args.out) as handle:
+            table.to_csv(handle, index=False)
+        counts = table["label"].value_counts()
+        print(f"{len(table):,} texts -> {args.out} (" + ", ".join(
+            f"{label} {counts.get(label, 0):,}" for label in bundle.labels) + ")")
+
+    return run(body, argv, predict_parser(prog))
+
+
+def evaluate_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="Score a trained bundle on labelled "
+                                                       "texts.")
+    p.add_argument("--bundle", required=True, help="bundle directory (local or s3://)")
+    p.add_argument("--data", required=True,
+                   help="labelled texts: a table, aclImdb tree, snippet file, bundled name or "
+                        "s3://")
+    data_arguments(p, "labelled", data_flag=False)
+    p.add_argument("--out", default=None,
+                   help="directory for metrics.json and confusion.png (default: print only)")
+    p.add_argument("--worst", type=int, default=5,
+                   help="how many of the worst-scored texts to show")
+    return p
+
+
+def evaluation(bundle, df: pd.DataFrame, worst: int = 5) -> dict:
+    """Accuracy, ROC AUC, per-class precision / recall / F1 / support, the confusion matrix
+    (rows: true labels, columns: predicted) and the `worst` texts with the lowest probability
+    of their true label."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    from ..errors import DataError
+    from ..training.metrics import scores
+
+    unknown = sorted(set(df["label"]) - set(bundle.labels))
+    if unknown:
+        raise DataError(f"labels {unknown} are not among the bundle's {bundle.labels}")
+    y = df["label"].map({label: i for i, label in enumerate(bundle.labels)}).to_numpy()
+    proba = bundle.predict_proba(df["text"].tolist())
+    predicted = proba.argmax(axis=1)
+    classes = list(range(len(bundle.labels)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y, predicted, labels=classes, zero_division=0)
+    truth = proba[np.arange(len(y)), y]
+    order = np.argsort(truth)[:worst]
+    return {**scores(y, proba), "n": int(len(y)), "labels": bundle.labels,
+            "per_class": {label: {"precision": round(float(precision[i]), 4),
+                                  "recall": round(float(recall[i]), 4),
+                                  "f1": round(float(f1[i]), 4), "support": int(support[i])}
+                          for i, label in enumerate(bundle.labels)},
+            "confusion": confusion_matrix(y, predicted, labels=classes).tolist(),
+            "worst": [{"text": str(df["text"].iloc[i])[:300],
+                       "label": bundle.labels[y[i]],
+                       "predicted": bundle.labels[predicted[i]],
+                       "p_true": round(float(truth[i]), 4)} for i in order]}
+
+
+def evaluation_lines(result: dict) -> list[str]:
+    lines = [f"accuracy {result['accuracy']:.4f}, ROC AUC {result['roc_auc']:.4f} on "
+             f"{result['n']:,} texts", "", "| label | precision | recall | f1 | support |",
+             "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {label} | {r['precision']:.4f} | {r['recall']:.4f} | {r['f1']:.4f} | "
+              f"{r['support']:,} |" for label, r in result["per_class"].items()]
+    lines += ["", "confusion (rows: true, columns: predicted): "
+              + "; ".join(f"{label}: {row}" for label, row in zip(
+                  result["labels"], result["confusion"], strict=True)), "", "worst scored:"]
+    lines += [f"  p({w['label']}) = {w['p_true']:.3f}, predicted {w['predicted']}: "
+              f"{w['text'][:120]!r}" for w in result["worst"]]
+    return lines
+
+
+def confusion_figure(result: dict, path) -> None:
+    """The confusion matrix as a heat map, counts in the cells."""
+    from matplotlib.figure import Figure
+
+    from ..io.storage import atomic_path
+
+    matrix = np.array(result["confusion"])
+    labels = result["labels"]
+    fig = Figure(figsize=(1.6 + 0.9 * len(labels), 1.2 + 0.9 * len(labels)))
+    ax = fig.add_subplot()
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, f"{count:,}", ha="center", va="center",
+                color="white" if count > matrix.max() / 2 else "black")
+    ax.set_title(f"accuracy {result['accuracy']:.3f}")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+
+
+def evaluate_main(argv=None, prog: str | None = None) -> int:
+    def body(args):
+        from pathlib import Path
+
+        from ..data.readers import load_dataset
+        from ..io.bundle import load_bundle, write_json
+
+        bundle = load_bundle(args.bundle)
+        df = load_dataset(args.data, args.text_col, args.label_col, args.neutral_band,
+                          truthful_only=args.truthful_only, categorical=args.categorical)
+        result = evaluation(bundle, df, args.worst)
+        print("\n".join(evaluation_lines(result)))
+        if args.out:
+            out = Path(args.out)
+            out.mkdir(parents=True, exist_ok=True)
+            write_json(out / "metrics.json", result)
+            confusion_figure(result, out / "confusion.png")
+            print(f"\nmetrics.json and confusion.png in {out}")
+
+    parser = evaluate_parser(prog)
+    return run(body, argv, parser)
+
+
+__all__ = ["evaluate_main", "evaluation", "predict_main", "predictions"]

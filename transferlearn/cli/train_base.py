@@ -1,0 +1,65 @@
+"""Train a base text classifier on a source domain and save it as a model bundle.
+
+Example:
+    python scripts/train_base.py --data imdb.csv --text-col review --label-col sentiment \
+        --out runs/base
+With no --data it trains on the bundled movie review snippets.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..config import BaseRun
+from .common import data_arguments, run, setting, training_arguments
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    data_arguments(p, "source")
+    p.add_argument("--out", default=BaseRun.out,
+                   help="bundle directory to write (local, or s3://bucket/prefix)")
+    for name, more in (("encoder", {"choices": ("cnn", "bilstm", "mean")}),
+                       ("embed_dim", {}),
+                       ("hidden_size", {"help": "mean: dense units; bilstm: units per "
+                                                "direction"}),
+                       ("num_filters", {"help": "cnn: per window"}), ("dropout", {}),
+                       ("embed_dropout", {}), ("max_len", {"help": "tokens kept per text"}),
+                       ("min_freq", {}), ("epochs", {}), ("batch_size", {}), ("lr", {}),
+                       ("weight_decay", {}), ("patience", {}),
+                       ("val_size", {"help": "share of the training rows for early stopping"}),
+                       ("test_size", {"help": "held-out share when the data has no split "
+                                              "column"}),
+                       ("seed", {})):
+        setting(p, name, BaseRun, **more)
+    training_arguments(p)
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    return p
+
+
+def main(argv=None, prog: str | None = None) -> int:
+    parser = build_parser(prog)
+
+    def body(args):
+        from ..config import fields
+        from ..experiments import train_base
+        from ..training import distributed
+
+        metrics = train_base(**{k: getattr(args, k) for k in fields(BaseRun) if hasattr(args, k)},
+                             verbose=not args.quiet)
+        if distributed.rank(args.kvstore) != 0:
+            return  # rank 0 prints the results
+        print("\n| metric | value |\n| --- | --- |")
+        for key in ("accuracy", "roc_auc", "n_train", "n_val", "n_test", "best_epoch",
+                    "train_seconds"):
+            value = metrics[key]
+            print(f"| {key} | {value:.4f} |" if isinstance(value, float) and key != "train_seconds"
+                  else f"| {key} | {value} |")
+        print(f"\nbundle and metrics.json in {args.out}")
+
+    return run(body, argv, parser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
