@@ -62,16 +62,16 @@ def test_clone_and_grid_search_in_a_pipeline():
     assert len(search.cv_results_["mean_test_score"]) == 2
 
 
-def test_warm_start_transfers_vocabulary_and_weights(base_bundle):
+def test_init_from_transfers_vocabulary_and_weights(base_bundle):
     texts, labels = _toy(120)
-    clf = GluonTextClassifier(warm_start=str(base_bundle), strategy="fine-tune", epochs=1,
+    clf = GluonTextClassifier(init_from=str(base_bundle), strategy="fine-tune", epochs=1,
                               random_state=0).fit(texts, labels)
     bundle = load_bundle(base_bundle)
     assert clf.net_.config["embed_dim"] == bundle.net.config["embed_dim"]
     vocab = clf.pipeline_.named_steps["index"].vocab_
     assert vocab.idx_to_token[:len(bundle.vocab)] == bundle.vocab.idx_to_token  # extended
     assert clf.transfer_report_["embedding.weight"].startswith("mapped")
-    frozen = GluonTextClassifier(warm_start=str(base_bundle), strategy="feature-extract",
+    frozen = GluonTextClassifier(init_from=str(base_bundle), strategy="feature-extract",
                                  epochs=1).fit(texts, labels)
     assert frozen.net_.embedding.weight.grad_req == "null"
 
@@ -91,3 +91,28 @@ def test_bad_input_is_refused():
         GluonTextClassifier(**SMALL).fit(["a", "b", "c"], ["x", "x", "x"])
     with pytest.raises(ValueError, match="one text per row"):
         GluonTextClassifier(**SMALL).fit(np.array([["a", "b"], ["c", "d"]]), ["x", "y"])
+
+
+def test_a_fitted_estimator_pickles_and_loads_through_the_bundle_format(tmp_path):
+    """``joblib.dump(grid.best_estimator_)`` works: the network travels as its config and
+    parameter bytes; ``GluonTextClassifier.load`` gives a fitted estimator from a bundle."""
+    import joblib
+
+    texts, labels = _toy(80)
+    clf = GluonTextClassifier(**SMALL).fit(texts, labels)
+    joblib.dump(clf, tmp_path / "clf.joblib")
+    again = joblib.load(tmp_path / "clf.joblib")
+    np.testing.assert_allclose(again.predict_proba(texts[:10]), clf.predict_proba(texts[:10]),
+                               rtol=1e-6)
+    assert again.get_params() == clf.get_params()
+    clf.save(tmp_path / "bundle")
+    loaded = GluonTextClassifier.load(tmp_path / "bundle")
+    assert list(loaded.predict(texts[:10])) == list(clf.predict(texts[:10]))
+    assert loaded.embed_dim == clf.embed_dim and list(loaded.classes_) == ["bad", "good"]
+    assert len(loaded.history_.epochs) == len(clf.history_.epochs)
+
+
+def test_strategies_chosen_by_cross_validation_are_not_an_init_from_strategy(base_bundle):
+    with pytest.raises(ValueError, match="'auto' does not"):
+        GluonTextClassifier(init_from=str(base_bundle), strategy="auto").fit(
+            ["good", "bad"] * 10, [1, 0] * 10)

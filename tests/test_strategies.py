@@ -72,7 +72,7 @@ def test_a_registered_strategy_reaches_the_script_curves_and_estimator(probe, ba
     assert curves.mark_negative_transfer(table)["negative_transfer"].tolist() == [False, True]
     assert "frozen-probe" in curves.style_order()
     texts = pd.read_csv(movie_slice).head(60)
-    clf = GluonTextClassifier(warm_start=str(base_bundle), strategy="frozen-probe",
+    clf = GluonTextClassifier(init_from=str(base_bundle), strategy="frozen-probe",
                               epochs=1).fit(texts["text"], texts["label"])
     assert clf.transfer_report_["output.weight"] == "copied"
 
@@ -103,5 +103,5 @@ def test_the_steps_and_what_each_strategy_needs():
     assert [n for n, s in strategies.REGISTRY.items() if not s.needs_labels] == [
         "dann", "coral", "mmd"]
     with pytest.raises(ValueError, match="'distill' does not"):
-        GluonTextClassifier(warm_start="unused", strategy="distill").fit(
+        GluonTextClassifier(init_from="unused", strategy="distill").fit(
             ["good", "bad"] * 10, [1, 0] * 10)

@@ -77,3 +77,26 @@ def test_vocabulary_extension_keeps_base_order():
     base = Vocabulary(["<pad>", "<unk>", "good", "film"])
     indexer = TokenIndexer(base_vocabulary=base).fit([["film", "hotel", "room", "room"]])
     assert indexer.vocab_.idx_to_token == ["<pad>", "<unk>", "good", "film", "room", "hotel"]
+
+
+@pytest.mark.parametrize("step", [NullImputer(), LowerCaser(), Tokenizer(), TokenIndexer(),
+                                  Padder()])
+def test_the_text_steps_pass_sklearns_checks_that_apply_to_text(step):
+    """They declare string input (tags; sklearn's check_estimator then skips its numeric-array
+    checks, which do not apply to texts), and the checks of the estimator contract that do
+    apply run here and pass: nothing set in __init__, get/set_params, defaults; clone."""
+    from sklearn.base import clone
+    from sklearn.utils.estimator_checks import (
+        check_get_params_invariance,
+        check_no_attributes_set_in_init,
+        check_parameters_default_constructible,
+        check_set_params,
+    )
+
+    tags = step.__sklearn_tags__()
+    assert tags.input_tags.string and not tags.input_tags.two_d_array
+    name = type(step).__name__
+    for check in (check_no_attributes_set_in_init, check_get_params_invariance,
+                  check_set_params, check_parameters_default_constructible):
+        check(name, step)
+    assert repr(clone(step)) == repr(step)

@@ -133,7 +133,19 @@ class Vocabulary:
         return cls(tokens + fresh)
 
 
-class NullImputer(TransformerMixin, BaseEstimator):
+class _TextStep:
+    """Declares to sklearn what the text steps take: one text (or token list) per row, not a
+    numeric 2-D array; sklearn's shared checks then test them as such."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True
+        return tags
+
+
+class NullImputer(_TextStep, TransformerMixin, BaseEstimator):
     """Replace missing texts (None, NaN, pd.NA) with `fill_value`; turn everything else into
     str. `strategy` is there for the blog's ``NullImputer(strategy="constant",
     fill_value="null")``; ``"constant"`` is the only strategy a text column has."""
@@ -154,7 +166,7 @@ class NullImputer(TransformerMixin, BaseEstimator):
         return [self.fill_value if is_missing(x) else str(x) for x in text_list(X)]
 
 
-class LowerCaser(TransformerMixin, BaseEstimator):
+class LowerCaser(_TextStep, TransformerMixin, BaseEstimator):
     """Lower-case every text (Unicode-aware ``str.lower``)."""
 
     def fit(self, X, y=None):
@@ -166,7 +178,7 @@ class LowerCaser(TransformerMixin, BaseEstimator):
         return [x.lower() for x in text_list(X)]
 
 
-class Tokenizer(TransformerMixin, BaseEstimator):
+class Tokenizer(_TextStep, TransformerMixin, BaseEstimator):
     """Split texts into tokens with a regular expression.
 
     `pattern` matches the tokens (by default words and single punctuation marks; a name from
@@ -206,7 +218,7 @@ class Tokenize(Tokenizer):
         super().__init__(strip_html=strip_html, split_pattern=split_pattern)
 
 
-class TokenIndexer(TransformerMixin, BaseEstimator):
+class TokenIndexer(_TextStep, TransformerMixin, BaseEstimator):
     """Map tokens to integer ids with a vocabulary learned in `fit` (``vocab_``).
 
     Parameters
@@ -240,7 +252,7 @@ class Tok2Idx(TokenIndexer):
     """The blog's name for :class:`TokenIndexer`."""
 
 
-class Padder(TransformerMixin, BaseEstimator):
+class Padder(_TextStep, TransformerMixin, BaseEstimator):
     """Cut or pad id lists to `max_len` columns of ``int32``.
 
     Parameters

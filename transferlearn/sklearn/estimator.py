@@ -2,7 +2,7 @@
 
 :class:`GluonTextClassifier` wraps the whole pipeline (text transformers, network, training)
 as one sklearn classifier, so it works in ``Pipeline``, ``GridSearchCV`` and ``clone``; with
-``warm_start`` set to a bundle it starts from that network (vocabulary-aware transfer, then
+``init_from`` set to a bundle it starts from that network (vocabulary-aware transfer, then
 the chosen strategy). :class:`LayerEmbedder` turns texts into any layer's output of a
 trained bundle, so any sklearn model can sit on top.
 
@@ -50,17 +50,18 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
     ----------
     encoder, embed_dim, hidden_size, num_filters, dropout, embed_dropout
         The network (see :class:`~transferlearn.model.TextClassifier`); ignored with
-        ``warm_start``, whose architecture is kept.
+        ``init_from``, whose architecture is kept.
     max_len, min_freq
         Text pipeline: tokens kept per text, minimum token count for the vocabulary.
     epochs, batch_size, lr, weight_decay, patience, val_size
         Training; ``val_size`` of the rows (stratified) decide early stopping and the kept
         epoch, unless there are fewer than 20 rows.
-    warm_start : str, optional
+    init_from : str, optional
         A bundle directory (local or ``s3://``) to start from: its vocabulary is extended
         with the new tokens (known tokens keep their vectors) and ``strategy`` applies.
+        (Version 1 called it ``warm_start``, which sklearn uses for a bool.)
     strategy : str
-        How a warm start trains: a registered strategy that starts from the bundle's weights
+        How ``init_from`` trains: a registered strategy that starts from the bundle's weights
         and trains with cross-entropy (``fine-tune``, ``feature-extract``, ``gradual``, or
         one registered later; see :func:`transferlearn.strategies.prepare_target`).
     random_state : int
@@ -81,7 +82,7 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
                  max_len=MODEL.max_len, min_freq=MODEL.min_freq, epochs=TRAINING.epochs,
                  batch_size=TRAINING.batch_size, lr=TRAINING.lr,
                  weight_decay=TRAINING.weight_decay, patience=TRAINING.patience,
-                 val_size=TRAINING.val_size, warm_start=None, strategy="fine-tune",
+                 val_size=TRAINING.val_size, init_from=None, strategy="fine-tune",
                  random_state=0, verbose=False):
         self.encoder = encoder
         self.embed_dim = embed_dim
@@ -97,7 +98,7 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.patience = patience
         self.val_size = val_size
-        self.warm_start = warm_start
+        self.init_from = init_from
         self.strategy = strategy
         self.random_state = random_state
         self.verbose = verbose
@@ -115,12 +116,12 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         train_idx, val_idx = self._split(y_idx, seed)
         mx.random.seed(seed)
         epoch_start = lr_schedule = None
-        if self.warm_start is None:
+        if self.init_from is None:
             self.pipeline_ = make_pipeline(max_len=self.max_len, min_freq=self.min_freq)
             self.pipeline_.fit([texts[i] for i in train_idx])
             self.net_ = self._new_net(len(self.pipeline_.named_steps["index"].vocab_))
         else:
-            epoch_start, lr_schedule = self._warm_start([texts[i] for i in train_idx])
+            epoch_start, lr_schedule = self._init_from([texts[i] for i in train_idx])
         ids = self.pipeline_.transform(texts)
         self.history_ = fit(self.net_, ids[train_idx], y_idx[train_idx],
                             ids[val_idx] if len(val_idx) else None,
@@ -147,14 +148,14 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         net.initialize(mx.init.Xavier())
         return net
 
-    def _warm_start(self, train_texts: list[str]):
+    def _init_from(self, train_texts: list[str]):
         from ..io.bundle import load_bundle
 
         chosen = get_strategy(self.strategy)
         if chosen.step != "cross-entropy" or not chosen.uses_base:
-            raise ValueError(f"warm start trains with cross-entropy from the bundle's weights; "
+            raise ValueError(f"init_from trains with cross-entropy from the bundle's weights; "
                              f"strategy {chosen.name!r} does not (its step is {chosen.step})")
-        bundle = load_bundle(self.warm_start)
+        bundle = load_bundle(self.init_from)
         target = prepare_target(bundle, chosen, train_texts, [str(c) for c in self.classes_])
         self.pipeline_, self.net_, self.transfer_report_ = (target.pipeline, target.net,
                                                             target.layers)
@@ -177,11 +178,71 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         save_bundle(path, self.net_, self.pipeline_, [str(c) for c in self.classes_],
                     {"history": self.history_.epochs})
 
+    @classmethod
+    def load(cls, path) -> GluonTextClassifier:
+        """A fitted estimator from a model bundle (local or ``s3://``): ``predict`` works at
+        once; the settings are the bundle's network and pipeline."""
+        from ..io.bundle import load_bundle
+        from ..training.loop import History
+
+        bundle = load_bundle(path)
+        model = bundle.config["model"]
+        est = cls(**{k: model[k] for k in ("encoder", "embed_dim", "hidden_size",
+                                           "num_filters", "dropout", "embed_dropout")},
+                  max_len=bundle.config["preprocessing"]["max_len"])
+        est.net_, est.pipeline_ = bundle.net, bundle.pipeline
+        est.classes_ = np.array(bundle.labels)
+        est.history_ = History(epochs=list(bundle.metrics.get("history", [])))
+        return est
+
+    def __getstate__(self):
+        """Pickling (``joblib.dump(grid.best_estimator_)``) goes through the bundle format:
+        the network as its config and MXNet parameter bytes, never an MXNet object."""
+        state = dict(self.__dict__)
+        net = state.pop("net_", None)
+        if net is not None:
+            state["_net_bundle"] = _net_bytes(net)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        saved = state.pop("_net_bundle", None)
+        self.__dict__.update(state)
+        if saved is not None:
+            self.net_ = _net_from_bytes(saved)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+
+def _net_bytes(net: TextClassifier) -> dict:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "model.params"
+        net.save_parameters(str(file))
+        return {"config": dict(net.config), "params": file.read_bytes()}
+
+
+def _net_from_bytes(saved: dict) -> TextClassifier:
+    import tempfile
+    from pathlib import Path
+
+    from ..io.bundle_schema import check_model
+    from ..model.network import build_model
+
+    config = check_model(dict(saved["config"]), saved["config"]["vocab_size"],
+                         saved["config"]["num_classes"])
+    net = build_model(config)
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "model.params"
+        file.write_bytes(saved["params"])
+        net.load_parameters(str(file), ctx=mx.cpu())
+    return net
 
 
 class LayerEmbedder(LayerFeatures):

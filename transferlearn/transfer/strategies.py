@@ -101,7 +101,10 @@ class Strategy:
 
     @property
     def step(self) -> str:
-        """The training step: ``"align"``, ``"distill"`` or ``"cross-entropy"``."""
+        """The training step: ``"align"``, ``"distill"`` or ``"cross-entropy"``; ``"select"``
+        for a strategy chosen by cross-validation among others."""
+        if self.candidates:
+            return "select"
         return "align" if self.adapts else "distill" if self.teacher else "cross-entropy"
 
 
