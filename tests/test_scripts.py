@@ -17,6 +17,11 @@ def test_train_base_then_transfer_end_to_end(movie_slice, amazon_slice, tmp_path
     metrics = json.loads((base / "metrics.json").read_text())
     assert {"accuracy", "roc_auc", "n_train", "n_test"} <= set(metrics)
     assert metrics["n_test"] == 160 and 0.0 <= metrics["accuracy"] <= 1.0
+    # output to a pipe (a log file): no progress bars, no carriage returns, and every epoch
+    # line at the start of its own line
+    assert "\r" not in result.stdout + result.stderr
+    epoch_lines = [line for line in result.stdout.splitlines() if line.startswith("epoch ")]
+    assert len(epoch_lines) == len(metrics["history"]) >= 1
 
     out = tmp_path / "target"
     result = run_script("transfer.py", "--base", base, "--data", amazon_slice,
@@ -24,8 +29,10 @@ def test_train_base_then_transfer_end_to_end(movie_slice, amazon_slice, tmp_path
                         "--out", out, "--tsne", tmp_path / "tsne.png")
     assert result.returncode == 0, result.stderr
     for name in ("source-only", "tfidf-logreg", "catboost-text", "embedding-logreg", "scratch",
-                 "feature-extract", "fine-tune"):
+                 "feature-extract", "fine-tune", "ensemble", "auto"):
         assert f"| {name} |" in result.stdout
+    assert "strategy 6/6: auto" in result.stdout and "baseline 3/3" in result.stdout
+    assert "\r" not in result.stdout + result.stderr
     table = pd.read_csv(out / "comparison.csv")
     assert table.loc[table.strategy == "fine-tune", "n_train"].item() == 200
     tuned = json.loads((out / "fine-tune" / "metrics.json").read_text())

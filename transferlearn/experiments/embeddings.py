@@ -45,7 +45,8 @@ def plot_domains(panels: dict, path: str | os.PathLike, random_state: int = 0,
 
     fig = Figure(figsize=(6.5 * len(panels), 5.5))
     axes = fig.subplots(1, len(panels), squeeze=False)
-    items = tqdm(panels.items(), desc="t-SNE", disable=not verbose, leave=False)
+    items = tqdm(panels.items(), desc="t-SNE", disable=None if verbose else True,
+                 leave=False)  # no bar when output is not a terminal
     for ax, (title, (src, src_y, tgt, tgt_y)) in zip(axes[0], items, strict=True):
         points = tsne_2d(np.concatenate([src, tgt]), random_state=random_state)
         frame = pd.DataFrame({

@@ -97,7 +97,7 @@ def _fetch_object(c, bucket, key, etag, size, quiet, progress=None, cancel=None)
         from tqdm.auto import tqdm
 
         bar = tqdm(total=size, unit="B", unit_scale=True, desc=f"download {path.name}",
-                   disable=quiet)
+                   disable=True if quiet else None)
         progress = bar.update
     try:
         with errors(f"s3://{bucket}/{key}", bucket):
@@ -193,7 +193,7 @@ def _fetch_tree(c, bucket: str, prefix: str, quiet: bool) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=".tree-", dir=tree.parent))  # storage uses s3, not back
     try:
         with tqdm(total=sum(o["Size"] for o in objects), unit="B", unit_scale=True,
-                  desc=f"download {len(objects)} objects", disable=quiet) as bar:
+                  desc=f"download {len(objects)} objects", disable=True if quiet else None) as bar:
             lock = threading.Lock()
 
             def update(n):
@@ -312,7 +312,7 @@ def upload(local: str | os.PathLike, uri: str, quiet: bool = False) -> list[str]
     c = client()
     done = []
     with tqdm(total=sum(p.stat().st_size for p in files), unit="B", unit_scale=True,
-              desc=f"upload to s3://{bucket}", disable=quiet) as bar:
+              desc=f"upload to s3://{bucket}", disable=True if quiet else None) as bar:
         for path, k in zip(files, keys, strict=True):
             with errors(f"s3://{bucket}/{k}", bucket):
                 c.upload_file(str(path), bucket, k, Callback=bar.update)
