@@ -1,6 +1,6 @@
 """Data sets as ``DataFrame(text, label[, split])``: the bundled snippets or any CSV/TSV.
 
-The bundled data (``data/`` in the project) are two sentence-level sentiment corpora from the
+The bundled data (``transferlearn/data/bundled/``, package data) are two sentence-level sentiment corpora from the
 VADER release (Hutto & Gilbert 2014, MIT licence): movie review snippets (the source domain,
 10,605 rows) and Amazon product review snippets (the target domain, 3,708 rows). Each row has
 the mean of 20 human ratings on -4..+4; we label ``score > 0`` as ``positive`` and ``score < 0``
@@ -38,7 +38,7 @@ from .formats import (
 )
 from .text import category_token
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = Path(__file__).resolve().parent / "bundled"  # package data: it ships in the wheel
 
 
 BUNDLED = {
