@@ -3,11 +3,11 @@
 The bundled data (``transferlearn/data/bundled/``, package data) are two sentence-level
 sentiment corpora from the VADER release (Hutto & Gilbert 2014, MIT licence): movie review
 snippets (the source domain, 10,605 rows) and Amazon product review snippets (the target
-domain, 3,708 rows). Each row has the mean of 20 human ratings on -4..+4; we label ``score >
-0`` as ``positive`` and ``score < 0`` as ``negative``. Rows with ``|score| <= neutral_band``
-have no clear polarity and are dropped; the default band 0.0 drops only exact zeros (37
-movie rows, 98 Amazon rows). Widen it (for example to 0.5) to drop the near-neutral
-sentences whose label is mostly rater noise.
+domain, 3,708 rows). Each row has the mean of 20 human ratings on -4..+4; we label
+``score > 0`` as ``positive`` and ``score < 0`` as ``negative``. Rows with
+``|score| <= neutral_band`` have no clear polarity and are dropped; the default band 0.0
+drops only exact zeros (37 movie rows, 98 Amazon rows). Widen it (for example to 0.5) to
+drop the near-neutral sentences whose label is mostly rater noise.
 
 Other sources, local or ``s3://`` (see :func:`load_dataset`): the Stanford IMDB ``aclImdb``
 tree or its ``aclImdb_v1.tar.gz`` archive; any CSV/TSV/Parquet table (gzip or not) such as the
