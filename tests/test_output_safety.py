@@ -96,8 +96,9 @@ def test_an_earlier_bundle_and_its_checkpoints_are_replaced(movie_slice, tmp_pat
     again = run_script("train_base.py", "--data", movie_slice, "--out", out, "--seed", "1",
                        *TINY)
     assert again.returncode == 0, again.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "metrics.json",
-                                                     "model.params", "vocab.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "history.png",
+                                                     "metrics.json", "model.params",
+                                                     "vocab.json"]
     assert json.loads((out / "config.json").read_text())["training"]["seed"] == 1
     assert first  # the first bundle was complete before it was replaced
 
@@ -109,8 +110,9 @@ def test_out_dot_writes_inside_the_current_directory(movie_slice, tmp_path):
                              str(movie_slice), "--out", ".", *TINY], cwd=here,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in here.iterdir()) == ["config.json", "metrics.json",
-                                                      "model.params", "vocab.json"]
+    assert sorted(p.name for p in here.iterdir()) == ["config.json", "history.png",
+                                                      "metrics.json", "model.params",
+                                                      "vocab.json"]
 
 
 def test_a_symlinked_out_shares_the_lock_of_its_target(movie_slice, tmp_path):
@@ -163,7 +165,7 @@ def test_out_at_a_mount_point_and_a_disk_that_fills(movie_slice, tmp_path):
     ok = in_tmpfs(mount, 4096, "--data", movie_slice, "--out", mount, *TINY)
     assert ok.returncode == 0, ok.stderr
     assert sorted(p.name for p in Path(f"{mount}.copy").iterdir()) == [
-        "config.json", "metrics.json", "model.params", "vocab.json"]
+        "config.json", "history.png", "metrics.json", "model.params", "vocab.json"]
     params = (Path(f"{mount}.copy") / "model.params").stat().st_size
     # A checkpoint is about 3 parameter files (weights, Adam's two moments): room for the
     # first epoch's, not for the second's beside it.

@@ -22,6 +22,7 @@ def test_train_base_then_transfer_end_to_end(movie_slice, amazon_slice, tmp_path
     assert "\r" not in result.stdout + result.stderr
     epoch_lines = [line for line in result.stdout.splitlines() if line.startswith("epoch ")]
     assert len(epoch_lines) == len(metrics["history"]) >= 1
+    assert (base / "history.png").read_bytes()[:4] == b"\x89PNG"  # the training history
 
     out = tmp_path / "target"
     result = run_script("transfer.py", "--base", base, "--data", amazon_slice,

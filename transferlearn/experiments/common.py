@@ -140,6 +140,12 @@ def save_run(settings, checkpoint, net, pipe, labels, metrics, kind,  # noqa: PL
         save_bundle(local, net, pipe, labels, metrics,
                     extra={kind: {k: v for k, v in plain(settings).items()
                                   if k not in ("out", "verbose")}, **(more or {})})
+        if metrics.get("history"):
+            from .curves import plot_history
+
+            plot_history(metrics["history"], local / "history.png",
+                         title=f"{metrics.get('strategy', 'base')}: {metrics.get('data', '')}",
+                         best_epoch=metrics.get("best_epoch"))
     checkpoint.clear()
     return True
 

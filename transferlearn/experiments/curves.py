@@ -110,6 +110,41 @@ def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None =
     return str(path)
 
 
+def plot_history(history: list[dict], path: str | os.PathLike, title: str = "training",
+                 best_epoch: int | None = None) -> str:
+    """The training history on one axis pair: training and validation loss on the left axis,
+    validation accuracy on the right, the kept epoch (`best_epoch`) marked."""
+    from matplotlib.figure import Figure
+
+    frame = pd.DataFrame(history)
+    fig = Figure(figsize=(7, 4.2))
+    ax = fig.subplots()
+    ax.plot(frame["epoch"], frame["train_loss"], marker="o", color="C0", label="training loss")
+    lines = ax.get_lines()
+    if "val_loss" in frame:
+        lines += ax.plot(frame["epoch"], frame["val_loss"], marker="s", color="C1",
+                         label="validation loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy")
+    if "val_accuracy" in frame:
+        right = ax.twinx()
+        lines += right.plot(frame["epoch"], frame["val_accuracy"], marker="^", ls="--",
+                            color="C2", label="validation accuracy")
+        right.set_ylabel("validation accuracy")
+    if best_epoch is not None:
+        ax.axvline(best_epoch, color="grey", ls=":", lw=1.2)
+        lines.append(ax.plot([], [], color="grey", ls=":", label=f"kept epoch ({best_epoch})")[0])
+    ax.set_xticks(frame["epoch"])
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(lines, [line.get_label() for line in lines], loc="upper center", fontsize=8,
+              bbox_to_anchor=(0.5, -0.16), ncol=len(lines), frameon=False)
+    fig.tight_layout()
+    with atomic_write(path, mode="wb") as handle:
+        fig.savefig(handle, format="png", dpi=110)
+    return str(path)
+
+
 def curve_table(curve: pd.DataFrame) -> str:
     """Markdown: accuracy mean +- std, one row per strategy, one column per n_train; a
     transfer strategy below scratch at some n_train is marked with a ``!``."""

@@ -68,7 +68,7 @@ def local_path(location: str | os.PathLike, quiet: bool = False) -> Path:
 # their per-epoch checkpoints). An --out holding anything else is refused before any work, so
 # a run never overwrites or deletes a file the tool did not write.
 RUN_FILES = frozenset({
-    "model.params", "config.json", "vocab.json", "metrics.json",  # a bundle
+    "model.params", "config.json", "vocab.json", "metrics.json", "history.png",  # a bundle
     "best.params", "optimizer.params", "state.json",  # a checkpoint
     "comparison.csv", "curve.csv", "curve.md", "curve.png",  # compare, learning curve
 })
