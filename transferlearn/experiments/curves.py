@@ -137,7 +137,7 @@ def plot_history(history: list[dict], path: str | os.PathLike, title: str = "tra
     ax.set_xticks(frame["epoch"])
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(lines, [line.get_label() for line in lines], loc="upper center", fontsize=8,
+    ax.legend(lines, [str(line.get_label()) for line in lines], loc="upper center", fontsize=8,
               bbox_to_anchor=(0.5, -0.16), ncol=len(lines), frameon=False)
     fig.tight_layout()
     with atomic_write(path, mode="wb") as handle:
