@@ -90,6 +90,15 @@ def test_transfer_script_curve_and_scratch_check(base_bundle, amazon_slice, tmp_
     assert single.returncode == 0, single.stderr
     assert "to check for negative transfer" in single.stdout
     assert "| vs_scratch |" in single.stdout and "| scratch | 100 |" in single.stdout
+    assert "tfidf-logreg" not in single.stdout  # one strategy: no baseline unless asked
+    # a short settings line: what differs from the defaults
+    line = next(x for x in single.stdout.splitlines() if x.startswith("transfer: "))
+    assert "train_size=100" in line and "body_lr_mult" not in line
+    asked = run_script("transfer.py", "--base", base_bundle, "--data", amazon_slice,
+                       "--train-size", "100", "--epochs", "1", "--no-scratch-check",
+                       "--baselines", "tfidf-logreg", "--out", tmp_path / "ft2")
+    assert asked.returncode == 0, asked.stderr
+    assert "| tfidf-logreg | 100 |" in asked.stdout and "| fine-tune | 100 |" in asked.stdout
     bad = run_script("transfer.py", "--base", base_bundle, "--curve", "10,x", "--out",
                      tmp_path / "bad")
     assert bad.returncode == 2

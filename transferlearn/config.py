@@ -145,6 +145,8 @@ def plain(settings) -> dict:
         value = getattr(settings, key)
         if isinstance(value, pd.DataFrame):
             value = f"<DataFrame {len(value)} rows>"
+        elif not isinstance(value, (str, int, float, bool, list, dict, tuple, type(None))):
+            value = str(getattr(value, "path", value))  # a loaded Bundle: where it came from
         out[key] = value
     return out
 

@@ -9,6 +9,17 @@ from ..checks import flag_type
 from ..errors import TransferLearnError, redact
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter,
+                    argparse.RawDescriptionHelpFormatter):
+    """Each flag's default once (a None default is the help text's to explain), and the
+    examples at the end kept as written."""
+
+    def _get_help_string(self, action):
+        if action.default is None or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def data_arguments(parser: argparse.ArgumentParser, what: str, data_flag: bool = True) -> None:
     """The flags that say where the data is and how to read it."""
     if data_flag:
@@ -30,8 +41,7 @@ def _column_flags(parser: argparse.ArgumentParser) -> None:
     from ..config import DataSettings
 
     setting(parser, "neutral_band", DataSettings,
-            help="bundled snippets: drop rows with |score| <= this (default 0: only exact "
-                 "zeros)")
+            help="bundled snippets: drop rows with |score| <= this (0: only exact zeros)")
     parser.add_argument("--categorical", type=column_list, default=None, metavar="COLS",
                         help="categorical columns (comma list, e.g. Device_Used,Browser_Used)"
                              " that get their own embeddings: a token each before the text")

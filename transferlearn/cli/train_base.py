@@ -11,12 +11,19 @@ import argparse
 import sys
 
 from ..config import BaseRun
-from .common import data_arguments, run, setting, training_arguments
+from .common import HelpFormatter, data_arguments, run, setting, training_arguments
 
+EXAMPLES = """\
+examples:
+  transferlearn train-base --out runs/base                  # the bundled movie snippets
+  transferlearn train-base --data ../shared/datasets/imdb_reviews.csv.gz --max-len 256 \\
+      --min-freq 3 --epochs 6 --out runs/imdb
+  transferlearn train-base --data s3://bucket/reviews.csv --text-col review --resume --out runs/b
+"""
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                formatter_class=HelpFormatter, epilog=EXAMPLES)
     data_arguments(p, "source")
     p.add_argument("--out", default=BaseRun.out,
                    help="bundle directory to write (local, or s3://bucket/prefix)")

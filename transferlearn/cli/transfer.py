@@ -16,6 +16,7 @@ import sys
 from ..config import TransferRun
 from ..transfer import strategies as registry
 from .common import (
+    HelpFormatter,
     category_map,
     data_arguments,
     flag_type,
@@ -24,6 +25,13 @@ from .common import (
     training_arguments,
 )
 
+EXAMPLES = """\
+examples:
+  transferlearn transfer --base runs/base --strategy auto --train-size 500 --out runs/t
+  transferlearn transfer --base runs/base --strategy all --train-size 500 --out runs/cmp
+  transferlearn transfer --base runs/base --strategy fine-tune,auto --curve 100,500,all \\
+      --repeats 3 --baselines tfidf-logreg --out runs/curve
+"""
 
 def strategies(text: str) -> tuple:
     """``--strategy``: registered names, a comma list, or ``all`` (the registry says which)."""
@@ -46,7 +54,7 @@ def target_arch(args) -> dict:
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                formatter_class=HelpFormatter, epilog=EXAMPLES)
     p.add_argument("--base", default=TransferRun.base,
                    help="base model bundle directory (local, or s3://bucket/prefix)")
     data_arguments(p, "target")
@@ -81,9 +89,10 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                    help="learning curve: seeds per size")
     p.add_argument("--curve-plot", default=None, metavar="PNG",
                    help="learning curve figure (default: OUT/curve.png)")
-    p.add_argument("--baselines", default="all",
-                   help="baselines beside the strategies: a comma list of "
-                        "tfidf-logreg, catboost-text, embedding-logreg, all, or none")
+    p.add_argument("--baselines", default=None,
+                   help="baselines beside the strategies, on the same rows: a comma list of "
+                        "tfidf-logreg, catboost-text, embedding-logreg, all, or none "
+                        "(default: all with several strategies or a curve, none with one)")
     p.add_argument("--no-scratch-check", action="store_true",
                    help="one strategy: skip the scratch model trained to detect negative "
                         "transfer")
@@ -124,6 +133,27 @@ def _strategy_groups(p: argparse.ArgumentParser) -> None:
     setting(adapt, "adapt_weight", TransferRun, help="weight of the alignment loss")
 
 
+def _single(args, common: dict, baselines: tuple):
+    """One strategy (its scratch check unless told not to), and the baselines asked for on
+    the same rows; the comparison table, or None on a worker other than rank 0."""
+    from .. import experiments as workflow
+    from ..io.bundle import load_bundle
+    from ..training import distributed
+
+    m = workflow.transfer(out=args.out, strategy=args.strategy[0],
+                          scratch_check=not args.no_scratch_check, resume=args.resume,
+                          kvstore=args.kvstore, categorical=args.categorical,
+                          category_map=args.category_map, **common)
+    if distributed.rank(args.kvstore) != 0:
+        return None
+    rows: list = []
+    if baselines:
+        splits = workflow.target_splits(categorical=args.categorical, **common)
+        rows = workflow.reference_rows(load_bundle(args.base), splits, baselines,
+                                       seed=args.seed)
+    return workflow.marked_table(rows + workflow.run_rows(m))
+
+
 def main(argv=None, prog: str | None = None) -> int:
     parser = build_parser(prog)
 
@@ -131,15 +161,14 @@ def main(argv=None, prog: str | None = None) -> int:
         from .. import experiments as workflow
         from ..config import fields
         from ..errors import TransferLearnError
-        from ..training import distributed
 
         skip = {"out", "strategy", "scratch_check", "resume", "kvstore", "categorical",
                 "category_map", "target_arch", "verbose"}
         common = {k: getattr(args, k) for k in fields(TransferRun)
                   if k not in skip and hasattr(args, k)}
         common.update(target_arch=target_arch(args), verbose=not args.quiet)
-        baselines = workflow.parse_baselines(args.baselines)
         single = len(args.strategy) == 1 and not args.tsne and not args.curve
+        baselines = workflow.parse_baselines(args.baselines or ("none" if single else "all"))
         if (args.resume or args.kvstore != "device" or args.categorical) and not single:
             raise TransferLearnError("--resume, --kvstore and --categorical apply to a single "
                                      "strategy (no --curve, no --tsne, one --strategy)")
@@ -152,14 +181,9 @@ def main(argv=None, prog: str | None = None) -> int:
             print(f"\nresults in {args.out}")
             return
         if single:
-            m = workflow.transfer(out=args.out, strategy=args.strategy[0],
-                                  scratch_check=not args.no_scratch_check,
-                                  resume=args.resume, kvstore=args.kvstore,
-                                  categorical=args.categorical,
-                                  category_map=args.category_map, **common)
-            if distributed.rank(args.kvstore) != 0:
+            table = _single(args, common, baselines)
+            if table is None:
                 return  # rank 0 prints the results
-            table = workflow.table_of_runs([m])
         else:
             table = workflow.compare(out=args.out, strategies=args.strategy, tsne=args.tsne,
                                      baselines=baselines, **common)

@@ -6,7 +6,7 @@ import time
 import mxnet as mx
 
 from .._runtime import runtime_line
-from ..config import BaseRun, signature
+from ..config import BaseRun, plain, signature
 from ..data.readers import DEFAULT_SOURCE
 from ..data.splits import split_train_test, split_validation
 from ..data.text import make_pipeline
@@ -76,6 +76,7 @@ def _train_base(s: BaseRun) -> dict:
                       batch_size=s.batch_size, lr=s.lr, weight_decay=s.weight_decay,
                       patience=s.patience, random_state=s.seed, verbose=s.verbose, **options)
         metrics = _base_metrics(net, X, y, labels, history, origin, started)
+        metrics["settings"] = {k: v for k, v in plain(s).items() if k != "verbose"}
         if save_run(s, options["checkpoint"], net, pipe, labels, metrics, "training"):
             logger.info(f"test accuracy {metrics['accuracy']:.4f}, ROC AUC "
                         f"{metrics['roc_auc']:.4f}; bundle written to {s.out}")

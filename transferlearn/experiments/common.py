@@ -23,9 +23,16 @@ from ..training.loop import device_contexts
 
 
 def settings_line(title: str, settings) -> str:
-    """``title: key=value, ...`` of a settings object, URL credentials redacted."""
-    return redact(f"{title}: " + ", ".join(f"{k}={v}" for k, v in plain(settings).items()
-                                           if k != "verbose"))
+    """``title: key=value, ...`` of the settings that differ from the defaults (all of them
+    are in the bundle's config.json), URL credentials redacted."""
+    from ..config import fields
+
+    defaults = fields(type(settings))
+    changed = {k: v for k, v in plain(settings).items()
+               if k != "verbose" and v != defaults.get(k)}
+    shown = ", ".join(f"{k}={v}" for k, v in changed.items()) or "the defaults"
+    return redact(f"{title}: {shown} (other settings at their defaults)"
+                  if changed else f"{title}: {shown}")
 
 
 def encode_labels(series: pd.Series, labels: list, origin: str) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._runtime import runtime_line
-from ..config import TransferRun, signature
+from ..config import TransferRun, plain, signature
 from ..data.readers import DEFAULT_SOURCE, DEFAULT_TARGET, unlabeled_texts
 from ..data.splits import Splits, make_splits, take_labelled
 from ..errors import DataError
@@ -237,7 +237,8 @@ def _transfer_metrics(job: _TransferJob, history, started: float) -> dict:
                "base": str(getattr(job.settings.base, "path", job.settings.base)),
                "data": job.origin, "labels": labels,
                "vocabulary": target.vocabulary.to_dict(), "layers": target.layers,
-               "frozen": target.setup["frozen"], "history": history.epochs}
+               "frozen": target.setup["frozen"], "history": history.epochs,
+               "settings": {k: v for k, v in plain(job.settings).items() if k != "verbose"}}
     if job.splits.categories:
         metrics["categories"] = category_report(job.splits.categories, job.bundle.vocab,
                                                 target.vocab, job.settings.category_map)
