@@ -98,14 +98,24 @@ def _learning_curve(s: TransferRun, sizes: list, repeats: int, strategies: tuple
                 handle.write(curve_table(curve) + "\n")
             if plot:
                 plot = local / "curve.png" if plot is True else plot
-                target_name = Path(str(s.data)).name if s.data else DEFAULT_TARGET
-                plot_curve(curve, plot, title=f"{Path(str(s.base)).name} -> {target_name}: "
+                plot_curve(curve, plot, title=f"{_data_name(bundle.metrics.get('data'))} -> "
+                                              f"{_data_name(s.data or DEFAULT_TARGET)}: "
                                               f"{repeats} seeds")
                 logger.info(f"learning curve figure written to {plot}")
         for line in negative_transfer_warnings(mark_negative_transfer(summarise(curve))):
             warn(line)
         logger.info("\n" + curve_table(curve))
         return curve
+
+
+def _data_name(data) -> str:
+    """A data set's name for a title: ``movie_snippets``, ``imdb_reviews`` (not a folder)."""
+    if data is None:
+        return "source"
+    name = Path(str(data).rstrip("/")).name
+    for suffix in (".gz", ".bz2", ".xz", ".zip", ".csv", ".tsv", ".parquet", ".txt"):
+        name = name.removesuffix(suffix)
+    return name
 
 
 def _curve_splits(loaded, s: TransferRun):
