@@ -167,13 +167,13 @@ def test_scripts_read_and_write_s3_end_to_end(s3_env, imdb_slice, hotel_slice, t
     keys = {o["Key"] for o in s3_env.client().list_objects_v2(
         Bucket=bucket, Prefix="runs/base/")["Contents"]}
     assert keys == {f"runs/base/{n}" for n in ("config.json", "model.params", "vocab.json",
-                                                "metrics.json")}
+                                                "metrics.json", "history.png")}
     hotel = script("transfer.py", "--base", f"s3://{bucket}/runs/base", "--data",
                    f"s3://{bucket}/data/hotel.csv.gz", "--strategy", "fine-tune,scratch",
                    "--epochs", "2", "--out", f"s3://{bucket}/runs/hotel")
     assert hotel.returncode == 0, hotel.stderr
     assert "| fine-tune |" in hotel.stdout
-    assert "download 4 objects" in hotel.stderr  # the base bundle, fetched once
+    assert "download 5 objects" in hotel.stderr  # the base bundle, fetched once
     assert hotel.stdout.count("using cached") == 1  # the data, cached by 'describe' above
     again = script("transfer.py", "--base", f"s3://{bucket}/runs/base", "--data",
                    f"s3://{bucket}/data/hotel.csv.gz", "--strategy", "feature-extract",

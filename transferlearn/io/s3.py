@@ -20,6 +20,7 @@ import hashlib
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 from pathlib import Path, PurePosixPath
@@ -104,6 +105,8 @@ def _fetch_object(c, bucket, key, etag, size, quiet, progress=None, cancel=None)
             encrypted = _download(c, bucket, key, tmp, progress, cancel)
         _verify(tmp, f"s3://{bucket}/{key}", "" if encrypted else etag, size)
         os.replace(tmp, path)
+        if bar is not None and bar.disable and not quiet:  # no bar: one line instead
+            print(f"download s3://{bucket}/{key}: {size / 1e6:.1f} MB", file=sys.stderr)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -211,6 +214,9 @@ def _fetch_tree(c, bucket: str, prefix: str, quiet: bool) -> Path:
                     shutil.copyfile(cached, target)
 
             _in_daemon_threads(get, objects)
+            if bar.disable and not quiet:  # no bar (output is no terminal): one line instead
+                print(f"download {len(objects)} objects from s3://{bucket}/{prefix}: "
+                      f"{bar.n / 1e6:.1f} MB", file=sys.stderr)
         os.replace(tmp, tree)  # a new name: nothing is replaced (a racing twin wins instead)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
