@@ -151,3 +151,15 @@ def test_a_zstd_table_without_its_package_is_one_line(tmp_path):
     path.write_bytes(b"\x28\xb5\x2f\xfd" + b"\x00" * 16)  # zstd magic; zstandard not installed
     with pytest.raises(DataError, match=r"zstd-compressed; reading it needs the zstandard"):
         load_dataset(path, quiet=True)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda w: w.learning_curve(base="unused", repeats=0, out=None), "--repeats must"),
+    (lambda w: w.compare(base="unused", tsne_points=0, out=None), "--tsne-points must"),
+])
+def test_the_options_of_compare_and_the_curve_are_checked_before_any_work(call, message):
+    from transferlearn import experiments
+    from transferlearn.errors import TransferLearnError
+
+    with pytest.raises(TransferLearnError, match=message):
+        call(experiments)

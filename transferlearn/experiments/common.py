@@ -90,25 +90,23 @@ INPUT_ARGUMENTS = ("data", "base", "source_data", "unlabeled")
 
 
 def locked(func):
-    """For a run taking a settings object: check every numeric setting
-    (:mod:`~transferlearn.checks`), then that ``out`` is writable and apart from the inputs,
-    then run holding the output's lock (:func:`~transferlearn.io.storage.check_output`,
+    """For a run taking a settings object (and keyword options): check every numeric setting
+    and option (:mod:`~transferlearn.checks`), then that ``out`` is writable and apart from
+    the inputs, then run holding the output's lock (:func:`~transferlearn.io.storage.check_output`,
     :func:`~transferlearn.io.storage.output_lock`). ``out=None`` and workers other than rank
     0 of a distributed run skip the output checks and the lock."""
 
     @functools.wraps(func)
-    def wrapper(settings, *args, **kwargs):
-        values = plain(settings) | {k: getattr(settings, k) for k in INPUT_ARGUMENTS
-                                    if hasattr(settings, k)}
-        check_settings({**values, **kwargs.get("transfer_kwargs", {})})
+    def wrapper(settings, **options):
+        check_settings({**plain(settings), **options})  # e.g. a curve's repeats too
         out = settings.out
         if out is None or distributed.rank(getattr(settings, "kvstore", "device")) != 0:
-            return func(settings, *args, **kwargs)  # only rank 0 writes; the others train
+            return func(settings, **options)  # only rank 0 writes; the others train
         inputs = [v for k in INPUT_ARGUMENTS if isinstance(v := getattr(settings, k, None),
                                                            (str, Path))]
         check_output(out, inputs)  # before any work, and before the lock creates directories
         with output_lock(out):
-            return func(settings, *args, **kwargs)
+            return func(settings, **options)
 
     return wrapper
 

@@ -29,11 +29,12 @@ def compare(base="runs/base", data=None, out="runs/target", strategies=STRATEGIE
     strategy. An ``s3://`` `out` receives everything once the whole run has succeeded.
     """
     run = TransferRun(base=base, data=data, out=out, **settings)
-    return _compare(run, tuple(strategies), tuple(baselines), tsne, tsne_points)
+    return _compare(run, strategies=tuple(strategies), baselines=tuple(baselines), tsne=tsne,
+                    tsne_points=tsne_points)
 
 
 @locked
-def _compare(s: TransferRun, strategies: tuple, baselines: tuple, tsne, tsne_points: int):
+def _compare(s: TransferRun, *, strategies: tuple, baselines: tuple, tsne, tsne_points: int):
     with verbosity(s.verbose):
         bundle = load_bundle(s.base)
         splits = splits_for(s)

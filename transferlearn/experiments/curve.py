@@ -67,11 +67,12 @@ def learning_curve(base="runs/base", data=None, out="runs/curve",  # noqa: PLR09
     settings.pop("train_size", None)  # the sizes say it
     settings.setdefault("scratch_check", False)  # the curve has its own scratch rows
     run = TransferRun(base=base, data=data, out=out, **settings)
-    return _learning_curve(run, list(sizes), repeats, tuple(strategies), tuple(baselines), plot)
+    return _learning_curve(run, sizes=list(sizes), repeats=repeats,
+                           strategies=tuple(strategies), baselines=tuple(baselines), plot=plot)
 
 
 @locked
-def _learning_curve(s: TransferRun, sizes: list, repeats: int, strategies: tuple,  # noqa: PLR0913
+def _learning_curve(s: TransferRun, *, sizes: list, repeats: int, strategies: tuple,  # noqa: PLR0913
                     baselines: tuple, plot) -> pd.DataFrame:
     with verbosity(s.verbose):
         logger.info(settings_line("learning_curve", s) + f", sizes={sizes}, repeats={repeats}")
