@@ -18,11 +18,11 @@ from ..errors import DataError
 from ..io.bundle import Bundle, load_bundle
 from ..log import logger, verbosity
 from ..model.inference import predict_logits, predict_proba
-from ..model.linear import LinearTextModel
+from ..model.linear import LinearTextModel, blend
 from ..model.network import summary
 from ..training import distributed
 from ..training.fit import fit
-from ..training.metrics import evaluate, scores
+from ..training.metrics import evaluate, scores_with_loss
 from ..transfer.adaptation import fit_adapted
 from ..transfer.strategies import (
     REFERENCE,
@@ -270,12 +270,9 @@ def _test_scores(job: _TransferJob) -> dict:
     those of its probabilities averaged with the TF-IDF model's."""
     if job.ensemble is None:
         return evaluate(job.target.net, job.X["test"], job.y["test"])
-    w = job.ensemble["weight"]
-    proba = w * predict_proba(job.target.net, job.X["test"]) + (1 - w) * LinearTextModel(
-        job.ensemble["linear"]).predict_proba(job.splits.test["text"], len(job.labels))
-    picked = proba[np.arange(len(proba)), job.y["test"]]
-    return {**scores(job.y["test"], proba),
-            "loss": float(-np.log(np.clip(picked, 1e-12, None)).mean()) if len(proba) else 0.0}
+    proba = blend(predict_proba(job.target.net, job.X["test"]), job.ensemble["weight"],
+                  LinearTextModel(job.ensemble["linear"]), job.splits.test["text"])
+    return scores_with_loss(job.y["test"], proba)
 
 
 def _finish(job: _TransferJob, metrics: dict) -> dict:

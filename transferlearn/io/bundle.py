@@ -9,6 +9,7 @@ save never leaves a half-written file, nor a loadable mix of an old and a new bu
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from sklearn.pipeline import Pipeline
 
 from ..data.text import Vocabulary, fitted_pipeline, pipeline_config, text_list, vocabulary_of
 from ..errors import BundleError, StorageError, last_line
+from ..model.linear import LinearTextModel, blend
 from ..model.network import TextClassifier, build_model
 from .bundle_schema import (
     SchemaError,
@@ -145,11 +147,13 @@ class Bundle:
         proba = predict_proba(self.net, self.transform(texts), batch_size)
         if self.ensemble is None:
             return proba
-        from ..model.linear import LinearTextModel
+        return blend(proba, self.ensemble["weight"], self._linear, texts)
 
-        w = self.ensemble["weight"]
-        linear = LinearTextModel(self.ensemble["linear"]).predict_proba(texts, len(self.labels))
-        return w * proba + (1 - w) * linear
+    @functools.cached_property
+    def _linear(self) -> LinearTextModel:
+        """An ensemble's TF-IDF model, built once per bundle (its vectorizer holds the whole
+        term dictionary)."""
+        return LinearTextModel(self.ensemble["linear"])  # type: ignore[index]
 
     def predict(self, texts, batch_size: int = 512) -> list:
         """Predicted label names (the user's own labels)."""

@@ -54,4 +54,9 @@ class LinearTextModel:
         return full
 
 
-__all__ = ["LinearTextModel", "export_tfidf_logreg"]
+def blend(net_proba: np.ndarray, weight: float, linear: LinearTextModel, texts) -> np.ndarray:
+    """An ensemble's probabilities: ``weight * net + (1 - weight) * linear``."""
+    return weight * net_proba + (1 - weight) * linear.predict_proba(texts, net_proba.shape[1])
+
+
+__all__ = ["LinearTextModel", "blend", "export_tfidf_logreg"]

@@ -26,7 +26,11 @@ def scores(y: np.ndarray, proba: np.ndarray) -> dict:
 def evaluate(net: gluon.Block, X: np.ndarray, y: np.ndarray, batch_size: int = 512,
              ctx=None) -> dict:
     """Accuracy, ROC AUC and mean cross-entropy on (X, y)."""
-    proba = predict_proba(net, X, batch_size, ctx)
+    return scores_with_loss(y, predict_proba(net, X, batch_size, ctx))
+
+
+def scores_with_loss(y: np.ndarray, proba: np.ndarray) -> dict:
+    """:func:`scores` of class probabilities `proba`, plus their mean cross-entropy."""
     result = scores(y, proba)
     picked = proba[np.arange(len(y)), np.asarray(y, dtype=int)]
     result["loss"] = float(-np.log(np.clip(picked, 1e-12, None)).mean()) if len(y) else 0.0
