@@ -136,6 +136,11 @@ def signature(cls) -> inspect.Signature:
                               for name, default in fields(cls).items()])
 
 
+def frame_name(frame) -> str:
+    """How data given as a DataFrame is named in settings, metrics and messages."""
+    return f"<DataFrame of {len(frame):,} rows>"
+
+
 def plain(settings) -> dict:
     """The settings as a JSON-able dict (a DataFrame as data becomes its description)."""
     import pandas as pd
@@ -144,7 +149,7 @@ def plain(settings) -> dict:
     for key in (f.name for f in dataclasses.fields(settings)):
         value = getattr(settings, key)
         if isinstance(value, pd.DataFrame):
-            value = f"<DataFrame {len(value)} rows>"
+            value = frame_name(value)
         elif not isinstance(value, (str, int, float, bool, list, dict, tuple, type(None))):
             value = str(getattr(value, "path", value))  # a loaded Bundle: where it came from
         out[key] = value
@@ -156,4 +161,4 @@ TRAINING = TrainingSettings()
 
 __all__ = ["BaseRun", "DataSettings", "MODEL", "ModelSettings", "RunSettings", "TRAINING",
            "TrainingSettings", "TransferRun", "TransferSettings", "TransferTraining", "fields",
-           "plain", "signature"]
+           "frame_name", "plain", "signature"]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_settings
-from ..config import plain
+from ..config import frame_name, plain
 from ..data.readers import load_dataset, to_text_label
 from ..data.splits import check_classes
 from ..errors import DataError, redact
@@ -60,7 +60,7 @@ def load_data(data, default, *, text_col=None, label_col=None, neutral_band=0.0,
     if isinstance(source, pd.DataFrame):
         df = to_text_label(source, text_col, label_col, origin="DataFrame",
                            categorical=categorical)
-        source = f"<DataFrame of {len(df):,} rows>"
+        source = frame_name(source)
     else:
         df = load_dataset(source, text_col=text_col, label_col=label_col,
                           neutral_band=neutral_band, truthful_only=truthful_only,
@@ -81,7 +81,7 @@ def load_data(data, default, *, text_col=None, label_col=None, neutral_band=0.0,
 def origin_of(data, default) -> str:
     """How `data` is named in metrics and messages."""
     if isinstance(data, pd.DataFrame):
-        return f"<DataFrame of {len(data):,} rows>"
+        return frame_name(data)
     return str(default if data is None else data)
 
 
