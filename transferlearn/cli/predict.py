@@ -97,13 +97,10 @@ def evaluation(bundle, df: pd.DataFrame, worst: int = 5) -> dict:
     of their true label."""
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-    from ..errors import DataError
+    from ..experiments.common import encode_labels
     from ..training.metrics import scores
 
-    unknown = sorted(set(df["label"]) - set(bundle.labels))
-    if unknown:
-        raise DataError(f"labels {unknown} are not among the bundle's {bundle.labels}")
-    y = df["label"].map({label: i for i, label in enumerate(bundle.labels)}).to_numpy()
+    y = encode_labels(df["label"], bundle.labels, "the labelled data")
     proba = bundle.predict_proba(df["text"].tolist())
     predicted = proba.argmax(axis=1)
     classes = list(range(len(bundle.labels)))
