@@ -18,7 +18,7 @@ def test_shapes_of_every_slot_and_hybridize(encoder):
     net = _net(encoder)
     x = mx.nd.array([[4, 5, 6, 0, 0], [7, 0, 0, 0, 0]], dtype="int32")
     stages = net.stages(mx.nd, x)
-    hidden = {"mean": 6, "cnn": 12, "bilstm": 12}[encoder]
+    hidden = {"mean": 6, "cnn": 12, "bilstm": 12, "ngram": 8}[encoder]
     assert stages["embedding"].shape == (2, 5, 8)
     assert stages["encoder"].shape == (2, 5, hidden)
     assert stages["pooling"].shape == (2, hidden)

@@ -61,7 +61,7 @@ BOUNDS: dict[str, Bound] = {
     "max_len": Bound(1, MAX_LEN, integer=True), "cv_folds": Bound(2, 20, integer=True),
     "min_freq": COUNT, "epochs": COUNT, "batch_size": COUNT, "patience": COUNT,
     "repeats": COUNT, "source_rows": COUNT, "tsne_points": Bound(10, integer=True),
-    "train_size": Bound(0, integer=True),
+    "train_size": Bound(0, integer=True), "ngrams": Bound(1, 4, integer=True),
 }
 
 

@@ -34,11 +34,16 @@ class DataSettings:
     seed: int = 0  # splits, samples, initialisation and batch order
 
 
+# the encoders of model.network's registry, named here so that the scripts' --help needs no
+# MXNet import (a test checks that the two agree)
+ENCODER_NAMES = ("cnn", "bilstm", "mean", "ngram")
+
+
 @dataclass(kw_only=True)
 class ModelSettings:
     """The network and its preprocessing (a base's; a transfer inherits the base's)."""
 
-    encoder: str = "cnn"  # cnn | bilstm | mean
+    encoder: str = "cnn"  # cnn | bilstm | mean | ngram
     embed_dim: int = 128
     hidden_size: int = 100  # mean: dense units; bilstm: units per direction
     num_filters: int = 100  # cnn: filters per window size
@@ -46,6 +51,8 @@ class ModelSettings:
     embed_dropout: float = 0.5
     max_len: int = 64  # tokens kept per text
     min_freq: int = 1  # tokens seen fewer times map to <unk>
+    ngrams: int | None = None  # n-grams up to this order become tokens; None: 2 for ngram, else 1
+    nb_scale: bool | None = None  # naive-Bayes token weights; None: on for ngram, else off
 
 
 @dataclass(kw_only=True)
@@ -159,6 +166,6 @@ def plain(settings) -> dict:
 MODEL = ModelSettings()
 TRAINING = TrainingSettings()
 
-__all__ = ["BaseRun", "DataSettings", "MODEL", "ModelSettings", "RunSettings", "TRAINING",
-           "TrainingSettings", "TransferRun", "TransferSettings", "TransferTraining", "fields",
-           "frame_name", "plain", "signature"]
+__all__ = ["BaseRun", "ENCODER_NAMES", "DataSettings", "MODEL", "ModelSettings", "RunSettings",
+           "TRAINING", "TrainingSettings", "TransferRun", "TransferSettings", "TransferTraining",
+           "fields", "frame_name", "plain", "signature"]

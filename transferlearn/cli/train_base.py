@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..config import BaseRun
+from ..config import ENCODER_NAMES, BaseRun
 from .common import HelpFormatter, data_arguments, run, setting, training_arguments
 
 EXAMPLES = """\
@@ -27,19 +27,25 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     data_arguments(p, "source")
     p.add_argument("--out", default=BaseRun.out,
                    help="bundle directory to write (local, or s3://bucket/prefix)")
-    for name, more in (("encoder", {"choices": ("cnn", "bilstm", "mean")}),
+    for name, more in (("encoder", {"choices": ENCODER_NAMES}),
                        ("embed_dim", {}),
                        ("hidden_size", {"help": "mean: dense units; bilstm: units per "
                                                 "direction"}),
                        ("num_filters", {"help": "cnn: per window"}), ("dropout", {}),
                        ("embed_dropout", {}), ("max_len", {"help": "tokens kept per text"}),
-                       ("min_freq", {}), ("epochs", {}), ("batch_size", {}), ("lr", {}),
+                       ("min_freq", {}),
+                       ("ngrams", {"help": "n-grams up to this order become tokens of a bag "
+                                           "encoder (default: 2 for ngram, else 1)"}),
+                       ("epochs", {}), ("batch_size", {}), ("lr", {}),
                        ("weight_decay", {}), ("patience", {}),
                        ("val_size", {"help": "share of the training rows for early stopping"}),
                        ("test_size", {"help": "held-out share when the data has no split "
                                               "column"}),
                        ("seed", {})):
         setting(p, name, BaseRun, **more)
+    p.add_argument("--nb-scale", action=argparse.BooleanOptionalAction, default=BaseRun.nb_scale,
+                   help="weigh each token by its naive-Bayes log-count ratio (default: on for "
+                        "ngram, off otherwise)")
     training_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p

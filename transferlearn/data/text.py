@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,8 +23,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-PAD = "<pad>"
-UNK = "<unk>"
+from .vocab import PAD, UNK, Vocabulary  # noqa: F401 (text.PAD, text.UNK: their old home)
+
 # Words (keeping inner apostrophes: "don't", "he's") or single punctuation marks.
 DEFAULT_TOKEN_PATTERN = r"\w+(?:'\w+)*|[^\w\s]"
 # Named tokenizer patterns: a Tokenizer takes a name or a regex; a bundle's pattern is used
@@ -70,67 +69,6 @@ def category_token(column: str, value) -> str:
     text = "missing" if missing else str(value)
     clean = re.sub(r"\W+", "_", f"{column}_{text}".lower()).strip("_")
     return f"{CATEGORY_PREFIX}_{clean}"
-
-
-class Vocabulary:
-    """Token <-> index mapping with ``<pad>`` at 0 and ``<unk>`` at 1.
-
-    A plain, JSON-serialisable list of tokens (a bundle stores it as ``vocab.json``; loading it
-    runs no pickle). gluonnlp's ``Vocab`` orders tokens by frequency on construction, which
-    cannot express "the source's tokens in their order, then the target's new ones", so the
-    vocabulary transfer needs this small class.
-    """
-
-    def __init__(self, tokens: Sequence[str]):
-        tokens = list(tokens)
-        if tokens[:2] != [PAD, UNK]:
-            tokens = [PAD, UNK] + [t for t in tokens if t not in (PAD, UNK)]
-        self.idx_to_token = tokens
-        self.token_to_idx = {tok: i for i, tok in enumerate(tokens)}
-        if len(self.token_to_idx) != len(tokens):
-            raise ValueError("vocabulary tokens must be unique")
-
-    pad_index = 0
-    unk_index = 1
-
-    def __len__(self) -> int:
-        return len(self.idx_to_token)
-
-    def __contains__(self, token: str) -> bool:
-        return token in self.token_to_idx
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Vocabulary) and self.idx_to_token == other.idx_to_token
-
-    def __repr__(self) -> str:
-        return f"Vocabulary(size={len(self)})"
-
-    def lookup(self, tokens: Iterable[str]) -> list[int]:
-        get = self.token_to_idx.get
-        return [get(tok, 1) for tok in tokens]
-
-    @classmethod
-    def from_counts(
-        cls,
-        counts: Counter,
-        min_freq: int = 1,
-        max_size: int | None = None,
-        base: Vocabulary | None = None,
-    ) -> Vocabulary:
-        """Build from token counts; with `base`, keep its tokens first and add only new ones.
-
-        New tokens are ordered by decreasing count, then alphabetically, so the result does not
-        depend on the order of the corpus. `max_size` caps the total size (specials included).
-        """
-        tokens = list(base.idx_to_token) if base is not None else [PAD, UNK]
-        known = set(tokens)
-        fresh = sorted(
-            (t for t, c in counts.items() if c >= min_freq and t not in known),
-            key=lambda t: (-counts[t], t),
-        )
-        if max_size is not None:
-            fresh = fresh[: max(0, max_size - len(tokens))]
-        return cls(tokens + fresh)
 
 
 class _TextStep:
@@ -252,6 +190,46 @@ class Tok2Idx(TokenIndexer):
     """The blog's name for :class:`TokenIndexer`."""
 
 
+class Ngrams(_TextStep, TransformerMixin, BaseEstimator):
+    """Keep `max_tokens` tokens of each text and add their n-grams, up to order `n`, as
+    tokens of their own (``"not good"``), each right after the token that ends it.
+
+    ``["not", "good", "at", "all"]`` with ``n=2`` becomes ``["not", "good", "not good", "at",
+    "good at", ...]``, so a :class:`Padder` of :func:`ngram_positions` columns keeps every
+    n-gram of the kept tokens. The vocabulary, its transfer and the embedding treat n-grams
+    like words: shared n-grams keep their vectors. ``truncation`` as in :class:`Padder`.
+    """
+
+    def __init__(self, n: int = 2, max_tokens: int = 64, truncation: str = "post"):
+        self.n = n
+        self.max_tokens = max_tokens
+        self.truncation = truncation
+
+    def fit(self, X, y=None):
+        if not 1 <= int(self.n) <= 4:
+            raise ValueError(f"ngrams must be 1 to 4, got {self.n}")
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X) -> list[list[str]]:
+        check_is_fitted(self, "n_features_in_")
+        n, keep = int(self.n), int(self.max_tokens)
+        out = []
+        for tokens in X:
+            tokens = tokens[:keep] if self.truncation == "post" else tokens[-keep:]
+            grams = []
+            for i, token in enumerate(tokens):
+                grams.append(token)
+                grams += [" ".join(tokens[i + 1 - k:i + 1]) for k in range(2, min(n, i + 1) + 1)]
+            out.append(grams)
+        return out
+
+
+def ngram_positions(max_tokens: int, n: int) -> int:
+    """Ids :class:`Ngrams` makes from `max_tokens` tokens: every k-gram, k = 1..n."""
+    return sum(max(0, max_tokens - k + 1) for k in range(1, n + 1))
+
+
 class Padder(_TextStep, TransformerMixin, BaseEstimator):
     """Cut or pad id lists to `max_len` columns of ``int32``.
 
@@ -290,7 +268,7 @@ class Padder(_TextStep, TransformerMixin, BaseEstimator):
         return out
 
 
-def make_pipeline(
+def make_pipeline(  # noqa: PLR0913 (the pipeline's settings, one keyword each)
     max_len: int = 64,
     min_freq: int = 1,
     max_size: int | None = None,
@@ -299,16 +277,22 @@ def make_pipeline(
     truncation: str = "post",
     base_vocabulary: Vocabulary | None = None,
     split_pattern: str | None = None,
+    ngrams: int = 1,
 ) -> Pipeline:
     """The standard text pipeline: impute, lower-case, tokenize, index, pad (`split_pattern`:
-    split the texts where it matches instead of matching tokens with `pattern`)."""
+    split the texts where it matches instead of matching tokens with `pattern`). With
+    ``ngrams > 1``, an :class:`Ngrams` step keeps `max_len` tokens and adds their n-grams."""
     steps = [("impute", NullImputer())]
     if lowercase:
         steps.append(("lower", LowerCaser()))
+    steps.append(("tokenize", Tokenizer(pattern=pattern, split_pattern=split_pattern)))
+    width = max_len
+    if ngrams > 1:
+        steps.append(("ngrams", Ngrams(ngrams, max_len, truncation)))
+        width = ngram_positions(max_len, ngrams)
     steps += [
-        ("tokenize", Tokenizer(pattern=pattern, split_pattern=split_pattern)),
         ("index", TokenIndexer(min_freq, max_size, base_vocabulary)),
-        ("pad", Padder(max_len=max_len, truncation=truncation)),
+        ("pad", Padder(max_len=width, truncation=truncation)),
     ]
     return Pipeline(steps)
 
@@ -316,10 +300,12 @@ def make_pipeline(
 def pipeline_config(pipe: Pipeline) -> dict:
     """The JSON-able settings of a pipeline made by :func:`make_pipeline` (no vocabulary)."""
     steps = dict(pipe.steps)
+    grams = steps.get("ngrams")
     return {
         "lowercase": "lower" in steps,
         "pattern": steps["tokenize"].pattern,
-        "max_len": int(steps["pad"].max_len),
+        "max_len": int(grams.max_tokens if grams else steps["pad"].max_len),
+        **({"ngrams": int(grams.n)} if grams else {}),
         "truncation": steps["pad"].truncation,
         "min_freq": int(steps["index"].min_freq),
         "max_size": steps["index"].max_size,
@@ -338,6 +324,7 @@ def fitted_pipeline(config: dict, vocab: Vocabulary) -> Pipeline:
         pattern=config.get("pattern", DEFAULT_TOKEN_PATTERN),
         truncation=config.get("truncation", "post"),
         split_pattern=config.get("split_pattern"),
+        ngrams=config.get("ngrams", 1),
     )
     for name, step in pipe.steps:
         if name == "index":

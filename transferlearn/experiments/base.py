@@ -11,7 +11,13 @@ from ..data.readers import DEFAULT_SOURCE
 from ..data.splits import split_train_test, split_validation
 from ..data.text import make_pipeline
 from ..log import logger, verbosity
-from ..model.network import TextClassifier, summary
+from ..model.network import (
+    TextClassifier,
+    bag_options,
+    log_count_ratio,
+    set_token_scale,
+    summary,
+)
 from ..training import distributed
 from ..training.fit import fit
 from ..training.metrics import evaluate
@@ -54,19 +60,21 @@ def _train_base(s: BaseRun) -> dict:
         logger.info(settings_line("train_base", s))
         logger.info(runtime_line())
         started = time.perf_counter()
+        ngrams, nb_scale = bag_options(s.encoder, s.ngrams, s.nb_scale)
         df, labels = load_data(s.data, DEFAULT_SOURCE, text_col=s.text_col,
                                label_col=s.label_col, neutral_band=s.neutral_band,
                                truthful_only=s.truthful_only, categorical=s.categorical,
                                verbose=s.verbose)
         train_df, test_df = split_train_test(df, s.test_size, s.seed)
         train_df, val_df = split_validation(train_df, s.val_size, s.seed)
-        pipe = make_pipeline(max_len=s.max_len, min_freq=s.min_freq)
+        pipe = make_pipeline(max_len=s.max_len, min_freq=s.min_freq, ngrams=ngrams)
         X = {"train": pipe.fit_transform(train_df["text"]),
              "val": pipe.transform(val_df["text"]), "test": pipe.transform(test_df["text"])}
         origin = origin_of(s.data, DEFAULT_SOURCE)
         y = {name: encode_labels(d["label"], labels, origin)
              for name, d in (("train", train_df), ("val", val_df), ("test", test_df))}
-        net = _base_network(s, len(pipe.named_steps["index"].vocab_), len(labels))
+        net = _base_network(s, len(pipe.named_steps["index"].vocab_), len(labels),
+                            (X["train"], y["train"]) if nb_scale else None)
         logger.info(f"vocabulary {len(pipe.named_steps['index'].vocab_):,} tokens; "
                     f"{len(X['train']):,} train / {len(X['val']):,} validation / "
                     f"{len(X['test']):,} test rows")
@@ -83,12 +91,21 @@ def _train_base(s: BaseRun) -> dict:
         return metrics
 
 
-def _base_network(s: BaseRun, vocab_size: int, num_classes: int) -> TextClassifier:
+def _base_network(s: BaseRun, vocab_size: int, num_classes: int,
+                  nb_rows: tuple | None) -> TextClassifier:
+    """The base's network, initialised; with `nb_rows` (ids, labels), naive-Bayes token
+    weights from them."""
     mx.random.seed(s.seed)
+    # row-sparse embedding gradients for the n-gram bag (a table of ~500k rows on IMDB, of
+    # which a batch touches a few thousand); one device only, the kvstores push dense arrays
+    sparse = s.encoder == "ngram" and not s.gpus and s.kvstore == "device"
     net = TextClassifier(vocab_size, num_classes, embed_dim=s.embed_dim, encoder=s.encoder,
                          hidden_size=s.hidden_size, num_filters=s.num_filters,
-                         dropout=s.dropout, embed_dropout=s.embed_dropout)
+                         dropout=s.dropout, embed_dropout=s.embed_dropout,
+                         nb_scale=nb_rows is not None, sparse_grad=sparse)
     net.initialize(mx.init.Xavier(), ctx=mx.cpu())
+    if nb_rows is not None:
+        set_token_scale(net, log_count_ratio(*nb_rows, vocab_size, num_classes))
     return net
 
 

@@ -19,7 +19,7 @@ from ..io.bundle import Bundle, load_bundle
 from ..log import logger, verbosity
 from ..model.inference import predict_logits, predict_proba
 from ..model.linear import LinearTextModel, blend
-from ..model.network import summary
+from ..model.network import log_count_ratio, set_token_scale, summary
 from ..training import distributed
 from ..training.fit import fit
 from ..training.metrics import evaluate, scores_with_loss
@@ -191,6 +191,9 @@ def _prepare(job: _TransferJob) -> list[str]:
     for name, df in zip(("train", "val", "test"), (train_df, val_df, test_df), strict=True):
         job.X[name] = job.target.pipeline.transform(df["text"])
         job.y[name] = encode_labels(df["label"], labels, job.origin)
+    if job.target.layers.get("embedding.scale") == "new":  # fresh: NB weights of the target
+        set_token_scale(job.target.net, log_count_ratio(job.X["train"], job.y["train"],
+                                                        len(job.target.vocab), len(labels)))
     if chosen.teacher:
         job.teacher = _teacher_logits(job.bundle, train_df, labels)
     job.options = training_options(s, job.X["train"], job.y["train"])

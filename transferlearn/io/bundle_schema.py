@@ -51,7 +51,7 @@ def _dropout(section: dict, key: str) -> None:
 
 MODEL_FIELDS = {"vocab_size", "num_classes", "embed_dim", "encoder", "hidden_size",
                 "num_filters", "kernel_sizes", "pooling", "dropout", "embed_dropout",
-                "pad_index", "sparse_grad"}
+                "pad_index", "sparse_grad", "nb_scale"}
 
 
 def check_model(model, n_tokens: int, n_labels: int) -> dict:
@@ -86,6 +86,7 @@ def check_model(model, n_tokens: int, n_labels: int) -> dict:
     _dropout(model, "embed_dropout")
     _choice(model, "pad_index", (0,), 0)
     _choice(model, "sparse_grad", (True, False), False)
+    _choice(model, "nb_scale", (True, False), False)
     return model
 
 
@@ -101,6 +102,7 @@ def check_preprocessing(preprocessing) -> dict:
         _integer(preprocessing, "max_size", 2, MAX_VOCAB)
     _choice(preprocessing, "lowercase", (True, False), True)
     _choice(preprocessing, "truncation", ("pre", "post"), "post")
+    _integer(preprocessing, "ngrams", 1, 4, 1)
     check_pattern(preprocessing.get("pattern", DEFAULT_TOKEN_PATTERN))
     if preprocessing.get("split_pattern") is not None:
         check_pattern(preprocessing["split_pattern"])

@@ -1,22 +1,29 @@
 """``TextClassifier``: embedding -> encoder -> pooling -> output, as one Gluon HybridBlock.
 
 The four named slots make the transfer operations one line each: ``net.embedding`` is the
-token table, ``net.encoder`` the contextual layer (``mean``, ``cnn`` or ``bilstm``),
+token table, ``net.encoder`` the contextual layer (``mean``, ``cnn``, ``bilstm`` or ``ngram``),
 ``net.pooling`` the masked reduction over time and ``net.output`` the classification head.
 
 Shapes: ``x (batch, seq_len) int32`` -> embedding ``(batch, seq_len, embed_dim)`` -> encoder
 ``(batch, seq_len, hidden)`` -> pooling ``(batch, hidden)`` -> output ``(batch, num_classes)``.
 Padding (id 0) is masked: its embeddings are zeroed and pooling ignores its positions.
+
+The ``ngram`` encoder is a fastText-style bag: the text pipeline adds the texts' n-grams as
+tokens of their own (``make_pipeline(ngrams=2)``), the encoder passes their vectors through
+and pooling averages them. With ``nb_scale`` each token's vector is multiplied by a fixed
+naive-Bayes log-count ratio (:func:`log_count_ratio`, the NBSVM idea of Wang & Manning 2012),
+so tokens that separate the classes weigh more from the first step on.
 """
 from __future__ import annotations
 
 import mxnet as mx
+import numpy as np
 from mxnet import gluon
 from mxnet.gluon import nn, rnn
 
 from ..config import MODEL  # the defaults of the runs and the scripts
+from ..errors import DataError
 
-ENCODERS = ("mean", "cnn", "bilstm")
 SLOTS = ("embedding", "encoder", "pooling", "output")
 
 
@@ -93,16 +100,98 @@ class MaskedPooling(nn.HybridBlock):
         return F.broadcast_mul(pooled, F.minimum(n_tokens, 1.0))  # all-padding rows -> 0
 
 
+class NgramEncoder(nn.HybridBlock):
+    """The bag of n-grams: token and n-gram vectors pass through as they are (mean pooling
+    then averages them, as fastText does); no parameters of its own."""
+
+    def __init__(self, embed_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.out_units = embed_dim
+
+    def hybrid_forward(self, F, x):  # (batch, seq_len, embed_dim)
+        return F.identity(x)  # (batch, seq_len, embed_dim)
+
+
+# name -> (block from (embed_dim, hidden_size, num_filters, kernel_sizes), default pooling)
+ENCODER_REGISTRY = {
+    "cnn": (lambda e, h, f, k: CNNEncoder(e, f, tuple(k)), "max"),
+    "bilstm": (lambda e, h, f, k: BiLSTMEncoder(e, h), "max"),
+    "mean": (lambda e, h, f, k: MeanEncoder(e, h), "mean"),
+    "ngram": (lambda e, h, f, k: NgramEncoder(e), "mean"),
+}
+ENCODERS = tuple(ENCODER_REGISTRY)
+BAG_ENCODERS = ("mean", "ngram")  # per-token encoders: word order does not matter
+
+
+def bag_options(encoder: str, ngrams: int | None, nb_scale: bool | None) -> tuple[int, bool]:
+    """The n-gram order and naive-Bayes scaling a run uses: None means the encoder's default
+    (bigrams with NB weights for ``ngram``, plain tokens otherwise). N-grams are tokens of a
+    bag, so a sequence encoder (cnn, bilstm) refuses them."""
+    bag = encoder in BAG_ENCODERS
+    ngrams = ngrams if ngrams is not None else (2 if encoder == "ngram" else 1)
+    if ngrams > 1 and not bag:
+        raise DataError(f"--ngrams {ngrams} needs a bag encoder ({', '.join(BAG_ENCODERS)}); "
+                        f"{encoder} reads tokens in order")
+    return ngrams, bool(encoder == "ngram" if nb_scale is None else nb_scale)
+
+
 def make_encoder(encoder: str, embed_dim: int, hidden_size: int, num_filters: int,
                  kernel_sizes) -> nn.HybridBlock:
     """The encoder block named `encoder`."""
-    if encoder == "mean":
-        return MeanEncoder(embed_dim, hidden_size)
-    if encoder == "cnn":
-        return CNNEncoder(embed_dim, num_filters, tuple(kernel_sizes))
-    if encoder == "bilstm":
-        return BiLSTMEncoder(embed_dim, hidden_size)
-    raise ValueError(f"unknown encoder {encoder!r}; choose one of {', '.join(ENCODERS)}")
+    if encoder not in ENCODER_REGISTRY:
+        raise ValueError(f"unknown encoder {encoder!r}; choose one of {', '.join(ENCODERS)}")
+    return ENCODER_REGISTRY[encoder][0](embed_dim, hidden_size, num_filters, kernel_sizes)
+
+
+class ScaledEmbedding(nn.Embedding):
+    """An embedding whose rows are multiplied by a fixed per-token weight ``scale`` (the
+    naive-Bayes log-count ratios; ones until :func:`set_token_scale`). ``scale`` never
+    trains: it is data, fitted once (not differentiable, so unfreezing leaves it alone)."""
+
+    def __init__(self, input_dim: int, output_dim: int, **kwargs):
+        super().__init__(input_dim, output_dim, **kwargs)
+        self.scale = self.params.get("scale", shape=(input_dim, 1), init=mx.init.One(),
+                                     grad_req="null", differentiable=False)
+
+    def hybrid_forward(self, F, x, weight, scale):  # x (batch, seq_len)
+        vectors = F.Embedding(x, weight, name="fwd", **self._kwargs)  # (batch, seq_len, dim)
+        scales = F.Embedding(x, scale, input_dim=self._kwargs["input_dim"], output_dim=1)
+        return F.broadcast_mul(vectors, scales)  # (batch, seq_len, dim)
+
+
+def log_count_ratio(X: np.ndarray, y: np.ndarray, vocab_size: int, num_classes: int,
+                    alpha: float = 1.0) -> np.ndarray:
+    """Per-token naive-Bayes weights ``|log((p/|p|) / (q/|q|))|`` from binary presence counts
+    (Wang & Manning 2012), `alpha` smoothing; with more than two classes, the mean over the
+    one-vs-rest ratios. ``<pad>`` and ``<unk>`` get 0 and 1. Shape ``(vocab_size,)``.
+
+    >>> X = np.array([[2, 3], [2, 0], [4, 0]]); y = np.array([1, 1, 0])
+    >>> log_count_ratio(X, y, 5, 2).astype(float).round(2).tolist()
+    [0.0, 1.0, 0.81, 0.41, 0.98]
+    """
+    from scipy import sparse
+
+    rows, cols = np.nonzero(X)
+    present = sparse.csr_matrix((np.ones(len(rows)), (rows, X[rows, cols])),
+                                shape=(len(X), vocab_size))
+    present.data[:] = 1.0  # a token counts once per text
+    onehot = sparse.csr_matrix((np.ones(len(y)), (np.arange(len(y)), np.asarray(y))),
+                               shape=(len(y), num_classes))
+    counts = np.asarray((onehot.T @ present).todense()) + alpha  # (classes, vocab)
+    total = counts.sum(axis=0, keepdims=True)
+    ratios = [np.log((counts[c] / counts[c].sum()) / ((total - counts[c]) /
+                                                        (total - counts[c]).sum()))
+              for c in range(num_classes if num_classes > 2 else 1)]
+    scale = np.abs(np.asarray(ratios).reshape(len(ratios), -1)).mean(axis=0)
+    scale[0], scale[1] = 0.0, 1.0  # padding adds nothing; unknown tokens count plainly
+    return scale.astype(np.float32)
+
+
+def set_token_scale(net, scale: np.ndarray) -> None:
+    """Write per-token weights (e.g. :func:`log_count_ratio`) into an ``nb_scale`` network."""
+    param = named_parameters(net)["embedding.scale"]
+    param.set_data(mx.nd.array(np.asarray(scale, dtype=np.float32).reshape(-1, 1),
+                               ctx=param.list_ctx()[0]))
 
 
 class TextClassifier(nn.HybridBlock):
@@ -113,7 +202,7 @@ class TextClassifier(nn.HybridBlock):
     vocab_size, num_classes : int
     embed_dim : int
         Width of the token vectors.
-    encoder : {"mean", "cnn", "bilstm"}
+    encoder : {"mean", "cnn", "bilstm", "ngram"}
     hidden_size : int
         Units of the ``mean`` encoder's dense layer, or of each LSTM direction.
     num_filters, kernel_sizes
@@ -129,6 +218,9 @@ class TextClassifier(nn.HybridBlock):
     sparse_grad : bool
         Row-sparse embedding gradients: each step computes and updates (lazily, for Adam)
         only the rows of the tokens in the batch instead of the whole table.
+    nb_scale : bool
+        Multiply each token's vector by a fixed per-token weight (``embedding.scale``, set
+        with :func:`set_token_scale`, e.g. to naive-Bayes log-count ratios).
 
     Examples
     --------
@@ -143,22 +235,23 @@ class TextClassifier(nn.HybridBlock):
                  hidden_size: int = MODEL.hidden_size, num_filters: int = MODEL.num_filters,
                  kernel_sizes=(3, 4, 5), pooling: str | None = None,
                  dropout: float = MODEL.dropout, embed_dropout: float = MODEL.embed_dropout,
-                 pad_index: int = 0, sparse_grad: bool = False, **kwargs):
+                 pad_index: int = 0, sparse_grad: bool = False, nb_scale: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
-        pooling = pooling or ("mean" if encoder == "mean" else "max")
+        pooling = pooling or ENCODER_REGISTRY.get(encoder, (None, "max"))[1]
         self.config = {
             "vocab_size": int(vocab_size), "num_classes": int(num_classes),
             "embed_dim": int(embed_dim), "encoder": encoder, "hidden_size": int(hidden_size),
             "num_filters": int(num_filters), "kernel_sizes": [int(k) for k in kernel_sizes],
             "pooling": pooling, "dropout": float(dropout),
             "embed_dropout": float(embed_dropout), "pad_index": int(pad_index),
-            "sparse_grad": bool(sparse_grad),
+            "sparse_grad": bool(sparse_grad), **({"nb_scale": True} if nb_scale else {}),
         }
         self._pad_index = pad_index
         with self.name_scope():
-            self.embedding = nn.Embedding(vocab_size, embed_dim,
-                                          weight_initializer=mx.init.Uniform(0.1),
-                                          sparse_grad=sparse_grad)
+            self.embedding = (ScaledEmbedding if nb_scale else nn.Embedding)(
+                vocab_size, embed_dim, weight_initializer=mx.init.Uniform(0.1),
+                sparse_grad=sparse_grad)
             self.encoder = make_encoder(encoder, embed_dim, hidden_size, num_filters,
                                         kernel_sizes)
             self.embed_dropout = nn.Dropout(embed_dropout)
@@ -170,7 +263,7 @@ class TextClassifier(nn.HybridBlock):
         """Every slot's output for a batch of ids, in order (see the module docstring)."""
         mask = F.cast(x != self._pad_index, "float32")  # (batch, seq_len)
         emb = self.embedding(x)  # (batch, seq_len, embed_dim)
-        if self.config["encoder"] != "mean":  # per-token encoder: masked pooling suffices
+        if self.config["encoder"] not in BAG_ENCODERS:  # per-token: masked pooling suffices
             emb = F.broadcast_mul(emb, F.expand_dims(mask, axis=2))
         enc = self.encoder(self.embed_dropout(emb))  # (batch, seq_len, hidden)
         pooled = self.pooling(enc, mask)  # (batch, hidden)

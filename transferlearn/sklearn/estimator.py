@@ -24,7 +24,13 @@ from sklearn.utils.validation import check_is_fitted
 from ..config import MODEL, TRAINING
 from ..data.text import make_pipeline
 from ..model.inference import predict_proba
-from ..model.network import TextClassifier
+from ..model.network import (
+    TextClassifier,
+    bag_options,
+    log_count_ratio,
+    named_parameters,
+    set_token_scale,
+)
 from ..training.fit import fit
 from ..transfer.strategies import get as get_strategy
 from ..transfer.strategies import prepare_target
@@ -53,6 +59,9 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         ``init_from``, whose architecture is kept.
     max_len, min_freq
         Text pipeline: tokens kept per text, minimum token count for the vocabulary.
+    ngrams, nb_scale
+        Bag encoders: n-grams up to this order as tokens, naive-Bayes token weights (None:
+        bigrams with NB weights for ``encoder="ngram"``, plain tokens otherwise).
     epochs, batch_size, lr, weight_decay, patience, val_size
         Training; ``val_size`` of the rows (stratified) decide early stopping and the kept
         epoch, unless there are fewer than 20 rows.
@@ -79,7 +88,8 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, encoder=MODEL.encoder, embed_dim=MODEL.embed_dim,  # noqa: PLR0913
                  hidden_size=MODEL.hidden_size, num_filters=MODEL.num_filters,
                  dropout=MODEL.dropout, embed_dropout=MODEL.embed_dropout,
-                 max_len=MODEL.max_len, min_freq=MODEL.min_freq, epochs=TRAINING.epochs,
+                 max_len=MODEL.max_len, min_freq=MODEL.min_freq, ngrams=MODEL.ngrams,
+                 nb_scale=MODEL.nb_scale, epochs=TRAINING.epochs,
                  batch_size=TRAINING.batch_size, lr=TRAINING.lr,
                  weight_decay=TRAINING.weight_decay, patience=TRAINING.patience,
                  val_size=TRAINING.val_size, init_from=None, strategy="fine-tune",
@@ -92,6 +102,8 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         self.embed_dropout = embed_dropout
         self.max_len = max_len
         self.min_freq = min_freq
+        self.ngrams = ngrams
+        self.nb_scale = nb_scale
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -117,12 +129,18 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         mx.random.seed(seed)
         epoch_start = lr_schedule = None
         if self.init_from is None:
-            self.pipeline_ = make_pipeline(max_len=self.max_len, min_freq=self.min_freq)
+            ngrams, nb_scale = bag_options(self.encoder, self.ngrams, self.nb_scale)
+            self.pipeline_ = make_pipeline(max_len=self.max_len, min_freq=self.min_freq,
+                                           ngrams=ngrams)
             self.pipeline_.fit([texts[i] for i in train_idx])
-            self.net_ = self._new_net(len(self.pipeline_.named_steps["index"].vocab_))
+            self.net_ = self._new_net(len(self.pipeline_.named_steps["index"].vocab_), nb_scale)
         else:
             epoch_start, lr_schedule = self._init_from([texts[i] for i in train_idx])
         ids = self.pipeline_.transform(texts)
+        if self.init_from is None and "embedding.scale" in named_parameters(self.net_):
+            set_token_scale(self.net_, log_count_ratio(ids[train_idx], y_idx[train_idx],
+                                                       self.net_.config["vocab_size"],
+                                                       len(self.classes_)))
         self.history_ = fit(self.net_, ids[train_idx], y_idx[train_idx],
                             ids[val_idx] if len(val_idx) else None,
                             y_idx[val_idx] if len(val_idx) else None,
@@ -140,11 +158,11 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         return train_test_split(rows, test_size=self.val_size, random_state=seed,
                                 stratify=y_idx)
 
-    def _new_net(self, vocab_size: int) -> TextClassifier:
+    def _new_net(self, vocab_size: int, nb_scale: bool) -> TextClassifier:
         net = TextClassifier(vocab_size, len(self.classes_), embed_dim=self.embed_dim,
                              encoder=self.encoder, hidden_size=self.hidden_size,
                              num_filters=self.num_filters, dropout=self.dropout,
-                             embed_dropout=self.embed_dropout)
+                             embed_dropout=self.embed_dropout, nb_scale=nb_scale)
         net.initialize(mx.init.Xavier())
         return net
 
@@ -189,7 +207,9 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         model = bundle.config["model"]
         est = cls(**{k: model[k] for k in ("encoder", "embed_dim", "hidden_size",
                                            "num_filters", "dropout", "embed_dropout")},
-                  max_len=bundle.config["preprocessing"]["max_len"])
+                  max_len=bundle.config["preprocessing"]["max_len"],
+                  ngrams=bundle.config["preprocessing"].get("ngrams", 1),
+                  nb_scale=bool(model.get("nb_scale", False)))
         est.net_, est.pipeline_ = bundle.net, bundle.pipeline
         est.classes_ = np.array(bundle.labels)
         est.history_ = History(epochs=list(bundle.metrics.get("history", [])))

@@ -121,7 +121,7 @@ def transfer_across(source: TextClassifier, target: TextClassifier, source_vocab
             continue
         value = src[name].data().asnumpy()
         actions = set()
-        if name == "embedding.weight":
+        if name in ("embedding.weight", "embedding.scale"):  # rows by token
             value, _ = map_embeddings(value, source_vocab, target_vocab)
             actions.add("mapped")
         elif name.startswith("output."):

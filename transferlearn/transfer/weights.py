@@ -42,13 +42,15 @@ def transfer_weights(source: TextClassifier, target: TextClassifier, source_voca
     """
     src, dst = named_parameters(source), named_parameters(target)
     report = {}
-    weight, _ = map_embeddings(src["embedding.weight"].data().asnumpy(), source_vocab,
-                               target_vocab, aliases)
-    dst["embedding.weight"].set_data(mx.nd.array(weight))
-    report["embedding.weight"] = "mapped"
+    for name in ("embedding.weight", "embedding.scale"):  # rows by token (n-grams included)
+        if name in dst and name in src:
+            rows, _ = map_embeddings(src[name].data().asnumpy(), source_vocab, target_vocab,
+                                     aliases)
+            dst[name].set_data(mx.nd.array(rows))
+            report[name] = "mapped"
     order = label_order(source_labels, target_labels)
     for name, param in dst.items():
-        if name == "embedding.weight":
+        if name in report:
             continue
         if name.startswith("output."):
             if not (keep_head and order is not None):
