@@ -53,6 +53,7 @@ class ModelSettings:
     min_freq: int = 1  # tokens seen fewer times map to <unk>
     ngrams: int | None = None  # n-grams up to this order become tokens; None: 2 for ngram, else 1
     nb_scale: bool | None = None  # naive-Bayes token weights; None: on for ngram, else off
+    init_vectors: Any = None  # token vectors file (.vec/GloVe/word2vec, or a pretrain run)
 
 
 @dataclass(kw_only=True)
@@ -129,6 +130,24 @@ class TransferRun(RunSettings, TransferSettings, TransferTraining, DataSettings)
     test_size: float = 0.2
 
 
+@dataclass(kw_only=True)
+class PretrainRun:
+    """Every setting of :func:`~transferlearn.experiments.pretrain`: skip-gram token vectors
+    (gensim's word2vec) learned from unlabelled text."""
+
+    data: Any = None  # a source or a list: tables, .txt (one text per line), aclImdb trees
+    text_col: str | None = None
+    out: Any = "runs/vectors"
+    embed_dim: int = 128  # the base's embed_dim, so the vectors fit it as they are
+    window: int = 5
+    min_count: int = 2  # tokens seen fewer times get no vector
+    epochs: int = 5
+    negative: int = 5  # negative samples per positive pair
+    workers: int | None = None  # threads; None: every core (results then vary a little)
+    seed: int = 0
+    verbose: bool = True
+
+
 def fields(cls) -> dict:
     """Field name -> default of a settings class (None for a field without one)."""
     return {f.name: (f.default if f.default is not dataclasses.MISSING else None)
@@ -166,6 +185,7 @@ def plain(settings) -> dict:
 MODEL = ModelSettings()
 TRAINING = TrainingSettings()
 
-__all__ = ["BaseRun", "ENCODER_NAMES", "DataSettings", "MODEL", "ModelSettings", "RunSettings",
+__all__ = ["BaseRun", "ENCODER_NAMES", "DataSettings", "MODEL", "ModelSettings", "PretrainRun",
+           "RunSettings",
            "TRAINING", "TrainingSettings", "TransferRun", "TransferSettings", "TransferTraining",
            "fields", "frame_name", "plain", "signature"]

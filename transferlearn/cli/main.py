@@ -2,7 +2,8 @@
 
 ::
 
-    transferlearn train-base --data imdb.csv --out runs/base
+    transferlearn pretrain --data imdb.csv,hotel.csv --out runs/vectors
+    transferlearn train-base --data imdb.csv --init-vectors runs/vectors --out runs/base
     transferlearn transfer --base runs/base --data hotel.csv --strategy auto --out runs/hotel
     transferlearn predict --bundle runs/hotel --input reviews.txt --out labels.csv
     transferlearn evaluate --bundle runs/hotel --data labelled.csv --out runs/eval
@@ -20,6 +21,7 @@ import sys
 # subcommand -> (module under transferlearn.cli, its main function, one line of help)
 COMMANDS = {
     "train-base": ("train_base", "main", "train a base classifier on a source domain"),
+    "pretrain": ("pretrain", "main", "learn token vectors from unlabelled text (skip-gram)"),
     "transfer": ("transfer", "main", "transfer a base bundle to a target (strategies, "
                                      "comparison, learning curve)"),
     "predict": ("predict", "predict_main", "labels and probabilities of texts from a bundle"),

@@ -43,6 +43,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                                               "column"}),
                        ("seed", {})):
         setting(p, name, BaseRun, **more)
+    p.add_argument("--init-vectors", metavar="PATH", default=BaseRun.init_vectors,
+                   help="start the embedding from token vectors: a GloVe/word2vec/fastText "
+                        ".vec text file or a `transferlearn pretrain` output (local or s3://)")
     p.add_argument("--nb-scale", action=argparse.BooleanOptionalAction, default=BaseRun.nb_scale,
                    help="weigh each token by its naive-Bayes log-count ratio (default: on for "
                         "ngram, off otherwise)")

@@ -258,6 +258,8 @@ def unlabeled_texts(source: str | os.PathLike, verbose: bool = False,
                     text_col: str | None = None) -> list[str]:
     """Texts without labels: a ``.txt`` file (one text per line, gzip allowed), or any table
     or data set :func:`load_dataset` reads (only its text column is used)."""
+    if str(source) in BUNDLED:
+        return load_dataset(source)["text"].tolist()
     path = local_path(source, quiet=not verbose)
     is_text_file = path.is_file() and ".txt" in path_suffixes(path)
     if is_text_file and not SNIPPET_LINE.match(first_line(path)):

@@ -28,6 +28,9 @@ from .embeddings import (
     proxy_a_distance,
     tsne_2d,
 )
+from .pretrain import (
+    pretrain,
+)
 from .reports import (
     BASELINES,
     baseline_scores,
@@ -85,7 +88,7 @@ __all__ = [
     "parse_baselines",
     "parse_sizes",
     "plot_curve",
-    "plot_domains",
+    "plot_domains", "pretrain",
     "proxy_a_distance",
     "reference_rows",
     "run_rows",

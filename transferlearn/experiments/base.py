@@ -18,6 +18,7 @@ from ..model.network import (
     set_token_scale,
     summary,
 )
+from ..model.vectors import init_embedding, load_vectors, token_counts
 from ..training import distributed
 from ..training.fit import fit
 from ..training.metrics import evaluate
@@ -78,6 +79,7 @@ def _train_base(s: BaseRun) -> dict:
         logger.info(f"vocabulary {len(pipe.named_steps['index'].vocab_):,} tokens; "
                     f"{len(X['train']):,} train / {len(X['val']):,} validation / "
                     f"{len(X['test']):,} test rows")
+        vectors = _init_vectors(s.init_vectors, net, pipe, X["train"], s.verbose)
         logger.info(summary(net))
         options = training_options(s, X["train"], y["train"])
         history = fit(net, X["train"], y["train"], X["val"], y["val"], num_epochs=s.epochs,
@@ -85,6 +87,7 @@ def _train_base(s: BaseRun) -> dict:
                       patience=s.patience, random_state=s.seed, verbose=s.verbose, **options)
         metrics = _base_metrics(net, X, y, labels, history, origin, started)
         metrics["settings"] = {k: v for k, v in plain(s).items() if k != "verbose"}
+        metrics.update({"init_vectors": vectors} if vectors else {})
         if save_run(s, options["checkpoint"], net, pipe, labels, metrics, "training"):
             logger.info(f"test accuracy {metrics['accuracy']:.4f}, ROC AUC "
                         f"{metrics['roc_auc']:.4f}; bundle written to {s.out}")
@@ -107,6 +110,17 @@ def _base_network(s: BaseRun, vocab_size: int, num_classes: int,
     if nb_rows is not None:
         set_token_scale(net, log_count_ratio(*nb_rows, vocab_size, num_classes))
     return net
+
+
+def _init_vectors(location, net, pipe, X_train, verbose: bool) -> dict | None:
+    """Start the embedding from a vectors file (None: keep the random start); its report."""
+    if location is None:
+        return None
+    vocab = pipe.named_steps["index"].vocab_
+    report = init_embedding(net, vocab, load_vectors(location, quiet=not verbose),
+                            token_counts(X_train, len(vocab)), path=str(location))
+    logger.info(str(report))
+    return report.to_dict()
 
 
 def _base_metrics(net, X: dict, y: dict, labels: list, history, origin: str,  # noqa: PLR0913

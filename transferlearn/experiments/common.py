@@ -86,7 +86,7 @@ def origin_of(data, default) -> str:
 
 
 # Arguments that name local inputs: --out may neither be, contain nor lie inside them.
-INPUT_ARGUMENTS = ("data", "base", "source_data", "unlabeled")
+INPUT_ARGUMENTS = ("data", "base", "source_data", "unlabeled", "init_vectors")
 
 
 def locked(func):

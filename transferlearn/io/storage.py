@@ -71,6 +71,7 @@ RUN_FILES = frozenset({
     "model.params", "config.json", "vocab.json", "metrics.json", "history.png",  # a bundle
     "best.params", "optimizer.params", "state.json",  # a checkpoint
     "comparison.csv", "curve.csv", "curve.md", "curve.png",  # compare, learning curve
+    "vectors.vec", "pretrain.json",  # pretrain
 })
 RUN_DIRS = re.compile(r"checkpoints|epoch-\d+|[a-z][a-z0-9+_-]*")  # checkpoints, strategies
 TEMP_NAME = re.compile(r"\..+\.tmp(-.*)?|\.epoch-tmp-.*")  # left by a killed write
