@@ -6,7 +6,7 @@ import pytest
 from conftest import ROOT
 
 from transferlearn import config
-from transferlearn.config import BaseRun, TransferRun, fields
+from transferlearn.config import BaseRun, PretrainRun, TransferRun, fields
 
 # flags that are no setting of a run: what the script does around it
 SCRIPT_ONLY = {"quiet", "endpoint_url", "curve", "repeats", "curve_plot", "baselines", "tsne",
@@ -31,7 +31,8 @@ def flags(name) -> dict:
 
 
 @pytest.mark.parametrize("name,settings", [("train_base.py", BaseRun),
-                                           ("transfer.py", TransferRun)])
+                                           ("transfer.py", TransferRun),
+                                           ("pretrain.py", PretrainRun)])
 def test_the_scripts_flags_are_the_settings_fields_with_their_defaults(name, settings):
     found, wanted = flags(name), fields(settings)
     assert set(found) - SCRIPT_ONLY == set(wanted) - OTHER_SHAPE

@@ -105,3 +105,34 @@ def test_pretrain_script_end_to_end_and_its_errors(tmp_path):
     assert "is not a vectors file" in bad.stderr
     missing = run_script("pretrain.py", "--data", tmp_path / "nope.txt", "--out", tmp_path / "v2")
     assert missing.returncode == 2 and "error: file not found" in missing.stderr
+
+
+def test_several_sources_are_read_as_one_with_their_labels_mapped(tmp_path):
+    from transferlearn.data.sources import load_sources, source_list
+    from transferlearn.data.splits import split_train_test
+    from transferlearn.experiments import train_base
+
+    texts, labels = toy_texts(240)
+    names = np.array(["negative", "positive"])[labels]
+    short = np.array(["neg", "pos"])[labels]
+    pd.DataFrame({"text": texts[:120], "sentiment": names[:120],
+                  "split": ["train", "test"] * 60}).to_csv(tmp_path / "a.csv", index=False)
+    pd.DataFrame({"review": texts[120:], "label": short[120:]}).to_csv(tmp_path / "b.csv",
+                                                                      index=False)
+    both = f"{tmp_path / 'a.csv'},{tmp_path / 'b.csv'}"
+    assert source_list(both) == [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
+    with pytest.raises(DataError, match="different labels .*--label-map"):
+        load_sources(source_list(both))
+    df = load_sources(source_list(both), {"neg": "negative", "pos": "positive"})
+    assert df.attrs["sources"] == {str(tmp_path / "a.csv"): 120, str(tmp_path / "b.csv"): 120}
+    assert sorted(df["label"].unique()) == ["negative", "positive"]
+    train, test = split_train_test(df, test_size=0.25, random_state=0)
+    a_test = test[test["source"] == str(tmp_path / "a.csv")]
+    assert len(a_test) == 60  # a's own split column kept: its 60 test rows
+    assert len(test) - len(a_test) == 30  # b's rows split stratified, a quarter held out
+    metrics = train_base(data=both, label_map={"neg": "negative", "pos": "positive"},
+                         encoder="mean", embed_dim=8, hidden_size=8, epochs=1,
+                         out=str(tmp_path / "base"), verbose=False)
+    assert metrics["sources"] == df.attrs["sources"] and metrics["labels"] == ["negative",
+                                                                               "positive"]
+    assert metrics["n_test"] == 60 + 24  # a's test rows, 20% of b (the default test_size)

@@ -30,6 +30,7 @@ class DataSettings:
     neutral_band: float = 0.0  # bundled snippets: drop rows with |score| <= this
     truthful_only: bool = False  # Deceptive Opinion Spam: keep the truthful reviews only
     categorical: list | None = None  # columns that become a token in front of the text
+    label_map: dict | None = None  # several sources: {their label: the shared label}
     test_size: float = 0.2  # held out when the data has no split column
     seed: int = 0  # splits, samples, initialisation and batch order
 

@@ -31,8 +31,11 @@ def _data_flag(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--data", default=None,
                         help=f"{what} data: a CSV/TSV/Parquet file (.gz allowed), an aclImdb "
                              "directory or .tar.gz, an s3://bucket/key (or s3://bucket/prefix/)"
-                             f", or a bundled data set name (default: the bundled {what} "
-                             "snippets)")
+                             ", or a bundled data set name; several, comma-separated, are read "
+                             f"as one (default: the bundled {what} snippets)")
+    parser.add_argument("--label-map", type=label_map, default=None, metavar="JSON",
+                        help='several sources: their labels mapped onto one set, e.g. '
+                             '\'{"pos": "positive", "neg": "negative"}\'')
 
 
 def _column_flags(parser: argparse.ArgumentParser) -> None:
@@ -87,6 +90,19 @@ def column_list(text: str) -> list:
     if not columns:
         raise argparse.ArgumentTypeError(f"expected column names such as A,B, got {text!r}")
     return columns
+
+
+def label_map(text: str) -> dict:
+    """``'{"pos": "positive"}'`` -> the dict, checked."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+        raise argparse.ArgumentTypeError('expected {"their label": "shared label", ...}')
+    return {str(k): v for k, v in value.items()}
 
 
 def category_map(text: str) -> dict:

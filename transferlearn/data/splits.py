@@ -27,14 +27,18 @@ def check_classes(df: pd.DataFrame, origin: str = "data") -> list[str]:
 def split_train_test(df: pd.DataFrame, test_size: float = 0.2, random_state: int = 0,
                      what: str = "test"):
     """Split into (train, test): the ``split`` column if the data has one, else stratified
-    (a one-line :class:`DataError` when the data is too small for that)."""
+    (a one-line :class:`DataError` when the data is too small for that). Rows whose
+    ``split`` is missing (a source without one among several) are split stratified."""
     from sklearn.model_selection import train_test_split
 
-    if "split" in df.columns and {"train", "test"} <= set(df["split"]):
-        return (
-            df[df["split"] == "train"].reset_index(drop=True),
-            df[df["split"] == "test"].reset_index(drop=True),
-        )
+    if "split" in df.columns and {"train", "test"} <= set(df["split"].dropna()):
+        rest = df[df["split"].isna()]
+        train, test = df[df["split"] == "train"], df[df["split"] == "test"]
+        if len(rest):
+            more_train, more_test = split_train_test(rest.drop(columns="split"), test_size,
+                                                     random_state, what)
+            train, test = pd.concat([train, more_train]), pd.concat([test, more_test])
+        return train.reset_index(drop=True), test.reset_index(drop=True)
     _check_stratifiable(df, test_size, what)
     train, test = train_test_split(
         df, test_size=test_size, random_state=random_state, stratify=df["label"]

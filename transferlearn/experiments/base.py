@@ -65,7 +65,7 @@ def _train_base(s: BaseRun) -> dict:
         df, labels = load_data(s.data, DEFAULT_SOURCE, text_col=s.text_col,
                                label_col=s.label_col, neutral_band=s.neutral_band,
                                truthful_only=s.truthful_only, categorical=s.categorical,
-                               verbose=s.verbose)
+                               label_map=s.label_map, verbose=s.verbose)
         train_df, test_df = split_train_test(df, s.test_size, s.seed)
         train_df, val_df = split_validation(train_df, s.val_size, s.seed)
         pipe = make_pipeline(max_len=s.max_len, min_freq=s.min_freq, ngrams=ngrams)
@@ -88,6 +88,7 @@ def _train_base(s: BaseRun) -> dict:
         metrics = _base_metrics(net, X, y, labels, history, origin, started)
         metrics["settings"] = {k: v for k, v in plain(s).items() if k != "verbose"}
         metrics.update({"init_vectors": vectors} if vectors else {})
+        metrics.update({"sources": df.attrs["sources"]} if "sources" in df.attrs else {})
         if save_run(s, options["checkpoint"], net, pipe, labels, metrics, "training"):
             logger.info(f"test accuracy {metrics['accuracy']:.4f}, ROC AUC "
                         f"{metrics['roc_auc']:.4f}; bundle written to {s.out}")

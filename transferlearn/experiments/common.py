@@ -12,6 +12,7 @@ import pandas as pd
 from ..checks import check_settings
 from ..config import frame_name, plain
 from ..data.readers import load_dataset, to_text_label
+from ..data.sources import load_sources, source_list
 from ..data.splits import check_classes
 from ..errors import DataError, redact
 from ..io.bundle import save_bundle
@@ -53,18 +54,26 @@ def _check_texts(df: pd.DataFrame, origin: str) -> None:
 
 
 def load_data(data, default, *, text_col=None, label_col=None, neutral_band=0.0,  # noqa: PLR0913
-              truthful_only=False, categorical=None, verbose=True):
+              truthful_only=False, categorical=None, label_map=None, verbose=True):
     """``(DataFrame(text, label[, split]), sorted labels)`` of `data` (`default` when None): a
-    path, ``s3://`` URI, bundled name, or a DataFrame with text and label columns."""
+    path, ``s3://`` URI, bundled name, or a DataFrame with text and label columns; several
+    sources (a list or a comma-separated string) are read into one, labels mapped with
+    `label_map` (:func:`~transferlearn.data.sources.load_sources`)."""
     source = default if data is None else data
+    read = {"text_col": text_col, "label_col": label_col, "neutral_band": neutral_band,
+            "truthful_only": truthful_only, "quiet": not verbose, "categorical": categorical}
     if isinstance(source, pd.DataFrame):
         df = to_text_label(source, text_col, label_col, origin="DataFrame",
                            categorical=categorical)
         source = frame_name(source)
+    elif len(sources := source_list(source)) > 1:
+        df = load_sources(sources, label_map, **read)
+        logger.info("sources: " + ", ".join(f"{name} {rows:,} rows"
+                                            for name, rows in df.attrs["sources"].items()))
     else:
-        df = load_dataset(source, text_col=text_col, label_col=label_col,
-                          neutral_band=neutral_band, truthful_only=truthful_only,
-                          quiet=not verbose, categorical=categorical)
+        df = load_dataset(source, **read)
+        if label_map:
+            df["label"] = df["label"].astype(str).map(lambda x: label_map.get(x, x))
     for column, values in df.attrs.get("categories", {}).items():
         logger.info(f"categorical {column}: {len(values)} values, a token each in front of "
                     f"the text ({', '.join(values[:5])}{', ...' if len(values) > 5 else ''})")
@@ -102,8 +111,9 @@ def locked(func):
         out = settings.out
         if out is None or distributed.rank(getattr(settings, "kvstore", "device")) != 0:
             return func(settings, **options)  # only rank 0 writes; the others train
-        inputs = [v for k in INPUT_ARGUMENTS if isinstance(v := getattr(settings, k, None),
-                                                           (str, Path))]
+        inputs = [part for k in INPUT_ARGUMENTS
+                  if isinstance(v := getattr(settings, k, None), (str, Path))
+                  for part in source_list(str(v))]  # each of several sources
         check_output(out, inputs)  # before any work, and before the lock creates directories
         with output_lock(out):
             return func(settings, **options)

@@ -79,7 +79,7 @@ def _learning_curve(s: TransferRun, *, sizes: list, repeats: int, strategies: tu
         bundle = load_bundle(s.base)
         loaded = load_data(s.data, DEFAULT_TARGET, text_col=s.text_col, label_col=s.label_col,
                            neutral_band=s.neutral_band, truthful_only=s.truthful_only,
-                           verbose=s.verbose)
+                           label_map=s.label_map, verbose=s.verbose)
         rows: list[dict] = []
         points = [(seed, size) for seed in range(s.seed, s.seed + repeats) for size in sizes]
         with output_dir(s.out, quiet=not s.verbose) as local:

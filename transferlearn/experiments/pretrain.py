@@ -19,6 +19,7 @@ import time
 
 from ..config import PretrainRun, plain, signature
 from ..data.readers import unlabeled_texts
+from ..data.sources import source_list
 from ..data.text import make_pipeline
 from ..errors import DataError
 from ..io.storage import atomic_write, output_dir
@@ -41,15 +42,6 @@ def pretrain(**settings) -> dict:
 pretrain.__signature__ = signature(PretrainRun)  # type: ignore[attr-defined]
 
 
-def sources_of(data) -> list:
-    """`data` as a list of sources: a list as is, a comma-separated string split."""
-    if data is None:
-        raise DataError("pretrain needs --data: one or more text sources (comma-separated)")
-    if isinstance(data, (list, tuple)):
-        return list(data)
-    return [part.strip() for part in str(data).split(",") if part.strip()]
-
-
 @locked
 def _pretrain(s: PretrainRun) -> dict:
     from gensim.models import Word2Vec
@@ -58,7 +50,9 @@ def _pretrain(s: PretrainRun) -> dict:
         logger.info(settings_line("pretrain", s))
         started = time.perf_counter()
         texts, counts = [], {}
-        for source in sources_of(s.data):
+        if s.data is None:
+            raise DataError("pretrain needs --data: one or more text sources (comma-separated)")
+        for source in source_list(s.data):
             more = unlabeled_texts(source, verbose=s.verbose, text_col=s.text_col)
             counts[str(source)] = len(more)
             texts += more
@@ -119,4 +113,4 @@ class _EpochLog:
         pass
 
 
-__all__ = ["pretrain", "sources_of"]
+__all__ = ["pretrain"]

@@ -109,7 +109,8 @@ def splits_for(s: TransferRun, loaded=None) -> Splits:
     df, labels = loaded or load_data(s.data, DEFAULT_TARGET, text_col=s.text_col,
                                      label_col=s.label_col, neutral_band=s.neutral_band,
                                      truthful_only=s.truthful_only,
-                                     categorical=s.categorical, verbose=s.verbose)
+                                     categorical=s.categorical, label_map=s.label_map,
+                                     verbose=s.verbose)
     return make_splits(df, labels, s.train_size, s.test_size, s.val_size, s.seed,
                        origin_of(s.data, DEFAULT_TARGET))
 
