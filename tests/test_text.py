@@ -100,3 +100,19 @@ def test_the_text_steps_pass_sklearns_checks_that_apply_to_text(step):
                   check_set_params, check_parameters_default_constructible):
         check(name, step)
     assert repr(clone(step)) == repr(step)
+
+
+def test_set_output_pandas_gives_named_columns_with_the_same_values():
+    import pandas as pd
+
+    texts = pd.Series(["Good film!", "bad FILM, really", None])
+    plain = make_pipeline(max_len=3, ngrams=2).fit_transform(texts)
+    pipe = make_pipeline(max_len=3, ngrams=2).set_output(transform="pandas")
+    frame = pipe.fit_transform(texts)
+    assert list(frame.columns) == [f"id_{i}" for i in range(5)]
+    np.testing.assert_array_equal(frame.to_numpy(), plain)
+    np.testing.assert_array_equal(pipe.transform(texts).to_numpy(), plain)
+    lowered = LowerCaser().set_output(transform="pandas").fit_transform(texts.fillna(""))
+    assert list(lowered.columns) == ["text"] and lowered["text"].tolist()[1] == "bad film, really"
+    tokens = Tokenizer().set_output(transform="pandas").fit_transform(["A b"])
+    assert tokens["tokens"].tolist() == [["A", "b"]]

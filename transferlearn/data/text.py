@@ -75,12 +75,31 @@ class _TextStep:
     """Declares to sklearn what the text steps take: one text (or token list) per row, not a
     numeric 2-D array; sklearn's shared checks then test them as such."""
 
+    output_name = "text"  # the one column of set_output(transform="pandas")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()  # type: ignore[misc]
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         tags.input_tags.one_d_array = True
         return tags
+
+    def get_feature_names_out(self, input_features=None):
+        """One column: the texts, tokens or ids of each row (what set_output names)."""
+        return np.asarray([self.output_name], dtype=object)
+
+    def _out(self, rows: list):
+        """`rows` as they are, or as one DataFrame column of them after
+        ``set_output(transform="pandas")`` (a list of token lists is no 2-D table)."""
+        if getattr(self, "_sklearn_output_config", {}).get("transform") == "pandas":
+            return pd.DataFrame({self.output_name: rows})
+        return rows
+
+
+def _rows(X) -> list:
+    """Token or id lists, one per row: a list, or the one column of a DataFrame (a previous
+    step's set_output(transform="pandas") output)."""
+    return list(X.iloc[:, 0]) if hasattr(X, "columns") else list(X)
 
 
 class NullImputer(_TextStep, TransformerMixin, BaseEstimator):
@@ -101,7 +120,7 @@ class NullImputer(_TextStep, TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> list[str]:
         check_is_fitted(self, "n_features_in_")
-        return [self.fill_value if is_missing(x) else str(x) for x in text_list(X)]
+        return self._out([self.fill_value if is_missing(x) else str(x) for x in text_list(X)])
 
 
 class LowerCaser(_TextStep, TransformerMixin, BaseEstimator):
@@ -113,7 +132,7 @@ class LowerCaser(_TextStep, TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> list[str]:
         check_is_fitted(self, "n_features_in_")
-        return [x.lower() for x in text_list(X)]
+        return self._out([x.lower() for x in text_list(X)])
 
 
 class Tokenizer(_TextStep, TransformerMixin, BaseEstimator):
@@ -124,6 +143,8 @@ class Tokenizer(_TextStep, TransformerMixin, BaseEstimator):
     matches instead (``re.split``, empty pieces dropped), as the blog's ``Tokenize(pattern)``
     does. ``<br />`` tags (IMDB) are removed first when `strip_html` is true.
     """
+
+    output_name = "tokens"
 
     def __init__(self, pattern: str = DEFAULT_TOKEN_PATTERN, strip_html: bool = True,
                  split_pattern: str | None = None):
@@ -145,8 +166,8 @@ class Tokenizer(_TextStep, TransformerMixin, BaseEstimator):
         if self.strip_html:
             texts = [html.sub(" ", t) for t in texts]
         if self.split_pattern is not None:
-            return [[t for t in self.regex_.split(text) if t] for text in texts]
-        return [self.regex_.findall(t) for t in texts]
+            return self._out([[t for t in self.regex_.split(text) if t] for text in texts])
+        return self._out([self.regex_.findall(t) for t in texts])
 
 
 class Tokenize(Tokenizer):
@@ -169,13 +190,15 @@ class TokenIndexer(_TextStep, TransformerMixin, BaseEstimator):
         Keep these tokens, in this order, and add only the new ones (vocabulary transfer).
     """
 
+    output_name = "ids"
+
     def __init__(self, min_freq: int = 1, max_size: int | None = None, base_vocabulary=None):
         self.min_freq = min_freq
         self.max_size = max_size
         self.base_vocabulary = base_vocabulary
 
     def fit(self, X, y=None):
-        counts = Counter(tok for tokens in X for tok in tokens)
+        counts = Counter(tok for tokens in _rows(X) for tok in tokens)
         self.vocab_ = Vocabulary.from_counts(
             counts, self.min_freq, self.max_size, base=self.base_vocabulary
         )
@@ -183,7 +206,7 @@ class TokenIndexer(_TextStep, TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> list[list[int]]:
         check_is_fitted(self, "vocab_")
-        return [self.vocab_.lookup(tokens) for tokens in X]
+        return self._out([self.vocab_.lookup(tokens) for tokens in _rows(X)])
 
 
 class Tok2Idx(TokenIndexer):
@@ -200,6 +223,8 @@ class Ngrams(_TextStep, TransformerMixin, BaseEstimator):
     like words: shared n-grams keep their vectors. ``truncation`` as in :class:`Padder`.
     """
 
+    output_name = "tokens"
+
     def __init__(self, n: int = 2, max_tokens: int = 64, truncation: str = "post"):
         self.n = n
         self.max_tokens = max_tokens
@@ -215,14 +240,14 @@ class Ngrams(_TextStep, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_in_")
         n, keep = int(self.n), int(self.max_tokens)
         out = []
-        for tokens in X:
+        for tokens in _rows(X):
             tokens = tokens[:keep] if self.truncation == "post" else tokens[-keep:]
             grams = []
             for i, token in enumerate(tokens):
                 grams.append(token)
                 grams += [" ".join(tokens[i + 1 - k:i + 1]) for k in range(2, min(n, i + 1) + 1)]
             out.append(grams)
-        return out
+        return self._out(out)
 
 
 def ngram_positions(max_tokens: int, n: int) -> int:
@@ -258,9 +283,13 @@ class Padder(_TextStep, TransformerMixin, BaseEstimator):
         self.n_features_in_ = 1
         return self
 
+    def get_feature_names_out(self, input_features=None):
+        """``id_0 ... id_{max_len-1}``: one column per position."""
+        return np.asarray([f"id_{i}" for i in range(int(self.max_len))], dtype=object)
+
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self, "n_features_in_")
-        rows = list(X)
+        rows = _rows(X)
         out = np.full((len(rows), self.max_len), self.pad_value, dtype=np.int32)
         for i, ids in enumerate(rows):
             ids = ids[: self.max_len] if self.truncation == "post" else ids[-self.max_len :]
