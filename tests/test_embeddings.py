@@ -27,3 +27,33 @@ def test_tsne_plot_is_written(tmp_path):
     path = plot_domains(panels, tmp_path / "img" / "tsne.png", verbose=False)
     with open(path, "rb") as handle:
         assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tsne_names_the_data_sets_marks_labels_apart_and_keeps_the_legend_off_the_map(
+        tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    saved = {}
+    real_savefig = Figure.savefig
+
+    def keep(fig, *args, **kwargs):
+        saved["fig"] = fig
+        return real_savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    rng = np.random.RandomState(0)
+    labels = ["neg", "pos"] * 15
+    panels = {"base": (rng.randn(30, 5), labels, rng.randn(30, 5) + 3, labels)}
+    plot_domains(panels, tmp_path / "t.png", verbose=False,
+                 domains=("movie_snippets", "amazon_snippets"),
+                 title="movie_snippets -> amazon_snippets")
+    fig = saved["fig"]
+    ax = fig.axes[0]
+    assert fig._suptitle.get_text() == "movie_snippets -> amazon_snippets"
+    legend = ax.get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert {"movie_snippets", "amazon_snippets", "neg", "pos"} <= set(texts)
+    assert legend.get_bbox_to_anchor().x0 >= ax.get_window_extent().x1  # beside the axes
+    points = max(ax.collections, key=lambda c: len(c.get_offsets()))  # the 60 points
+    shapes = {tuple(map(tuple, path.vertices.round(3))) for path in points.get_paths()}
+    assert len(points.get_offsets()) == 60 and len(shapes) == 2  # a marker shape per label

@@ -43,8 +43,12 @@ def test_train_base_then_transfer_end_to_end(movie_slice, amazon_slice, tmp_path
 
     single = run_script("transfer.py", "--base", base, "--data", amazon_slice, "--strategy",
                         "feature-extract", "--train-size", "100", "--epochs", "1", "--out",
-                        tmp_path / "fx", "--quiet")
+                        tmp_path / "fx", "--quiet", "--tsne", tmp_path / "fx-tsne.png")
     assert single.returncode == 0, single.stderr
+    # --tsne adds a figure and changes nothing else: OUT is the strategy's bundle, as without
+    assert (tmp_path / "fx" / "config.json").is_file()
+    assert not (tmp_path / "fx" / "feature-extract").exists()
+    assert (tmp_path / "fx-tsne.png").stat().st_size > 10_000
     fx = json.loads((tmp_path / "fx" / "metrics.json").read_text())
     assert fx["frozen"] and all(n.startswith(("embedding.", "encoder.")) for n in fx["frozen"])
 

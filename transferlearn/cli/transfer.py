@@ -137,6 +137,8 @@ def _single(args, common: dict, baselines: tuple):
     """One strategy (its scratch check unless told not to), and the baselines asked for on
     the same rows; the comparison table, or None on a worker other than rank 0."""
     from .. import experiments as workflow
+    from ..data.readers import DEFAULT_TARGET
+    from ..experiments.common import data_name
     from ..io.bundle import load_bundle
     from ..training import distributed
 
@@ -147,10 +149,16 @@ def _single(args, common: dict, baselines: tuple):
     if distributed.rank(args.kvstore) != 0:
         return None
     rows: list = []
-    if baselines:
+    if baselines or args.tsne:
         splits = workflow.target_splits(categorical=args.categorical, **common)
+    if baselines:
         rows = workflow.reference_rows(load_bundle(args.base), splits, baselines,
                                        seed=args.seed)
+    if args.tsne and args.out is not None:  # the figure beside the bundle; OUT unchanged
+        workflow.tsne_figure(load_bundle(args.base), load_bundle(args.out), splits.test,
+                             path=args.tsne, seed=args.seed, title=args.strategy[0],
+                             verbose=not args.quiet,
+                             target_name=data_name(args.data or DEFAULT_TARGET))
     return workflow.marked_table(rows + workflow.run_rows(m))
 
 
@@ -167,11 +175,11 @@ def main(argv=None, prog: str | None = None) -> int:
         common = {k: getattr(args, k) for k in fields(TransferRun)
                   if k not in skip and hasattr(args, k)}
         common.update(target_arch=target_arch(args), verbose=not args.quiet)
-        single = len(args.strategy) == 1 and not args.tsne and not args.curve
+        single = len(args.strategy) == 1 and not args.curve  # --tsne: OUT is the bundle still
         baselines = workflow.parse_baselines(args.baselines or ("none" if single else "all"))
         if (args.resume or args.kvstore != "device" or args.categorical) and not single:
             raise TransferLearnError("--resume, --kvstore and --categorical apply to a single "
-                                     "strategy (no --curve, no --tsne, one --strategy)")
+                                     "strategy (no --curve, one --strategy)")
         if args.curve:
             common.pop("train_size")
             plot = args.curve_plot or True  # True: OUT/curve.png

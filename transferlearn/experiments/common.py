@@ -87,6 +87,22 @@ def load_data(data, default, *, text_col=None, label_col=None, neutral_band=0.0,
     return df, labels
 
 
+def data_name(data) -> str:
+    """A data set's name for a title: ``movie_snippets``, ``imdb_reviews`` (not a folder);
+    several sources joined with ``+``."""
+    if data is None:
+        return "source"
+    if isinstance(data, pd.DataFrame):
+        return "DataFrame"
+    names = []
+    for part in source_list(str(data)):
+        name = Path(str(part).rstrip("/")).name
+        for suffix in (".gz", ".bz2", ".xz", ".zip", ".csv", ".tsv", ".parquet", ".txt"):
+            name = name.removesuffix(suffix)
+        names.append(name)
+    return "+".join(names)
+
+
 def origin_of(data, default) -> str:
     """How `data` is named in metrics and messages."""
     if isinstance(data, pd.DataFrame):

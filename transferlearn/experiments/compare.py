@@ -6,12 +6,12 @@ from dataclasses import replace
 import pandas as pd
 
 from ..config import TransferRun
-from ..data.readers import DEFAULT_SOURCE, load_dataset
+from ..data.readers import DEFAULT_SOURCE, DEFAULT_TARGET, load_dataset
 from ..io.bundle import load_bundle, write_json
 from ..io.storage import atomic_write, output_dir
 from ..log import logger, verbosity
 from ..transfer.strategies import STRATEGIES
-from .common import locked
+from .common import data_name, locked
 from .reports import BASELINES, marked_table, reference_rows, run_rows
 from .target import run_strategy, splits_for
 
@@ -54,7 +54,8 @@ def _compare(s: TransferRun, *, strategies: tuple, baselines: tuple, tsne, tsne_
                 tuned = "fine-tune" if "fine-tune" in strategies else strategies[-1]
                 figure = tsne_figure(bundle, load_bundle(local / tuned), splits.test,
                                      path=tsne, n=tsne_points, seed=s.seed, title=tuned,
-                                     verbose=s.verbose)
+                                     verbose=s.verbose,
+                                     target_name=data_name(s.data or DEFAULT_TARGET))
                 summary_metrics["a_distance"] = figure["a_distance"]
             write_json(local / "metrics.json", summary_metrics)
         return table
@@ -70,8 +71,8 @@ def source_sample(base_bundle, n: int, seed: int = 0) -> pd.DataFrame:
     return source_df.sample(min(n, len(source_df)), random_state=seed)
 
 
-def tsne_figure(base_bundle, tuned_bundle, target: pd.DataFrame, path, n=600, seed=0,
-                title="transfer", verbose=True) -> dict:
+def tsne_figure(base_bundle, tuned_bundle, target: pd.DataFrame, path, n=600, seed=0,  # noqa: PLR0913
+                title="transfer", verbose=True, target_name="target") -> dict:
     """t-SNE of pooled features, source vs target, from the base and the transferred model.
 
     Each panel's title gives the proxy A-distance of its features (see
@@ -92,7 +93,10 @@ def tsne_figure(base_bundle, tuned_bundle, target: pd.DataFrame, path, n=600, se
         distances[name] = round(proxy_a_distance(f_src, f_tgt, random_state=seed), 4)
         panels[f"{name}: pooled features, A-distance {distances[name]:.2f}"] = (
             f_src, src["label"].tolist(), f_tgt, tgt["label"].tolist())
-    plot_domains(panels, path, random_state=seed, verbose=verbose)
+    names = (data_name(base_bundle.metrics.get("data")), target_name)
+    plot_domains(panels, path, random_state=seed, verbose=verbose,
+                 domains=names if names[0] != names[1] else ("source", "target"),
+                 title=f"{names[0]} -> {names[1]}")
     logger.info("proxy A-distance source vs target (0 = alike, 2 = separable): " +
          ", ".join(f"{k} {v:.2f}" for k, v in distances.items()))
     logger.info(f"t-SNE figure written to {path}")

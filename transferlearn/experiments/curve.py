@@ -17,7 +17,7 @@ from ..transfer.strategies import (
     STRATEGIES,
 )
 from ..transfer.strategies import get as get_strategy
-from .common import load_data, locked, settings_line
+from .common import data_name, load_data, locked, settings_line
 from .curves import (
     CURVE_COLUMNS,
     curve_table,
@@ -99,24 +99,14 @@ def _learning_curve(s: TransferRun, *, sizes: list, repeats: int, strategies: tu
                 handle.write(curve_table(curve) + "\n")
             if plot:
                 plot = local / "curve.png" if plot is True else plot
-                plot_curve(curve, plot, title=f"{_data_name(bundle.metrics.get('data'))} -> "
-                                              f"{_data_name(s.data or DEFAULT_TARGET)}: "
+                plot_curve(curve, plot, title=f"{data_name(bundle.metrics.get('data'))} -> "
+                                              f"{data_name(s.data or DEFAULT_TARGET)}: "
                                               f"{repeats} seeds")
                 logger.info(f"learning curve figure written to {plot}")
         for line in negative_transfer_warnings(mark_negative_transfer(summarise(curve))):
             warn(line)
         logger.info("\n" + curve_table(curve))
         return curve
-
-
-def _data_name(data) -> str:
-    """A data set's name for a title: ``movie_snippets``, ``imdb_reviews`` (not a folder)."""
-    if data is None:
-        return "source"
-    name = Path(str(data).rstrip("/")).name
-    for suffix in (".gz", ".bz2", ".xz", ".zip", ".csv", ".tsv", ".parquet", ".txt"):
-        name = name.removesuffix(suffix)
-    return name
 
 
 def _curve_splits(loaded, s: TransferRun):

@@ -26,8 +26,12 @@ def tsne_2d(features: np.ndarray, random_state: int = 0, perplexity: float = 30.
                 learning_rate="auto").fit_transform(flat)
 
 
-def plot_domains(panels: dict, path: str | os.PathLike, random_state: int = 0,
-                 verbose: bool = True) -> str:
+MARKERS = ("o", "^", "s", "D", "v", "P", "X", "*")  # one per label, told apart in grey too
+
+
+def plot_domains(panels: dict, path: str | os.PathLike, random_state: int = 0,  # noqa: PLR0913
+                 verbose: bool = True, domains: tuple = ("source", "target"),
+                 title: str | None = None) -> str:
     """Scatter t-SNE maps of source vs target features, one panel per entry of `panels`.
 
     Parameters
@@ -36,6 +40,10 @@ def plot_domains(panels: dict, path: str | os.PathLike, random_state: int = 0,
         ``{title: (source_features, source_labels, target_features, target_labels)}``.
     path : str or path
         PNG to write (atomically).
+    domains : (str, str)
+        The two data sets' names, for the legend (colour: data set; marker: label).
+    title : str, optional
+        The figure's title, e.g. ``movie_snippets -> amazon_snippets``.
     """
     # A bare Figure renders without pyplot: the user's backend (a notebook's) stays as it is.
     import pandas as pd
@@ -43,24 +51,31 @@ def plot_domains(panels: dict, path: str | os.PathLike, random_state: int = 0,
     from matplotlib.figure import Figure
     from tqdm.auto import tqdm
 
-    fig = Figure(figsize=(6.5 * len(panels), 5.5))
+    fig = Figure(figsize=(6.5 * len(panels) + 1.5, 5.5))
     axes = fig.subplots(1, len(panels), squeeze=False)
     items = tqdm(panels.items(), desc="t-SNE", disable=None if verbose else True,
                  leave=False)  # no bar when output is not a terminal
-    for ax, (title, (src, src_y, tgt, tgt_y)) in zip(axes[0], items, strict=True):
+    for ax, (panel, (src, src_y, tgt, tgt_y)) in zip(axes[0], items, strict=True):
         points = tsne_2d(np.concatenate([src, tgt]), random_state=random_state)
         frame = pd.DataFrame({
             "x": points[:, 0], "y": points[:, 1],
-            "domain": ["source"] * len(src) + ["target"] * len(tgt),
+            "data": [domains[0]] * len(src) + [domains[1]] * len(tgt),
             "label": list(map(str, src_y)) + list(map(str, tgt_y)),
         })
-        sns.scatterplot(data=frame, x="x", y="y", hue="domain", style="label", s=14,
-                        alpha=0.7, ax=ax, palette={"source": "#1f77b4", "target": "#ff7f0e"})
-        ax.set_title(title)
+        labels = sorted(frame["label"].unique())
+        sns.scatterplot(data=frame, x="x", y="y", hue="data", style="label", s=16, alpha=0.7,
+                        ax=ax, palette=dict(zip(domains, ("#1f77b4", "#ff7f0e"), strict=True)),
+                        style_order=labels, markers=list(MARKERS[:len(labels)]) if len(
+                            labels) <= len(MARKERS) else True)
+        # the legend beside the map, never over its points
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
+        ax.set_title(panel)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.set_xticks([])
         ax.set_yticks([])
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     with atomic_write(path, mode="wb") as handle:
         fig.savefig(handle, format="png", dpi=110)
