@@ -105,3 +105,32 @@ def test_the_steps_and_what_each_strategy_needs():
     with pytest.raises(ValueError, match="'distill' does not"):
         GluonTextClassifier(init_from="unused", strategy="distill").fit(
             ["good", "bad"] * 10, [1, 0] * 10)
+
+
+def test_joint_trains_on_source_rows_plus_the_target_weighted_up(tmp_path):
+    from conftest import toy_texts
+
+    from transferlearn.experiments import train_base, transfer
+
+    texts, labels = toy_texts(300)
+    source = pd.DataFrame({"text": texts, "label": labels})
+    base = tmp_path / "base"
+    train_base(data=source, encoder="mean", embed_dim=8, hidden_size=8, epochs=2,
+               out=str(base), verbose=False)
+    target_texts, target_labels = toy_texts(200, seed=5)
+    target = pd.DataFrame({"text": [t.replace("good", "spotless") for t in target_texts],
+                           "label": target_labels})
+    m = transfer(base=str(base), data=target, strategy="joint", train_size=40, epochs=2,
+                 source_data=source, source_rows=120, target_share=0.5, out=None,
+                 verbose=False)
+    # 120 source rows; 34 target training rows (40 less validation) repeated 4x: 136 rows, 53%
+    assert m["joint"] == {"source_rows": 120, "target_rows": 34, "repeats": 4,
+                          "target_share": 0.5312}
+    assert m["n_train"] == 34 and m["history"]
+    other = pd.DataFrame({"text": texts, "label": ["a" if x else "b" for x in labels]})
+    with pytest.raises(DataError, match="needs the same label set"):
+        transfer(base=str(base), data=other, strategy="joint", train_size=40, epochs=1,
+                 source_data=source, out=None, verbose=False)
+    with pytest.raises(DataError, match="trained on a DataFrame.*--source-data"):
+        transfer(base=str(base), data=target, strategy="joint", train_size=40, epochs=1,
+                 out=None, verbose=False)

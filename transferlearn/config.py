@@ -98,9 +98,10 @@ class TransferSettings:
     temperature: float = 2.0  # distill: softening of the teacher's outputs
     alpha: float = 0.5  # distill: weight of the teacher's targets
     unlabeled: Any = None  # dann/coral/mmd: more target texts
-    source_data: Any = None  # dann/coral/mmd: labelled source rows (default: the base's)
-    source_rows: int = 4000  # dann/coral/mmd: at most this many source rows
+    source_data: Any = None  # dann/coral/mmd/joint: labelled source rows (default: the base's)
+    source_rows: int = 4000  # dann/coral/mmd/joint: at most this many source rows
     adapt_weight: float = 1.0  # dann/coral/mmd: weight of the alignment loss
+    target_share: float = 0.5  # joint: the target rows' share of the training rows
     category_map: dict | None = None  # a new category starts at a base category's vector
     cv_folds: int = 3  # auto / ensemble: folds of the labelled rows that choose
 

@@ -122,7 +122,7 @@ def _strategy_groups(p: argparse.ArgumentParser) -> None:
     setting(arch, "temperature", TransferRun, help="distill: softening of the teacher's outputs")
     setting(arch, "alpha", TransferRun,
             help="distill: weight of the teacher's targets (1 - alpha: the labels)")
-    adapt = p.add_argument_group("dann / coral / mmd: domain adaptation")
+    adapt = p.add_argument_group("dann / coral / mmd / joint: learning from source rows")
     adapt.add_argument("--unlabeled", default=None, metavar="TEXTS",
                        help="more unlabelled target texts: a .txt file (one per line) or a "
                             "table with a text column (the unused target rows always count)")
@@ -131,6 +131,8 @@ def _strategy_groups(p: argparse.ArgumentParser) -> None:
     setting(adapt, "source_rows", TransferRun,
             help="at most this many source rows (stratified sample)")
     setting(adapt, "adapt_weight", TransferRun, help="weight of the alignment loss")
+    setting(adapt, "target_share", TransferRun,
+            help="joint: the target rows are repeated to make this share of the training rows")
 
 
 def _single(args, common: dict, baselines: tuple):

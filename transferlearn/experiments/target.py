@@ -137,7 +137,7 @@ def run_strategy(bundle: Bundle, splits: Splits, s: TransferRun, *, on_epoch=Non
         started = time.perf_counter()
         job = _TransferJob(bundle, strategy, splits, s, on_epoch=on_epoch, ensemble=ensemble)
         history = _train_target(job)
-        metrics = {**_transfer_metrics(job, history, started), **(report or {})}
+        metrics = {**_transfer_metrics(job, history, started), **job.notes, **(report or {})}
         if s.scratch_check and job.strategy.uses_base:
             metrics["scratch_check"] = _scratch_check(job)
         return _finish(job, metrics)
@@ -159,6 +159,7 @@ class _TransferJob:
     teacher: np.ndarray | None = None  # distillation: the teacher's logits on train
     on_epoch: Callable | None = None  # on_epoch(job, net) after every epoch
     ensemble: dict | None = None  # {"weight": w, "linear": TF-IDF arrays} to average with
+    notes: dict = field(default_factory=dict)  # what training adds to the metrics (joint)
 
     @property
     def labels(self) -> list:
@@ -212,6 +213,8 @@ def _train_target(job: _TransferJob):
         "weight_decay": s.weight_decay, "patience": s.patience, "monitor": s.monitor,
         "random_state": s.seed, "verbose": s.verbose,
         "epoch_callback": (lambda net, record: job.on_epoch(job, net)) if job.on_epoch else None}
+    if job.strategy.joint:
+        return fit(net, *_joint_rows(job), X["val"], y["val"], **common, **job.options)
     if not job.strategy.adapts:
         return fit(net, X["train"], y["train"], X["val"], y["val"], **common,
                    **job.target.schedules(), soft_targets=job.teacher,
@@ -225,6 +228,25 @@ def _train_target(job: _TransferJob):
     return fit_adapted(net, X_src, y_src, job.target.pipeline.transform(domain_texts),
                        str(job.strategy.alignment), X["train"], y["train"], X["val"], y["val"],
                        weight=s.adapt_weight, **common, **job.options)
+
+
+def _joint_rows(job: _TransferJob) -> tuple[np.ndarray, np.ndarray]:
+    """Labelled source rows plus the target's training rows, the target rows repeated so
+    that they make ``target_share`` of the whole (joint training with the target up-weighted:
+    the source data acts as a prior that the target's labels pull away from)."""
+    s, X, y = job.settings, job.X, job.y
+    X_src, y_src = _source_rows(job.bundle, s.source_data, s.source_rows, job.labels,
+                                job.target.pipeline, s.seed, s.verbose)
+    n_tgt = max(len(X["train"]), 1)
+    repeats = max(1, round(s.target_share / (1 - s.target_share) * len(X_src) / n_tgt))
+    share = repeats * n_tgt / (repeats * n_tgt + len(X_src))
+    logger.info(f"joint: {len(X_src):,} labelled source rows + {len(X['train']):,} target "
+                f"rows x {repeats} (target share {share:.0%})")
+    job.fit_labels = np.concatenate([y_src, y["train"]])
+    job.notes["joint"] = {"source_rows": len(X_src), "target_rows": len(X["train"]),
+                          "repeats": repeats, "target_share": round(share, 4)}
+    return (np.concatenate([X_src] + [X["train"]] * repeats),
+            np.concatenate([y_src] + [y["train"]] * repeats))
 
 
 def _transfer_metrics(job: _TransferJob, history, started: float) -> dict:
@@ -317,17 +339,22 @@ def _source_rows(bundle, source_data, source_rows, labels, pipe, seed, verbose):
     """Up to `source_rows` labelled source rows (stratified), encoded for the target model."""
     training = bundle.config.get("training", {})
     own = source_data is None
-    data = source_data or training.get("data") or DEFAULT_SOURCE
+    data = source_data if not own else training.get("data") or DEFAULT_SOURCE
+    if own and str(data).startswith("<DataFrame"):
+        raise DataError("the base was trained on a DataFrame, which its bundle does not hold: "
+                        "give the source rows with source_data (--source-data)")
     read = {k: training.get(k) for k in ("text_col", "label_col", "neutral_band",
                                           "truthful_only", "categorical")} if own else {}
     df, source_labels = load_data(data, DEFAULT_SOURCE, verbose=verbose,
                                   **{k: v for k, v in read.items() if v is not None})
     if label_order(source_labels, labels) is None:
         raise DataError(f"source labels {source_labels} differ from the target's {labels}: "
-                        "domain adaptation needs the same label set")
+                        "training on source rows (dann, coral, mmd, joint) needs the same "
+                        "label set")
     if source_rows and len(df) > source_rows:
         df = take_labelled(df.drop(columns="split", errors="ignore"), source_rows, seed)
-    return pipe.transform(df["text"]), encode_labels(df["label"], labels, str(data))
+    return pipe.transform(df["text"]), encode_labels(df["label"], labels, origin_of(
+        data, DEFAULT_SOURCE))
 
 
 def _teacher_logits(teacher, train_df: pd.DataFrame, labels: list) -> np.ndarray:

@@ -170,7 +170,7 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         from ..io.bundle import load_bundle
 
         chosen = get_strategy(self.strategy)
-        if chosen.step != "cross-entropy" or not chosen.uses_base:
+        if chosen.step != "cross-entropy" or not chosen.uses_base or chosen.joint:
             raise ValueError(f"init_from trains with cross-entropy from the bundle's weights; "
                              f"strategy {chosen.name!r} does not (its step is {chosen.step})")
         bundle = load_bundle(self.init_from)

@@ -64,6 +64,9 @@ class Strategy:
         The base is a teacher: its softened outputs are training targets (distillation).
     gradual : bool
         ULMFiT's gradual unfreezing with a slanted triangular schedule.
+    joint : bool
+        Trains on labelled source rows plus the target rows, the target rows repeated so
+        that they make ``target_share`` of the training rows (the source model as a prior).
     setup : callable
         ``setup(net, options)`` freezes layers and sets learning-rate multipliers;
         `options` holds ``body_lr_mult`` and ``head_lr_mult``.
@@ -85,6 +88,7 @@ class Strategy:
     alignment: str | None = None
     teacher: bool = False
     gradual: bool = False
+    joint: bool = False
     setup: Callable[[TextClassifier, dict], None] | None = None
     candidates: tuple = ()
     help: str = ""
@@ -180,6 +184,9 @@ for _name, _how in (("dann", "an adversarial domain classifier"),
     register(Strategy(_name, alignment=_name, setup=_body_rate,
                       help=f"fine-tune on source rows + target texts, aligning {_how}"))
 
+register(Strategy("joint", keep_head=True, setup=_body_rate, joint=True,
+                  help="fine-tune on labelled source rows + the target rows, the target "
+                       "weighted up to --target-share of the rows"))
 register(Strategy("ensemble", in_all=True, keep_head=True, setup=_body_rate,
                   candidates=("ensemble",),
                   help="fine-tune averaged with TF-IDF + LR, the weight and the epochs chosen "
