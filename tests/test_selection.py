@@ -67,6 +67,22 @@ def test_choosing_never_reads_the_test_rows(base_bundle, target_splits):
     assert 1 <= first.epochs["fine-tune"] <= 2 and 1 <= first.epochs["scratch"] <= 2
 
 
+def test_joint_is_a_candidate_and_the_ensemble_mixes_the_best_network(base_bundle,
+                                                                     target_splits):
+    from transferlearn.config import TransferRun
+
+    s = TransferRun(base=str(base_bundle), epochs=2, source_rows=200, verbose=False, out=None)
+    choice = selection.choose(base_bundle_of(base_bundle), target_splits, s,
+                              ("fine-tune", "joint", "tfidf-logreg", "ensemble"), run_strategy,
+                              k=2)
+    accuracy = {r["candidate"]: r["cv_accuracy"] for r in choice.table}
+    assert set(accuracy) == {"fine-tune", "joint", "tfidf-logreg", "ensemble"}
+    assert choice.mixed == max(("fine-tune", "joint"), key=lambda n: accuracy[n])
+    assert choice.to_dict()["network"] == choice.network
+    assert choice.network == (choice.picked if choice.picked in ("fine-tune", "joint")
+                              else choice.mixed)
+
+
 def base_bundle_of(path):
     from transferlearn import load_bundle
 

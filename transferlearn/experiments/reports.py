@@ -187,8 +187,9 @@ def run_rows(metrics: dict) -> list[dict]:
     if "cv" in metrics:  # chosen by cross-validation: its time counts, and what it picked
         cv = metrics["cv"]
         rows[0]["seconds"] = round(rows[0]["seconds"] + cv["seconds"], 2)
-        rows[0]["picked"] = cv["picked"] + (f" (network weight {cv['weight']:.1f})"
-                                            if cv["picked"] == "ensemble" else "")
+        rows[0]["picked"] = cv["picked"] + (
+            f" ({cv.get('network', 'fine-tune')} at weight {cv['weight']:.1f})"
+            if cv["picked"] == "ensemble" else "")
     return rows
 
 

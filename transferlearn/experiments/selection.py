@@ -6,14 +6,16 @@ cross-validation on the labelled rows (train + validation), and the test rows ar
 read while choosing (:func:`choose` gets splits whose test rows are a guard that fails on
 any use):
 
-- each neural candidate (``scratch``, ``fine-tune``) trains on k-1 folds for up to
+- each neural candidate (``scratch``, ``fine-tune``, ``joint``) trains on k-1 folds for up to
   ``epochs`` epochs without early stopping, predicting the held-out fold after every
   epoch; the number of epochs with the best mean out-of-fold accuracy is chosen;
 - ``tfidf-logreg`` gives out-of-fold probabilities the same way;
-- ``ensemble``: the weight ``w`` of ``w * fine-tune + (1 - w) * TF-IDF`` with the best
-  out-of-fold accuracy (``w = 1``: the network alone, ``w = 0``: TF-IDF alone);
-- ``auto``: the candidate with the best out-of-fold accuracy among scratch, fine-tune,
-  TF-IDF + LR and the ensemble.
+- ``ensemble``: the weight ``w`` of ``w * network + (1 - w) * TF-IDF`` with the best
+  out-of-fold accuracy (``w = 1``: the network alone, ``w = 0``: TF-IDF alone), the network
+  being the neural candidate with the best out-of-fold accuracy (fine-tune when it is the
+  only one);
+- ``auto``: the candidate with the best out-of-fold accuracy among its candidates (scratch,
+  fine-tune, joint, TF-IDF + LR and the ensemble).
 
 The choice is then refit on every labelled row, with the chosen number of epochs, and scored
 on the test rows. The bundle holds the network and, for an ensemble, the TF-IDF model as
@@ -35,7 +37,7 @@ from ..sklearn.baselines import fit_tfidf_logreg
 from ..training.metrics import scores
 from .common import encode_labels
 
-NEURAL = ("scratch", "fine-tune")
+NEURAL = ("scratch", "fine-tune", "joint")
 WEIGHTS = np.round(np.linspace(0.0, 1.0, 11), 2)
 
 
@@ -63,14 +65,16 @@ class Choice:
     weights: list = field(default_factory=list)  # rows: weight, cv_accuracy
     folds: int = 3
     seconds: float = 0.0
+    mixed: str = "fine-tune"  # the network averaged with TF-IDF in the ensemble
 
     @property
     def network(self) -> str:
-        """The network strategy refit for the bundle (fine-tune under every TF-IDF mix)."""
-        return self.picked if self.picked in NEURAL else "fine-tune"
+        """The network strategy refit for the bundle (the ensemble's under a TF-IDF mix)."""
+        return self.picked if self.picked in NEURAL else self.mixed
 
     def to_dict(self) -> dict:
-        return {"picked": self.picked, "weight": self.weight, "epochs": self.epochs,
+        return {"picked": self.picked, "network": self.network, "weight": self.weight,
+                "epochs": self.epochs,
                 "folds": self.folds, "table": self.table, "weights": self.weights,
                 "seconds": round(self.seconds, 2)}
 
@@ -142,22 +146,22 @@ def choose(bundle, splits: Splits, s: TransferRun, candidates: tuple,  # noqa: P
         oof[name] = per_epoch[epochs[name] - 1]
     oof["tfidf-logreg"] = _tfidf_oof(folds, n, splits.labels, s.seed)
     weights = []
+    mix = max(epochs, key=lambda name: (oof[name].argmax(axis=1) == y).mean())
     if "ensemble" in candidates:
         for w in WEIGHTS:
-            mixed = w * oof["fine-tune"] + (1 - w) * oof["tfidf-logreg"]
+            mixed = w * oof[mix] + (1 - w) * oof["tfidf-logreg"]
             weights.append({"weight": float(w), "cv_accuracy": round(float(
                 (mixed.argmax(axis=1) == y).mean()), 4)})
         best = max(weights, key=lambda r: (r["cv_accuracy"], r["weight"]))
-        oof["ensemble"] = best["weight"] * oof["fine-tune"] + (1 - best["weight"]) * oof[
-            "tfidf-logreg"]
+        oof["ensemble"] = best["weight"] * oof[mix] + (1 - best["weight"]) * oof["tfidf-logreg"]
     table = [{"candidate": name, **{f"cv_{k}": round(v, 4) for k, v in scores(y, p).items()},
-              "epochs": epochs.get(name, epochs.get("fine-tune") if name == "ensemble" else None)}
+              "epochs": epochs.get(name, epochs.get(mix) if name == "ensemble" else None)}
              for name, p in oof.items() if name in candidates]
     picked = max(table, key=lambda r: r["cv_accuracy"])["candidate"]
     weight = {"tfidf-logreg": 0.0, "ensemble": best["weight"] if weights else 1.0}.get(picked,
                                                                                       1.0)
     return Choice(picked, weight, epochs, table, weights, len(folds),
-                  time.perf_counter() - tic)
+                  time.perf_counter() - tic, mixed=mix)
 
 
 def run_selection(bundle, splits: Splits, s: TransferRun, strategy, run_strategy) -> dict:
@@ -190,7 +194,7 @@ def choice_lines(choice: Choice) -> list[str]:
     lines += [f"  {r['candidate']:<13} accuracy {r['cv_accuracy']:.4f}  ROC AUC "
               f"{r['cv_roc_auc']:.4f}" + (f"  {r['epochs']} epochs" if r["epochs"] else "")
               for r in choice.table]
-    picked = choice.picked + (f" (network weight {choice.weight:.1f})"
+    picked = choice.picked + (f" ({choice.mixed} at weight {choice.weight:.1f})"
                               if choice.picked == "ensemble" else "")
     lines.append(f"  picked {picked}; refit on every labelled row")
     return lines
