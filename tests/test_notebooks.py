@@ -42,12 +42,17 @@ def test_notebooks_execute_in_order(tmp_path):
     runs = tmp_path / "runs"
     base, transfer = str(runs / "base"), str(runs / "transfer")
     nb1 = execute("01_preprocessing_and_base_model.ipynb", tmp_path, ENCODER="mean",
-                  EMBED_DIM=16, MAX_LEN=24, EPOCHS=2, OUT=base)
+                  EMBED_DIM=16, MAX_LEN=24, EPOCHS=2, TARGET_SIZE=100, N_POINTS=60, OUT=base)
     text = outputs_text(nb1)
-    assert "imputed:" in text and "Held-out accuracy" in text
+    for step in ("null_impute", "token2index", "padded:", "Held-out accuracy", "pooling",
+                 "trainable now:", "fine-tune"):  # the blog's steps, in order, ran
+        assert step in text, step
+    assert "epoch   1" in text  # the training is visible, not hidden
     assert (runs / "base" / "model.params").exists()
+    assert (runs / "base-amazon" / "model.params").exists()
     nb2 = execute("02_transfer.ipynb", tmp_path, BASE=base, TRAIN_SIZE=200, EPOCHS=1,
                   CURVE_SIZES="100,all", REPEATS=1, BASELINES="tfidf-logreg",
+                  CURVE_STRATEGIES="fine-tune",
                   CURVE_BASELINES="none", OUT=transfer)
     text = outputs_text(nb2)
     assert "trainable now:" in text and "| fine-tune |" in text

@@ -123,10 +123,11 @@ def test_joint_trains_on_source_rows_plus_the_target_weighted_up(tmp_path):
     m = transfer(base=str(base), data=target, strategy="joint", train_size=40, epochs=2,
                  source_data=source, source_rows=120, target_share=0.5, out=None,
                  verbose=False)
-    # 120 source rows; 34 target training rows (40 less validation) repeated 4x: 136 rows, 53%
-    assert m["joint"] == {"source_rows": 120, "target_rows": 34, "repeats": 4,
-                          "target_share": 0.5312}
-    assert m["n_train"] == 34 and m["history"]
+    # 40 labels: epochs chosen by cross-validation, then a refit on all 40 rows, repeated 3x
+    # beside the 120 source rows (half the training rows)
+    assert m["joint"] == {"source_rows": 120, "target_rows": 40, "repeats": 3,
+                          "target_share": 0.5}
+    assert m["n_train"] == 40 and m["history"] and m["cv"]["table"][0]["candidate"] == "joint"
     other = pd.DataFrame({"text": texts, "label": ["a" if x else "b" for x in labels]})
     with pytest.raises(DataError, match="needs the same label set"):
         transfer(base=str(base), data=other, strategy="joint", train_size=40, epochs=1,

@@ -104,6 +104,10 @@ class TransferSettings:
     target_share: float = 0.5  # joint: the target rows' share of the training rows
     category_map: dict | None = None  # a new category starts at a base category's vector
     cv_folds: int = 3  # auto / ensemble: folds of the labelled rows that choose
+    # how a strategy's epochs are chosen: "cv" (folds of the labelled rows, then a refit on
+    # all of them), "validation" (early stopping on the validation split) or "auto" (cv when
+    # the validation split has under 100 rows: early stopping on fewer is noise)
+    select_epochs: str = "auto"
 
 
 @dataclass(kw_only=True)

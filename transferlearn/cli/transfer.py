@@ -80,8 +80,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
             help="gradual: each lower layer group's learning rate is divided by this")
     for name in ("patience", "val_size", "test_size", "seed"):
         setting(p, name, TransferRun)
-    setting(p, "cv_folds", TransferRun,
-            help="auto / ensemble: cross-validation folds of the labelled rows")
+    _selection_flags(p)
     p.add_argument("--curve", default=None, metavar="SIZES",
                    help="learning curve: labelled target rows to try, e.g. 100,200,500,all; "
                         "writes OUT/curve.csv, OUT/curve.md and --curve-plot")
@@ -133,6 +132,16 @@ def _strategy_groups(p: argparse.ArgumentParser) -> None:
     setting(adapt, "adapt_weight", TransferRun, help="weight of the alignment loss")
     setting(adapt, "target_share", TransferRun,
             help="joint: the target rows are repeated to make this share of the training rows")
+
+
+def _selection_flags(p) -> None:
+    setting(p, "cv_folds", TransferRun,
+            help="auto / ensemble / --select-epochs cv: cross-validation folds of the "
+                 "labelled rows")
+    setting(p, "select_epochs", TransferRun, choices=("auto", "cv", "validation"),
+            help="how a strategy's epochs are chosen: cv (folds of the labelled rows, then a "
+                 "refit on all of them), validation (early stopping), auto (cv when the "
+                 "validation split has under 100 rows)")
 
 
 def _single(args, common: dict, baselines: tuple):

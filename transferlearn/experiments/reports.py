@@ -187,6 +187,8 @@ def run_rows(metrics: dict) -> list[dict]:
     if "cv" in metrics:  # chosen by cross-validation: its time counts, and what it picked
         cv = metrics["cv"]
         rows[0]["seconds"] = round(rows[0]["seconds"] + cv["seconds"], 2)
+        if "picked" not in metrics:  # a plain strategy whose epochs were chosen
+            return rows
         rows[0]["picked"] = cv["picked"] + (
             f" ({cv.get('network', 'fine-tune')} at weight {cv['weight']:.1f})"
             if cv["picked"] == "ensemble" else "")

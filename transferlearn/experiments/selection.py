@@ -35,9 +35,11 @@ from ..model.inference import predict_proba
 from ..model.linear import LinearTextModel, export_tfidf_logreg
 from ..sklearn.baselines import fit_tfidf_logreg
 from ..training.metrics import scores
+from ..transfer.strategies import REFERENCE
 from .common import encode_labels
 
 NEURAL = ("scratch", "fine-tune", "joint")
+NOT_NEURAL = ("tfidf-logreg", "ensemble")
 WEIGHTS = np.round(np.linspace(0.0, 1.0, 11), 2)
 
 
@@ -70,7 +72,7 @@ class Choice:
     @property
     def network(self) -> str:
         """The network strategy refit for the bundle (the ensemble's under a TF-IDF mix)."""
-        return self.picked if self.picked in NEURAL else self.mixed
+        return self.mixed if self.picked in NOT_NEURAL else self.picked
 
     def to_dict(self) -> dict:
         return {"picked": self.picked, "network": self.network, "weight": self.weight,
@@ -106,7 +108,8 @@ def _neural_oof(bundle, folds, n: int, s: TransferRun, name: str, run_strategy) 
         per_epoch: list[np.ndarray] = []
         run_strategy(bundle, fold, replace(s, strategy=name, out=None, verbose=False,
                                            scratch_check=False, label_shift=False,
-                                           resume=False, patience=None),
+                                           resume=False, patience=None,
+                                           select_epochs="validation"),
                      on_epoch=lambda job, net, seen=per_epoch: seen.append(
                          predict_proba(net, job.X["test"])))
         for epoch, proba in enumerate(per_epoch):
@@ -136,17 +139,19 @@ def choose(bundle, splits: Splits, s: TransferRun, candidates: tuple,  # noqa: P
     y = encode_labels(guarded.labelled["label"], splits.labels, "target")
     n = len(y)
     oof, epochs = {}, {}
-    needed = [c for c in NEURAL if c in candidates or (c == "fine-tune"
-                                                        and "ensemble" in candidates)]
+    needed = [c for c in candidates if c not in NOT_NEURAL] or (
+        ["fine-tune"] if "ensemble" in candidates else [])
     for name in needed:
         logger.info(f"cross-validation: {name}, {len(folds)} folds x {s.epochs} epochs")
         per_epoch = _neural_oof(bundle, folds, n, s, name, run_strategy)
         accuracy = [(per_epoch[e].argmax(axis=1) == y).mean() for e in range(s.epochs)]
         epochs[name] = int(np.argmax(accuracy)) + 1  # the first of the best
         oof[name] = per_epoch[epochs[name] - 1]
-    oof["tfidf-logreg"] = _tfidf_oof(folds, n, splits.labels, s.seed)
+    if {"tfidf-logreg", "ensemble"} & set(candidates):
+        oof["tfidf-logreg"] = _tfidf_oof(folds, n, splits.labels, s.seed)
     weights = []
-    mix = max(epochs, key=lambda name: (oof[name].argmax(axis=1) == y).mean())
+    mix = max(epochs, key=lambda name: (oof[name].argmax(axis=1) == y).mean()) if epochs \
+        else "fine-tune"
     if "ensemble" in candidates:
         for w in WEIGHTS:
             mixed = w * oof[mix] + (1 - w) * oof["tfidf-logreg"]
@@ -165,11 +170,13 @@ def choose(bundle, splits: Splits, s: TransferRun, candidates: tuple,  # noqa: P
 
 
 def run_selection(bundle, splits: Splits, s: TransferRun, strategy, run_strategy) -> dict:
-    """Run a strategy chosen by cross-validation (``auto``, ``ensemble``): choose on the
-    labelled rows, refit the choice on all of them with the chosen epochs, score it on the
-    test rows; the metrics hold the cross-validation table (``metrics["cv"]``)."""
+    """Run a strategy chosen by cross-validation (``auto``, ``ensemble``), or a plain one
+    whose epochs are (``select_epochs``): choose on the labelled rows, refit the choice on all
+    of them with the chosen epochs, score it on the test rows; the metrics hold the
+    cross-validation table (``metrics["cv"]``)."""
     with verbosity(s.verbose):
-        choice = choose(bundle, splits, s, strategy.candidates, run_strategy, k=s.cv_folds)
+        choice = choose(bundle, splits, s, strategy.candidates or (strategy.name,),
+                        run_strategy, k=s.cv_folds)
         for line in choice_lines(choice):
             logger.info(line)
         labelled = Splits(splits.labels, splits.labelled, splits.labelled.iloc[:0],
@@ -180,11 +187,19 @@ def run_selection(bundle, splits: Splits, s: TransferRun, strategy, run_strategy
             y = encode_labels(labelled.train["label"], splits.labels, "target")
             ensemble = {"weight": choice.weight, "linear": export_tfidf_logreg(
                 fit_tfidf_logreg(labelled.train["text"], y, s.seed))}
-        refit = replace(s, strategy=choice.network, patience=None,
-                        epochs=choice.epochs.get(choice.network, s.epochs))
-        return run_strategy(bundle, labelled, refit, ensemble=ensemble,
-                            report={"strategy": strategy.name, "picked": choice.picked,
-                                    "cv": choice.to_dict()})
+        refit = replace(s, strategy=choice.network, patience=None, select_epochs="validation",
+                        epochs=choice.epochs.get(choice.network, s.epochs), scratch_check=False)
+        report = {"strategy": strategy.name, "cv": choice.to_dict(),
+                  **({"picked": choice.picked} if strategy.candidates else {})}
+        if s.scratch_check and strategy.uses_base:  # scratch chooses its own epochs too
+            logger.info("training a scratch model on the same rows to check for negative "
+                        "transfer")
+            ref = run_strategy(bundle, splits, replace(s, strategy=REFERENCE, out=None,
+                                                       verbose=False, scratch_check=False,
+                                                       resume=False, label_shift=False))
+            report["scratch_check"] = {k: ref[k] for k in ("accuracy", "roc_auc",
+                                                           "train_seconds")}
+        return run_strategy(bundle, labelled, refit, ensemble=ensemble, report=report)
 
 
 def choice_lines(choice: Choice) -> list[str]:

@@ -129,7 +129,7 @@ def run_strategy(bundle: Bundle, splits: Splits, s: TransferRun, *, on_epoch=Non
     goes into the metrics besides, e.g. the cross-validation table).
     """
     strategy = get_strategy(s.strategy)
-    if strategy.candidates:
+    if strategy.candidates or epochs_by_cv(strategy, splits, s):
         from .selection import run_selection
 
         return run_selection(bundle, splits, s, strategy, run_strategy)
@@ -201,6 +201,21 @@ def _prepare(job: _TransferJob) -> list[str]:
     job.options = training_options(s, job.X["train"], job.y["train"])
     job.fit_labels = np.concatenate([job.y["train"], job.y["val"]])
     return domain_texts
+
+
+CV_BELOW = 100  # validation rows under which select_epochs="auto" cross-validates
+
+
+def epochs_by_cv(strategy, splits: Splits, s: TransferRun) -> bool:
+    """Whether a plain strategy's epochs are chosen by cross-validation on the labelled rows
+    (then refit on all of them) rather than by early stopping on the validation split."""
+    if s.select_epochs not in ("auto", "cv", "validation"):
+        raise DataError(f"--select-epochs must be auto, cv or validation, got "
+                        f"{s.select_epochs!r}")
+    if s.select_epochs == "validation" or strategy.step != "cross-entropy" or (
+            distributed.is_distributed(s.kvstore) or not len(splits.train)):
+        return False
+    return s.select_epochs == "cv" or len(splits.val) < CV_BELOW
 
 
 def _train_target(job: _TransferJob):
