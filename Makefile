@@ -6,6 +6,7 @@
 # make strategies  every strategy at 0, 100, 500 and all target labels, 3 seeds (README table)
 # make notebooks  rebuild notebooks/*.ipynb and execute them in place (the committed outputs)
 # make bench  set up .venv, run the benchmarks
+# make bases  base accuracy per encoder x initialisation, movie snippets and IMDB (README table)
 # make lint   ruff (style, complexity, argument counts) and mypy on the package; .ci/run runs it
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -16,7 +17,7 @@ STAMP := $(VENV)/.installed
 export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test test-fast bench lint clean curve strategies notebooks
+.PHONY: demo test test-fast bench bases lint clean curve strategies notebooks
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else \
@@ -41,7 +42,7 @@ curve: runs/base/config.json
 
 strategies: runs/base/config.json
 	$(PY) scripts/transfer.py --base runs/base \
-	  --strategy scratch,feature-extract,fine-tune,gradual,ensemble,auto,dann,coral,mmd \
+	  --strategy scratch,feature-extract,fine-tune,gradual,joint,ensemble,auto,dann,coral,mmd \
 	  --curve 0,100,500,all --repeats 3 --baselines tfidf-logreg --label-shift --epochs 10 \
 	  --source-rows 2000 --out runs/strategies --curve-plot images/strategies.png
 
@@ -59,6 +60,11 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
 	$(PY) benchmarks/speed.py --out benchmarks/results.md
+
+# base accuracy per encoder x initialisation (README "Base models"); IMDB takes about 40 min
+bases: $(STAMP)
+	$(PY) benchmarks/bases.py --suite snippets --seeds 3
+	$(PY) benchmarks/bases.py --suite imdb --seeds 1
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

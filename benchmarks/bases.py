@@ -97,7 +97,8 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--encoders", default=None, help="comma list (default: all)")
     p.add_argument("--inits", default="random,vectors,several")
-    p.add_argument("--out", default=None, help="JSON results (default: benchmarks/bases-SUITE.json)")
+    p.add_argument("--out", default=None,
+                   help="JSON results (default: benchmarks/bases-SUITE.json)")
     args = p.parse_args(argv)
     suite = SUITES[args.suite]
     encoders = args.encoders.split(",") if args.encoders else list(suite["encoders"])

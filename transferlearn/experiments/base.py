@@ -109,7 +109,8 @@ def _base_network(s: BaseRun, vocab_size: int, num_classes: int,
                          nb_scale=nb_rows is not None, sparse_grad=sparse)
     net.initialize(mx.init.Xavier(), ctx=mx.cpu())
     if nb_rows is not None:
-        set_token_scale(net, log_count_ratio(*nb_rows, vocab_size, num_classes))
+        ids, labels = nb_rows
+        set_token_scale(net, log_count_ratio(ids, labels, vocab_size, num_classes))
     return net
 
 

@@ -229,7 +229,8 @@ def _train_target(job: _TransferJob):
         "random_state": s.seed, "verbose": s.verbose,
         "epoch_callback": (lambda net, record: job.on_epoch(job, net)) if job.on_epoch else None}
     if job.strategy.joint:
-        return fit(net, *_joint_rows(job), X["val"], y["val"], **common, **job.options)
+        X_joint, y_joint = _joint_rows(job)
+        return fit(net, X_joint, y_joint, X["val"], y["val"], **common, **job.options)
     if not job.strategy.adapts:
         return fit(net, X["train"], y["train"], X["val"], y["val"], **common,
                    **job.target.schedules(), soft_targets=job.teacher,
