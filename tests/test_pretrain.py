@@ -136,3 +136,11 @@ def test_several_sources_are_read_as_one_with_their_labels_mapped(tmp_path):
     assert metrics["sources"] == df.attrs["sources"] and metrics["labels"] == ["negative",
                                                                                "positive"]
     assert metrics["n_test"] == 60 + 24  # a's test rows, 20% of b (the default test_size)
+
+
+def test_a_bad_label_map_is_one_error_line():
+    for bad, why in (("{not json", "not JSON"), ('{"pos": 1}', "shared label")):
+        done = run_script("train_base.py", "--data", "movie_snippets,amazon_snippets",
+                          "--label-map", bad)
+        assert done.returncode == 2 and why in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1

@@ -92,30 +92,27 @@ def column_list(text: str) -> list:
     return columns
 
 
-def label_map(text: str) -> dict:
-    """``'{"pos": "positive"}'`` -> the dict, checked."""
+def _json_object(text: str, value_type: type, expected: str) -> dict:
+    """A JSON object whose values are all `value_type`, or one argparse error line."""
     import json
 
     try:
         value = json.loads(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
-    if not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
-        raise argparse.ArgumentTypeError('expected {"their label": "shared label", ...}')
-    return {str(k): v for k, v in value.items()}
+    if not (isinstance(value, dict) and all(isinstance(v, value_type) for v in value.values())):
+        raise argparse.ArgumentTypeError(f"expected {expected}")
+    return value
+
+
+def label_map(text: str) -> dict:
+    """``'{"pos": "positive"}'`` -> the dict, checked."""
+    return _json_object(text, str, '{"their label": "shared label", ...}')
 
 
 def category_map(text: str) -> dict:
     """``'{"Device_Used": {"Tablet": "Mobile"}}'`` -> the dict, checked."""
-    import json
-
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
-    if not (isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())):
-        raise argparse.ArgumentTypeError('expected {"column": {"new value": "base value"}}')
-    return value
+    return _json_object(text, dict, '{"column": {"new value": "base value"}}')
 
 
 def gpu_list(text: str) -> list:
