@@ -209,3 +209,15 @@ def test_a_bundle_with_too_high_an_ngram_order_is_refused():
     check_preprocessing({"max_len": 8, "ngrams": 3})
     with pytest.raises(SchemaError, match="ngrams must be an integer in"):
         check_preprocessing({"max_len": 8, "ngrams": 9})
+
+
+def test_an_ngram_base_refuses_a_sequence_encoder_target(tmp_path):
+    from transferlearn.experiments import train_base, transfer
+
+    texts, labels = toy_texts(120)
+    df = pd.DataFrame({"text": texts, "label": labels})
+    train_base(data=df, encoder="ngram", embed_dim=8, epochs=1, out=str(tmp_path / "b"),
+               verbose=False)
+    with pytest.raises(DataError, match="a cnn target reads tokens in order"):
+        transfer(base=str(tmp_path / "b"), data=df, strategy="cross-arch",
+                 target_arch={"encoder": "cnn"}, epochs=1, out=None, verbose=False)

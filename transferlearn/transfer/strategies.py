@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 
 from ..data.text import Vocabulary, fitted_pipeline, pipeline_config
 from ..errors import DataError
-from ..model.network import TextClassifier, named_parameters
+from ..model.network import BAG_ENCODERS, TextClassifier, named_parameters
 from ..training.callbacks import slanted_triangular
 from .crossarch import format_report, transfer_across
 from .freezing import (
@@ -311,6 +311,11 @@ def prepare_target(bundle, strategy: str | Strategy, texts, labels, *, vocab_mod
         mx.random.seed(seed)
     net = new_target_model(bundle.net, len(vocab), len(labels), **(
         (target_arch or {}) if chosen.target_sizes else {}))
+    if pipeline_config(bundle.pipeline).get("ngrams", 1) > 1 and \
+            net.config["encoder"] not in BAG_ENCODERS:
+        raise DataError(f"the base's texts carry n-grams (a bag encoder's input); a "
+                        f"{net.config['encoder']} target reads tokens in order: keep a bag "
+                        f"encoder ({', '.join(BAG_ENCODERS)})")
     layers, cross, notes = _INITIALISERS[chosen.init](
         bundle, net, vocab, labels, chosen, {"category_map": category_map, "seed": seed})
     copied = 0 if layers.get("embedding.weight") == "new" else sum(  # fresh: none copied
