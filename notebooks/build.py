@@ -211,7 +211,7 @@ tl.freeze(bundle.net, "body")
 print("trainable after freeze('body'):", tl.trainable(bundle.net))
 tl.unfreeze(bundle.net, "encoder")
 print("trainable now:", tl.trainable(bundle.net))
-tl.unfreeze(bundle.net, ".")"""),
+_ = tl.unfreeze(bundle.net, ".")  # everything trains again"""),
     ("md", """\
 ## Step 8: relearn on a new data set
 
