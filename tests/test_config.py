@@ -70,3 +70,15 @@ def test_a_run_refuses_an_unknown_setting_and_config_json_holds_the_fields(base_
     saved = json.loads((base_bundle / "config.json").read_text())["training"]
     assert set(saved) == set(fields(BaseRun)) - {"out", "verbose"}
     assert saved["embed_dim"] == 16 and saved["epochs"] == 2  # the fixture's settings
+
+
+@pytest.mark.parametrize("name", ["train_base.py", "transfer.py", "pretrain.py"])
+def test_help_shows_each_flags_default_once(name):
+    """Every flag with a default names it in --help, once (argparse alone prints nothing for
+    a flag without a help text)."""
+    parser = script(name).build_parser()
+    for action in parser._actions:
+        if action.default in (None, False, "==SUPPRESS==") or action.dest == "help":
+            continue
+        text = parser._get_formatter()._expand_help(action) if action.help else ""
+        assert text.count("default") == 1, (action.dest, text)

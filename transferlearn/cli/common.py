@@ -81,8 +81,10 @@ def setting(parser, name: str, settings_class, help: str | None = None, **kwargs
 
     if "choices" not in kwargs:
         kwargs["type"] = flag_type(name)
-    parser.add_argument(f"--{name.replace('_', '-')}", default=fields(settings_class)[name],
-                        help=help, **kwargs)
+    default = fields(settings_class)[name]
+    if help is None and default is not None:  # argparse prints nothing for a flag without help
+        help = "(default: %(default)s)"  # noqa: A001
+    parser.add_argument(f"--{name.replace('_', '-')}", default=default, help=help, **kwargs)
 
 
 def column_list(text: str) -> list:
