@@ -26,14 +26,19 @@ def source_list(data) -> list:
     return [data]
 
 
+def map_labels(df: pd.DataFrame, label_map: dict | None) -> pd.DataFrame:
+    """`df` with its labels as strings, each renamed by `label_map` when listed there."""
+    df["label"] = df["label"].astype(str).map(lambda x: (label_map or {}).get(x, x))
+    return df
+
+
 def load_sources(sources: list, label_map: dict | None = None, **read) -> pd.DataFrame:
     """One ``DataFrame(text, label, source[, split])`` of several sources (``read``: the
     keyword arguments of :func:`load_dataset` for each). The label sets must agree once
     `label_map` is applied; ``attrs["sources"]`` holds ``{source: rows}``."""
     frames, label_sets = [], {}
     for source in sources:
-        df = load_dataset(source, **read)
-        df["label"] = df["label"].astype(str).map(lambda x: (label_map or {}).get(x, x))
+        df = map_labels(load_dataset(source, **read), label_map)
         df["source"] = str(source)
         label_sets[str(source)] = sorted(df["label"].unique())
         frames.append(df)
@@ -52,4 +57,4 @@ def load_sources(sources: list, label_map: dict | None = None, **read) -> pd.Dat
     return out
 
 
-__all__ = ["load_sources", "source_list"]
+__all__ = ["load_sources", "map_labels", "source_list"]

@@ -12,7 +12,7 @@ import pandas as pd
 from ..checks import check_settings
 from ..config import frame_name, plain
 from ..data.readers import load_dataset, to_text_label
-from ..data.sources import load_sources, source_list
+from ..data.sources import load_sources, map_labels, source_list
 from ..data.splits import check_classes
 from ..errors import DataError, redact
 from ..io.bundle import save_bundle
@@ -73,7 +73,7 @@ def load_data(data, default, *, text_col=None, label_col=None, neutral_band=0.0,
     else:
         df = load_dataset(source, **read)
         if label_map:
-            df["label"] = df["label"].astype(str).map(lambda x: label_map.get(x, x))
+            df = map_labels(df, label_map)
     for column, values in df.attrs.get("categories", {}).items():
         logger.info(f"categorical {column}: {len(values)} values, a token each in front of "
                     f"the text ({', '.join(values[:5])}{', ...' if len(values) > 5 else ''})")
