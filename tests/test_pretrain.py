@@ -136,6 +136,17 @@ def test_several_sources_are_read_as_one_with_their_labels_mapped(tmp_path):
     assert metrics["sources"] == df.attrs["sources"] and metrics["labels"] == ["negative",
                                                                                "positive"]
     assert metrics["n_test"] == 60 + 24  # a's test rows, 20% of b (the default test_size)
+    # the base's own rows, read again for joint training and for the t-SNE sample, come back
+    # through the same sources and label map
+    from transferlearn.experiments import source_sample, transfer
+    from transferlearn.io.bundle import load_bundle
+
+    base = load_bundle(tmp_path / "base")
+    assert set(source_sample(base, 50)["label"]) == {"negative", "positive"}
+    target = pd.DataFrame({"text": texts, "label": names})
+    m = transfer(base=str(tmp_path / "base"), data=target, strategy="joint", train_size=40,
+                 epochs=1, source_rows=100, out=None, verbose=False)
+    assert m["joint"]["source_rows"] == 100
 
 
 def test_a_bad_label_map_is_one_error_line():

@@ -6,12 +6,12 @@ from dataclasses import replace
 import pandas as pd
 
 from ..config import TransferRun
-from ..data.readers import DEFAULT_SOURCE, DEFAULT_TARGET, load_dataset
+from ..data.readers import DEFAULT_SOURCE, DEFAULT_TARGET
 from ..io.bundle import load_bundle, write_json
 from ..io.storage import atomic_write, output_dir
 from ..log import logger, verbosity
 from ..transfer.strategies import STRATEGIES
-from .common import data_name, locked
+from .common import data_name, load_data, locked
 from .reports import BASELINES, marked_table, reference_rows, run_rows
 from .target import run_strategy, splits_for
 
@@ -64,10 +64,12 @@ def _compare(s: TransferRun, *, strategies: tuple, baselines: tuple, tsne, tsne_
 def source_sample(base_bundle, n: int, seed: int = 0) -> pd.DataFrame:
     """`n` rows of the data the base model was trained on (re-read as its config says)."""
     trained_on = base_bundle.config.get("training", {})
-    source_df = load_dataset(trained_on.get("data") or DEFAULT_SOURCE,
-                             trained_on.get("text_col"), trained_on.get("label_col"),
-                             trained_on.get("neutral_band", 0.0),
-                             truthful_only=trained_on.get("truthful_only", False))
+    source_df, _ = load_data(trained_on.get("data"), DEFAULT_SOURCE,
+                             text_col=trained_on.get("text_col"),
+                             label_col=trained_on.get("label_col"),
+                             neutral_band=trained_on.get("neutral_band", 0.0),
+                             truthful_only=trained_on.get("truthful_only", False),
+                             label_map=trained_on.get("label_map"), verbose=False)
     return source_df.sample(min(n, len(source_df)), random_state=seed)
 
 

@@ -360,7 +360,8 @@ def _source_rows(bundle, source_data, source_rows, labels, pipe, seed, verbose):
         raise DataError("the base was trained on a DataFrame, which its bundle does not hold: "
                         "give the source rows with source_data (--source-data)")
     read = {k: training.get(k) for k in ("text_col", "label_col", "neutral_band",
-                                          "truthful_only", "categorical")} if own else {}
+                                          "truthful_only", "categorical", "label_map")} \
+        if own else {}
     df, source_labels = load_data(data, DEFAULT_SOURCE, verbose=verbose,
                                   **{k: v for k, v in read.items() if v is not None})
     if label_order(source_labels, labels) is None:
