@@ -168,9 +168,12 @@ def signature(cls) -> inspect.Signature:
                               for name, default in fields(cls).items()])
 
 
+FRAME_PREFIX = "<DataFrame of "
+
+
 def frame_name(frame) -> str:
     """How data given as a DataFrame is named in settings, metrics and messages."""
-    return f"<DataFrame of {len(frame):,} rows>"
+    return f"{FRAME_PREFIX}{len(frame):,} rows>"
 
 
 def plain(settings) -> dict:

@@ -9,7 +9,7 @@ from .._runtime import runtime_line
 from ..config import BaseRun, plain, signature
 from ..data.readers import DEFAULT_SOURCE
 from ..data.splits import split_train_test, split_validation
-from ..data.text import make_pipeline
+from ..data.text import make_pipeline, vocabulary_of
 from ..log import logger, verbosity
 from ..model.network import (
     TextClassifier,
@@ -74,12 +74,13 @@ def _train_base(s: BaseRun) -> dict:
         origin = origin_of(s.data, DEFAULT_SOURCE)
         y = {name: encode_labels(d["label"], labels, origin)
              for name, d in (("train", train_df), ("val", val_df), ("test", test_df))}
-        net = _base_network(s, len(pipe.named_steps["index"].vocab_), len(labels),
+        vocab = vocabulary_of(pipe)
+        net = _base_network(s, len(vocab), len(labels),
                             (X["train"], y["train"]) if nb_scale else None)
-        logger.info(f"vocabulary {len(pipe.named_steps['index'].vocab_):,} tokens; "
+        logger.info(f"vocabulary {len(vocab):,} tokens; "
                     f"{len(X['train']):,} train / {len(X['val']):,} validation / "
                     f"{len(X['test']):,} test rows")
-        vectors = _init_vectors(s.init_vectors, net, pipe, X["train"], s.verbose)
+        vectors = _init_vectors(s.init_vectors, net, vocab, X["train"], s.verbose)
         logger.info(summary(net))
         options = training_options(s, X["train"], y["train"])
         history = fit(net, X["train"], y["train"], X["val"], y["val"], num_epochs=s.epochs,
@@ -114,11 +115,10 @@ def _base_network(s: BaseRun, vocab_size: int, num_classes: int,
     return net
 
 
-def _init_vectors(location, net, pipe, X_train, verbose: bool) -> dict | None:
+def _init_vectors(location, net, vocab, X_train, verbose: bool) -> dict | None:
     """Start the embedding from a vectors file (None: keep the random start); its report."""
     if location is None:
         return None
-    vocab = pipe.named_steps["index"].vocab_
     report = init_embedding(net, vocab, load_vectors(location, quiet=not verbose),
                             token_counts(X_train, len(vocab)), path=str(location))
     logger.info(str(report))

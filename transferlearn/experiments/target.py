@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._runtime import runtime_line
-from ..config import TransferRun, plain, signature
+from ..config import FRAME_PREFIX, TransferRun, plain, signature
 from ..data.readers import DEFAULT_SOURCE, DEFAULT_TARGET, unlabeled_texts
 from ..data.splits import Splits, make_splits, take_labelled
 from ..errors import DataError
@@ -356,7 +356,7 @@ def _source_rows(bundle, source_data, source_rows, labels, pipe, seed, verbose):
     training = bundle.config.get("training", {})
     own = source_data is None
     data = source_data if not own else training.get("data") or DEFAULT_SOURCE
-    if own and str(data).startswith("<DataFrame"):
+    if own and str(data).startswith(FRAME_PREFIX):  # a frame_name: the frame is gone
         raise DataError("the base was trained on a DataFrame, which its bundle does not hold: "
                         "give the source rows with source_data (--source-data)")
     read = {k: training.get(k) for k in ("text_col", "label_col", "neutral_band",
