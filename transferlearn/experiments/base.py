@@ -62,6 +62,8 @@ def _train_base(s: BaseRun) -> dict:
         logger.info(runtime_line())
         started = time.perf_counter()
         ngrams, nb_scale = bag_options(s.encoder, s.ngrams, s.nb_scale)
+        # read before the data: a bad vectors file fails at once, not after the tokenizing
+        vectors = load_vectors(s.init_vectors, quiet=not s.verbose) if s.init_vectors else None
         df, labels = load_data(s.data, DEFAULT_SOURCE, text_col=s.text_col,
                                label_col=s.label_col, neutral_band=s.neutral_band,
                                truthful_only=s.truthful_only, categorical=s.categorical,
@@ -80,7 +82,7 @@ def _train_base(s: BaseRun) -> dict:
         logger.info(f"vocabulary {len(vocab):,} tokens; "
                     f"{len(X['train']):,} train / {len(X['val']):,} validation / "
                     f"{len(X['test']):,} test rows")
-        vectors = _init_vectors(s.init_vectors, net, vocab, X["train"], s.verbose)
+        vectors = _init_vectors(s.init_vectors, vectors, net, vocab, X["train"])
         logger.info(summary(net))
         options = training_options(s, X["train"], y["train"])
         history = fit(net, X["train"], y["train"], X["val"], y["val"], num_epochs=s.epochs,
@@ -115,12 +117,13 @@ def _base_network(s: BaseRun, vocab_size: int, num_classes: int,
     return net
 
 
-def _init_vectors(location, net, vocab, X_train, verbose: bool) -> dict | None:
-    """Start the embedding from a vectors file (None: keep the random start); its report."""
-    if location is None:
+def _init_vectors(location, embedding, net, vocab, X_train) -> dict | None:
+    """Start the embedding from the loaded vectors `embedding` (None: keep the random
+    start); its report."""
+    if embedding is None:
         return None
-    report = init_embedding(net, vocab, load_vectors(location, quiet=not verbose),
-                            token_counts(X_train, len(vocab)), path=str(location))
+    report = init_embedding(net, vocab, embedding, token_counts(X_train, len(vocab)),
+                            path=str(location))
     logger.info(str(report))
     return report.to_dict()
 
