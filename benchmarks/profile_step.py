@@ -32,7 +32,7 @@ def main(argv=None) -> int:
     from transferlearn.model.network import TextClassifier
     from transferlearn.training import fit
 
-    X, y, _, _, vocab_size = load_data(64, 0)
+    X, y, _, _, vocab_size = load_data("snippets", 0)
     net = TextClassifier(vocab_size, 2, encoder=args.arch, embed_dropout=0.5, **SIZES)
     net.initialize(mx.init.Xavier())
     fit(net, X[:640], y[:640], num_epochs=1, verbose=False)

@@ -1,16 +1,25 @@
 #!/usr/bin/env python
 """Training and inference speed of transferlearn (MXNet) against plain PyTorch, side by side.
 
-The same three architectures (mean, cnn, bilstm), sizes, data (the bundled movie snippets,
-80/20 split), sequence length, batch size, optimiser (Adam, lr 1e-3) and number of epochs run
-in both frameworks; each (framework, architecture) pair runs in its own subprocess so that
-its peak resident memory is its own. Reported per row: training and inference samples/s,
-peak RSS, test accuracy after the same epochs (so nothing is faster by doing less), and the
-MXNet/PyTorch ratio. Training samples/s times the model's forward+backward FLOPs per sample
-gives the share of the cores' peak arithmetic rate that training reaches.
+The same three architectures (mean, cnn, bilstm), sizes, data, sequence length, batch size,
+optimiser (Adam, lr 1e-3) and number of epochs run in both frameworks, each written the way
+its framework does it best (MXNet hybridized; PyTorch eager with batched-matmul masked mean
+and masked_fill max, and, as ``torch-compile``, the same model through ``torch.compile``).
+Each (workload, framework, architecture, repeat) runs in its own subprocess, so that its peak
+resident memory is its own, and the repeats alternate between frameworks so that a slow
+minute of a shared machine hits both. Workloads:
 
-    python benchmarks/speed.py                     # all rows, markdown table on stdout
-    python benchmarks/speed.py --epochs 1 --arch mean --out results.md
+- ``snippets``: the bundled movie snippets (80/20 split), 64 tokens;
+- ``imdb``: 5,000 reviews of the shared IMDB file (4,000 train / 1,000 test), 256 tokens.
+
+Reported per row: training and inference samples/s (mean of the repeats), peak RSS, test
+accuracy after the same epochs (so nothing is faster by doing less), the MXNet/PyTorch ratio
+with its spread over the repeats, and the share of the cores' FP32 peak that training
+reaches. ``--buckets N`` adds rows where both frameworks train on the same length-bucketed
+batches (transferlearn's default for padded texts; the PyTorch twin gets the same batches).
+
+    python benchmarks/speed.py                                  # every row, 3 repeats
+    python benchmarks/speed.py --workload imdb --arch cnn --repeats 1 --out results.md
 
 PyTorch is a benchmark-only dependency: ``pip install -r benchmarks/requirements.txt``.
 """
@@ -26,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -33,16 +44,25 @@ ARCHS = ("mean", "cnn", "bilstm")
 SIZES = {"embed_dim": 128, "hidden_size": 100, "num_filters": 100, "kernel_sizes": (3, 4, 5)}
 
 
-def load_data(max_len: int, seed: int):
-    """Token ids and labels from the bundled movie snippets, through the package pipeline."""
+WORKLOADS = {"snippets": ("movie_snippets", 64, 1), "imdb": ("imdb", 256, 3)}
+IMDB = ROOT.parent / "shared" / "datasets" / "imdb_reviews.csv.gz"
+
+
+def load_data(workload: str, seed: int):
+    """Token ids and labels of `workload`, through the package pipeline."""
     from transferlearn.data.readers import load_dataset
     from transferlearn.data.splits import split_train_test
     from transferlearn.data.text import make_pipeline
 
-    df = load_dataset("movie_snippets")
+    name, max_len, min_freq = WORKLOADS[workload]
+    if workload == "imdb":
+        df = load_dataset(str(IMDB)).drop(columns=["split"], errors="ignore")
+        df = df.sample(5000, random_state=seed).reset_index(drop=True)
+    else:
+        df = load_dataset(name)
     train, test = split_train_test(df, 0.2, seed)
     labels = sorted(df["label"].unique())
-    pipe = make_pipeline(max_len=max_len)
+    pipe = make_pipeline(max_len=max_len, min_freq=min_freq)
     X_train, X_test = pipe.fit_transform(train["text"]), pipe.transform(test["text"])
     y_train = train["label"].map(labels.index).to_numpy()
     y_test = test["label"].map(labels.index).to_numpy()
@@ -63,7 +83,28 @@ def flops_per_sample(arch: str, seq_len: int, vocab_size: int) -> float:
     return 2.0 * (body + out * 2)
 
 
-def run_mxnet(arch, data, epochs, batch_size, seed) -> dict:
+def torch_like_init(net) -> None:
+    """PyTorch's default initialisation on an MXNet network (for the accuracy-parity
+    study): weights and biases U(+-1/sqrt(fan_in)) (kaiming_uniform with a=sqrt(5)), LSTM
+    parameters U(+-1/sqrt(hidden)); the embedding keeps U(+-0.1), as both sides use."""
+    import mxnet as mx
+
+    from transferlearn.model.network import named_parameters
+
+    params = named_parameters(net)
+    for name, param in params.items():
+        if name.startswith("embedding"):
+            continue
+        if "lstm" in name:
+            bound = 1.0 / SIZES["hidden_size"] ** 0.5
+        else:
+            weight = params[name.rsplit(".", 1)[0] + ".weight"].shape
+            bound = 1.0 / (float(np.prod(weight[1:])) ** 0.5)
+        param.set_data(mx.nd.random.uniform(-bound, bound, shape=param.shape))
+
+
+def run_mxnet(arch, data, epochs, batch_size, seed, buckets=0, compile_=False,  # noqa: PLR0913
+              init="xavier") -> dict:
     import mxnet as mx
 
     from transferlearn.model.inference import predict_proba
@@ -74,8 +115,10 @@ def run_mxnet(arch, data, epochs, batch_size, seed) -> dict:
     mx.random.seed(seed)
     net = TextClassifier(vocab_size, 2, encoder=arch, embed_dropout=0.5, **SIZES)
     net.initialize(mx.init.Xavier())
+    if init == "torch":
+        torch_like_init(net)
     history = fit(net, X_train, y_train, num_epochs=epochs, batch_size=batch_size,
-                  random_state=seed, verbose=False)
+                  random_state=seed, verbose=False, length_buckets=buckets)
     predict_proba(net, X_test[:512])  # warm-up: build the inference graph
     tic = time.perf_counter()
     proba = predict_proba(net, X_test, batch_size=512)
@@ -84,8 +127,19 @@ def run_mxnet(arch, data, epochs, batch_size, seed) -> dict:
             "accuracy": float((proba.argmax(1) == y_test).mean())}
 
 
-def run_torch(arch, data, epochs, batch_size, seed) -> dict:
-    import numpy as np
+def torch_batches(X, batch_size, rng, buckets):
+    """Each epoch's (row ids, width) batches: shuffled, or the same length buckets as
+    transferlearn's."""
+    from transferlearn.training.buckets import LengthBuckets
+
+    if buckets:
+        plan = LengthBuckets(np.maximum(1, (X != 0).sum(1)), batch_size, buckets)
+        return [(idx, plan.width(idx)) for idx in plan.batches(rng)]
+    return [(idx, X.shape[1]) for idx in
+            np.array_split(rng.permutation(len(X)), -(-len(X) // batch_size))]
+
+
+def run_torch(arch, data, epochs, batch_size, seed, buckets=0, compile_=False) -> dict:  # noqa: PLR0913
     import torch
     from torch import nn
 
@@ -127,6 +181,7 @@ def run_torch(arch, data, epochs, batch_size, seed) -> dict:
             return self.output(self.dropout(pooled))
 
     net = Net()
+    model = torch.compile(net) if compile_ else net
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     X = torch.as_tensor(X_train, dtype=torch.long)
@@ -135,33 +190,37 @@ def run_torch(arch, data, epochs, batch_size, seed) -> dict:
     tic = time.perf_counter()
     for _ in range(epochs):
         net.train()
-        for idx in np.array_split(rng.permutation(len(X)), -(-len(X) // batch_size)):
+        for idx, width in torch_batches(X_train, batch_size, rng, buckets):
             idx = torch.as_tensor(idx)
             opt.zero_grad()
-            loss_fn(net(X[idx]), y[idx]).backward()
+            loss_fn(model(X[idx, :width]), y[idx]).backward()
             opt.step()
-    train = time.perf_counter() - tic
-    net.eval()
+    train = time.perf_counter() - tic  # includes torch.compile's compilations, as MXNet's
+    net.eval()  # hybridization is in its first steps
     X_t = torch.as_tensor(X_test, dtype=torch.long)
     with torch.no_grad():
-        net(X_t[:512])
+        model(X_t[:512])
         tic = time.perf_counter()
-        logits = torch.cat([net(X_t[i:i + 512]) for i in range(0, len(X_t), 512)])
+        logits = torch.cat([model(X_t[i:i + 512]) for i in range(0, len(X_t), 512)])
         infer = time.perf_counter() - tic
     return {"train_seconds": train, "infer_seconds": infer,
             "accuracy": float((logits.argmax(1).numpy() == y_test).mean())}
 
 
 def worker(framework: str, arch: str, args) -> dict:
-    data = load_data(args.max_len, args.seed)
-    run = run_mxnet if framework == "mxnet" else run_torch
-    result = run(arch, data, args.epochs, args.batch_size, args.seed)
+    data = load_data(args.workload, args.seed)
+    if framework.startswith("mxnet"):  # mxnet-torchinit: PyTorch's initialisation
+        result = run_mxnet(arch, data, args.epochs, args.batch_size, args.seed, args.buckets,
+                           init="torch" if framework == "mxnet-torchinit" else "xavier")
+    else:
+        result = run_torch(arch, data, args.epochs, args.batch_size, args.seed, args.buckets,
+                           framework == "torch-compile")
     n_train, n_test = len(data[0]), len(data[2])
-    result.update(framework=framework, arch=arch,
+    result.update(framework=framework, arch=arch, workload=args.workload, buckets=args.buckets,
                   train_per_s=n_train * args.epochs / result["train_seconds"],
                   infer_per_s=n_test / result["infer_seconds"],
                   peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  flops_per_sample=flops_per_sample(arch, args.max_len, data[4]))
+                  flops_per_sample=flops_per_sample(arch, data[0].shape[1], data[4]))
     return result
 
 
@@ -188,33 +247,77 @@ def machine() -> str:
     return f"{model}, {len(os.sched_getaffinity(0))} cores, {platform.system()}"
 
 
+def versions() -> str:
+    """The library versions and thread settings the rows ran with."""
+    import mxnet as mx
+    import torch
+
+    onednn = mx.runtime.Features().is_enabled("MKLDNN")
+    return (f"mxnet {mx.__version__} (oneDNN {'on' if onednn else 'off'}), torch "
+            f"{torch.__version__} ({torch.get_num_threads()} threads), numpy {np.__version__}, "
+            f"Python {platform.python_version()}; OMP_NUM_THREADS="
+            f"{os.environ.get('OMP_NUM_THREADS')}")
+
+
+def _mean_sd(values: list) -> tuple:
+
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
 def table(results: list[dict], cores: int) -> str:
+    """One row per (workload, arch, buckets, framework): means over the repeats; each
+    framework's ratio to eager PyTorch's, repeat by repeat, as mean +- sd."""
     peak = peak_gflops(cores)
-    lines = ["| arch | framework | train samples/s | infer samples/s | peak RSS MB | accuracy "
-             "| MXNet/PyTorch train | MXNet/PyTorch infer | % of peak (train) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    by = {(r["arch"], r["framework"]): r for r in results}
-    for (arch, fw), r in by.items():
-        other = by.get((arch, "torch" if fw == "mxnet" else "mxnet"))
+    lines = ["| workload | arch | framework | train samples/s | infer samples/s | peak RSS MB "
+             "| accuracy | MXNet/PyTorch train | MXNet/PyTorch infer | % of peak (train) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    groups: dict = {}
+    for r in results:
+        groups.setdefault((r["workload"], r["arch"], r["buckets"], r["framework"]), []).append(r)
+    for (workload, arch, buckets, fw), runs in groups.items():
+        base = groups.get((workload, arch, buckets, "torch"), [])
         ratios = ["", ""]
-        if fw == "mxnet" and other:
-            ratios = [f"{r['train_per_s'] / other['train_per_s']:.2f}",
-                      f"{r['infer_per_s'] / other['infer_per_s']:.2f}"]
-        share = (f"{100 * 3 * r['flops_per_sample'] * r['train_per_s'] / (peak * 1e9):.1f}"
-                 if peak else "")
-        lines.append(f"| {arch} | {fw} | {r['train_per_s']:,.0f} | {r['infer_per_s']:,.0f} | "
-                     f"{r['peak_rss_mb']:,.0f} | {r['accuracy']:.3f} | {ratios[0]} | "
+        if fw != "torch" and len(base) == len(runs):
+            for i, key in enumerate(("train_per_s", "infer_per_s")):
+                mean, sd = _mean_sd([a[key] / b[key] for a, b in zip(runs, base, strict=True)])
+                ratios[i] = f"{mean:.2f} ± {sd:.2f}"
+        train, infer = (_mean_sd([r[k] for r in runs])[0] for k in ("train_per_s", "infer_per_s"))
+        share = (f"{100 * 3 * runs[0]['flops_per_sample'] * train / (peak * 1e9):.1f}"
+                 if peak and not buckets else "")  # bucketed rows: fewer FLOPs than counted
+        name = f"{workload}, buckets" if buckets else workload
+        lines.append(f"| {name} | {arch} | {fw} | {train:,.0f} | {infer:,.0f} | "
+                     f"{max(r['peak_rss_mb'] for r in runs):,.0f} | "
+                     f"{_mean_sd([r['accuracy'] for r in runs])[0]:.3f} | {ratios[0]} | "
                      f"{ratios[1]} | {share} |")
     return "\n".join(lines)
 
 
+def _run_worker(args, run: tuple, fw: str, seed: int, env) -> dict:  # noqa: PLR0913
+    workload, arch, buckets = run
+    cmd = [sys.executable, __file__, "--worker", fw, arch, "--workload", workload,
+           "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
+           "--seed", str(seed), "--buckets", str(buckets)]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"{fw} {arch} on {workload} failed:\n{done.stderr[-2000:]}")
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"{workload:>8} {fw:>13} {arch:<6} buckets {buckets}: train {r['train_per_s']:,.0f}/s"
+          f"  infer {r['infer_per_s']:,.0f}/s  acc {r['accuracy']:.3f}", file=sys.stderr)
+    return r
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--workload", default="snippets,imdb", help="comma list of snippets, imdb")
     p.add_argument("--arch", default=",".join(ARCHS), help="comma list of mean, cnn, bilstm")
-    p.add_argument("--frameworks", default="mxnet,torch")
+    p.add_argument("--frameworks", default="mxnet,torch,torch-compile",
+                   help="comma list of mxnet, torch, torch-compile, mxnet-torchinit (MXNet "
+                        "with PyTorch's default initialisation)")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--max-len", type=int, default=64)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--buckets", type=int, default=0,
+                   help="also rows with this many length buckets (cnn and mean)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="also write the markdown table here")
     p.add_argument("--worker", nargs=2, metavar=("FRAMEWORK", "ARCH"), help=argparse.SUPPRESS)
@@ -230,26 +333,27 @@ def main(argv=None) -> int:
         return 2
     cores = len(os.sched_getaffinity(0))
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(cores))}
+    os.environ["OMP_NUM_THREADS"] = env["OMP_NUM_THREADS"]
+    runs = [(w, a, b) for w in args.workload.split(",") for a in args.arch.split(",")
+            for b in ([0, args.buckets] if args.buckets and a != "bilstm" else [0])]
     results = []
-    for arch in args.arch.split(","):
-        for fw in args.frameworks.split(","):
-            cmd = [sys.executable, __file__, "--worker", fw, arch, "--epochs", str(args.epochs),
-                   "--batch-size", str(args.batch_size), "--max-len", str(args.max_len),
-                   "--seed", str(args.seed)]
-            done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-            if done.returncode != 0:
-                print(f"error: {fw} {arch} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
-                return 1
-            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-            r = results[-1]
-            print(f"{fw:>6} {arch:<6} train {r['train_per_s']:,.0f}/s  infer "
-                  f"{r['infer_per_s']:,.0f}/s  acc {r['accuracy']:.3f}", file=sys.stderr)
-    text = (f"Machine: {machine()}; OMP_NUM_THREADS={env['OMP_NUM_THREADS']}; "
-            f"{args.epochs} epochs, batch {args.batch_size}, seq {args.max_len}\n\n"
+    try:
+        for run in runs:
+            for repeat in range(args.repeats):  # frameworks alternate within each repeat;
+                for fw in args.frameworks.split(","):  # each repeat has its own seed
+                    if not (run[2] and fw == "torch-compile"):  # a shape per bucket: recompiles
+                        results.append(_run_worker(args, run, fw, args.seed + repeat, env))
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    text = (f"Machine: {machine()}; {versions()}; {args.epochs} epochs, batch "
+            f"{args.batch_size}, mean of {args.repeats} repeats, seeds {args.seed}.."
+            f"{args.seed + args.repeats - 1} (ratio: mean ± sd)\n\n"
             + table(results, cores))
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")
+        Path(args.out).with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
     return 0
 
 

@@ -27,6 +27,20 @@ def test_save_load_gives_identical_predictions(base_bundle, tmp_path):
     assert config["model"]["encoder"] == "mean" and config["labels"] == bundle.labels
 
 
+def test_many_texts_are_scored_in_chunks_with_the_same_result(base_bundle, monkeypatch):
+    """predict_proba tokenizes and scores CHUNK texts at a time (bounded memory); the
+    probabilities equal those of one pass, in the texts' order."""
+    bundle = load_bundle(base_bundle)
+    texts = [f"{w} film {'good ' * (i % 7)}" for i, w in enumerate(["great", "awful"] * 25)]
+    whole = bundle.predict_proba(texts)
+    calls = []
+    transform = bundle.transform
+    monkeypatch.setattr(bundle, "transform", lambda t: calls.append(len(t)) or transform(t))
+    monkeypatch.setattr(type(bundle), "CHUNK", 16)
+    np.testing.assert_allclose(bundle.predict_proba(texts), whole, rtol=1e-6)
+    assert calls == [16, 16, 16, 2]
+
+
 def test_overwrite_replaces_old_bundle_only_when_complete(base_bundle, tmp_path):
     bundle = load_bundle(base_bundle)
     target = tmp_path / "b"

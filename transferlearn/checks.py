@@ -62,7 +62,7 @@ BOUNDS: dict[str, Bound] = {
     "min_freq": COUNT, "epochs": COUNT, "batch_size": COUNT, "patience": COUNT,
     "repeats": COUNT, "source_rows": COUNT, "tsne_points": Bound(10, integer=True),
     "train_size": Bound(0, integer=True), "ngrams": Bound(1, 4, integer=True),
-    "target_share": SHARE,
+    "target_share": SHARE, "length_buckets": Bound(0, 100, integer=True),
     "window": Bound(1, 100, integer=True), "min_count": COUNT,
     "negative": Bound(1, 100, integer=True), "workers": Bound(1, 256, integer=True),
 }

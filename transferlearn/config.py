@@ -67,6 +67,9 @@ class TrainingSettings:
     weight_decay: float = 0.0
     patience: int | None = 3  # epochs without improvement before stopping; None: never
     val_size: float = 0.1  # share of the training rows held out for early stopping
+    # batches of similar-length rows, cut to their bucket's width: this many buckets; 0: off;
+    # None: automatic (up to 10 when padding fills over 10% of the id matrix)
+    length_buckets: int | None = None
 
 
 @dataclass(kw_only=True)

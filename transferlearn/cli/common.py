@@ -60,6 +60,11 @@ def storage_arguments(parser: argparse.ArgumentParser) -> None:
                              "...); default: AWS_ENDPOINT_URL or AWS")
 
 
+LENGTH_BUCKETS_HELP = ("batches of similar-length texts, each padded only to its bucket's "
+                       "width: this many buckets; 0: off (default: up to 10 when padding "
+                       "fills over 10%% of the id matrix)")
+
+
 def training_arguments(parser: argparse.ArgumentParser) -> None:
     """Resume, devices and the distributed kvstore, shared by both training scripts."""
     parser.add_argument("--resume", action="store_true",

@@ -11,7 +11,14 @@ import argparse
 import sys
 
 from ..config import ENCODER_NAMES, BaseRun
-from .common import HelpFormatter, data_arguments, run, setting, training_arguments
+from .common import (
+    LENGTH_BUCKETS_HELP,
+    HelpFormatter,
+    data_arguments,
+    run,
+    setting,
+    training_arguments,
+)
 
 EXAMPLES = """\
 examples:
@@ -39,6 +46,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                        ("epochs", {}), ("batch_size", {}), ("lr", {}),
                        ("weight_decay", {}), ("patience", {}),
                        ("val_size", {"help": "share of the training rows for early stopping"}),
+                       ("length_buckets", {"help": LENGTH_BUCKETS_HELP}),
                        ("test_size", {"help": "held-out share when the data has no split "
                                               "column"}),
                        ("seed", {})):

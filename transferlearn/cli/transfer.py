@@ -16,6 +16,7 @@ import sys
 from ..config import TransferRun
 from ..transfer import strategies as registry
 from .common import (
+    LENGTH_BUCKETS_HELP,
     HelpFormatter,
     category_map,
     data_arguments,
@@ -80,6 +81,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
             help="gradual: each lower layer group's learning rate is divided by this")
     for name in ("patience", "val_size", "test_size", "seed"):
         setting(p, name, TransferRun)
+    setting(p, "length_buckets", TransferRun, help=LENGTH_BUCKETS_HELP)
     _selection_flags(p)
     p.add_argument("--curve", default=None, metavar="SIZES",
                    help="learning curve: labelled target rows to try, e.g. 100,200,500,all; "

@@ -146,7 +146,8 @@ def training_options(settings, X, y) -> dict:
     kvstore and per-epoch checkpoints (rank 0 only; none when ``settings.out`` is None)."""
     cluster = distributed.cluster(settings.kvstore)
     options = {"ctx": device_contexts(settings.gpus), "kvstore": cluster.kvstore,
-               "checkpoint": None, "resume": False}
+               "checkpoint": None, "resume": False,
+               "length_buckets": settings.length_buckets}
     if cluster.num_workers > 1:
         logger.info(f"distributed: {cluster.num_workers} workers ({settings.kvstore}); each "
                     f"takes 1/{cluster.num_workers} of every batch")

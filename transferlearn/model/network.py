@@ -71,7 +71,14 @@ class CNNEncoder(nn.HybridBlock):
 
 
 class BiLSTMEncoder(nn.HybridBlock):
-    """A bidirectional LSTM (MXNet's fused RNN operator)."""
+    """A bidirectional LSTM (MXNet's fused RNN operator).
+
+    Not padding-invariant: the backward direction reads the padding before the last token
+    (MXNet 1.9's fused RNN takes sequence lengths on cuDNN only), so training batches are not
+    cut to length buckets automatically (see :class:`~transferlearn.training.LengthBuckets`).
+    """
+
+    padding_invariant = False
 
     def __init__(self, embed_dim: int, hidden_size: int = 100, num_layers: int = 1, **kwargs):
         super().__init__(**kwargs)
@@ -287,6 +294,12 @@ class TextClassifier(nn.HybridBlock):
 
     def hybrid_forward(self, F, x):
         return self.stages(F, x)["output"]
+
+    @property
+    def padding_invariant(self) -> bool:
+        """Whether trailing padding leaves the outputs unchanged (so a batch may be cut to
+        its longest row): true for cnn, mean and ngram, whose padding is masked."""
+        return getattr(self.encoder, "padding_invariant", True)
 
     def replace_head(self, num_classes: int, ctx=None) -> None:
         """Swap in a fresh, initialised output layer for `num_classes` classes."""

@@ -65,6 +65,9 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
     epochs, batch_size, lr, weight_decay, patience, val_size
         Training; ``val_size`` of the rows (stratified) decide early stopping and the kept
         epoch, unless there are fewer than 20 rows.
+    length_buckets : int, optional
+        Batches of similar-length texts, cut to their bucket's width (None: automatic; 0:
+        off; see :class:`transferlearn.training.buckets.LengthBuckets`).
     init_from : str, optional
         A bundle directory (local or ``s3://``) to start from: its vocabulary is extended
         with the new tokens (known tokens keep their vectors) and ``strategy`` applies.
@@ -92,7 +95,8 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
                  nb_scale=MODEL.nb_scale, epochs=TRAINING.epochs,
                  batch_size=TRAINING.batch_size, lr=TRAINING.lr,
                  weight_decay=TRAINING.weight_decay, patience=TRAINING.patience,
-                 val_size=TRAINING.val_size, init_from=None, strategy="fine-tune",
+                 val_size=TRAINING.val_size, length_buckets=TRAINING.length_buckets,
+                 init_from=None, strategy="fine-tune",
                  random_state=0, verbose=False):
         self.encoder = encoder
         self.embed_dim = embed_dim
@@ -110,6 +114,7 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.patience = patience
         self.val_size = val_size
+        self.length_buckets = length_buckets
         self.init_from = init_from
         self.strategy = strategy
         self.random_state = random_state
@@ -147,7 +152,8 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
                             num_epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
                             weight_decay=self.weight_decay, patience=self.patience,
                             monitor="loss", random_state=seed, verbose=self.verbose,
-                            epoch_start=epoch_start, lr_schedule=lr_schedule)
+                            epoch_start=epoch_start, lr_schedule=lr_schedule,
+                            length_buckets=self.length_buckets)
         return self
 
     def _split(self, y_idx: np.ndarray, seed: int):

@@ -44,7 +44,7 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
         kvstore="device", hybridize: bool = True, verbose: bool = True, epoch_callback=None,
         epoch_start=None, lr_schedule=None, checkpoint=None, resume: bool = False,
         soft_targets: np.ndarray | None = None, temperature: float = 2.0,
-        alpha: float = 0.5) -> History:
+        alpha: float = 0.5, length_buckets: int | None = None) -> History:
     """Train `net` on int ids `X` (n, seq_len) and class indices `y` (n,).
 
     Parameters
@@ -55,8 +55,7 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
     monitor : {"accuracy", "roc_auc", "loss"}
         Validation figure that decides the best epoch.
     random_state : int, optional
-        Seeds the batch order and MXNet's generator (dropout, reseeded each epoch), for
-        repeatable runs.
+        Seeds the batch order and MXNet's generator (dropout, reseeded each epoch).
     ctx : Context or list of Context, optional
         Devices to train on (default CPU). With several, each batch is split across them
         (``split_and_load``) and the gradients are summed; the parameters end on the first.
@@ -64,22 +63,22 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
         ``"device"`` (one machine), or ``"dist_sync"`` / ``"dist_async"`` (several processes
         started by :mod:`transferlearn.cli.launch`): each worker takes its share of every
         batch of `batch_size` rows (the global batch) and the gradients are combined.
-    epoch_callback : callable, optional
-        Called as ``epoch_callback(net, record)`` after each epoch.
-    epoch_start : callable, optional
-        Called as ``epoch_start(net, epoch)`` before each epoch, e.g. to unfreeze a layer
-        group (gradual unfreezing). The Trainer then covers frozen parameters as well.
+    epoch_callback, epoch_start : callable, optional
+        Called as ``epoch_callback(net, record)`` after each epoch, and
+        ``epoch_start(net, epoch)`` before each, e.g. to unfreeze a layer group (gradual
+        unfreezing); the Trainer then covers frozen parameters as well.
     lr_schedule : callable, optional
         ``lr_schedule(step, total_steps)`` -> factor on `lr` for each batch (e.g.
         :func:`~.callbacks.slanted_triangular`); `total_steps` assumes every epoch runs.
-    checkpoint : Checkpointer, optional
-        Writes a checkpoint after every epoch (see :mod:`transferlearn.io.checkpoint`).
-    resume : bool
-        Continue from `checkpoint`'s newest checkpoint; the result equals an uninterrupted
-        run with the same seed.
+    checkpoint, resume : Checkpointer, bool
+        A checkpoint after every epoch (:mod:`transferlearn.io.checkpoint`); `resume`
+        continues from the newest, with the result of an uninterrupted run.
     soft_targets : ndarray, optional
         A teacher's logits ``(n, num_classes)`` for knowledge distillation (see
         :class:`~.steps.Distillation`, with `temperature` and `alpha`).
+    length_buckets : int, optional
+        Batches of similar-length rows cut to their bucket's width (see
+        :class:`~.buckets.LengthBuckets`): this many buckets; 0: off; None: automatic.
 
     Returns
     -------
@@ -95,7 +94,8 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
         return train_loop(net, Data(X, y), step, callbacks, num_epochs=num_epochs,
                           batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                           random_state=random_state, ctx=ctx, kvstore=kvstore,
-                          hybridize=hybridize, include_frozen=epoch_start is not None)
+                          hybridize=hybridize, include_frozen=epoch_start is not None,
+                          length_buckets=length_buckets)
 
 
 __all__ = ["fit", "standard_callbacks"]

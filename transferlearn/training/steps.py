@@ -53,7 +53,7 @@ class CrossEntropy(Step):
         return loop.split(loop.data.y_nd.take(rows))
 
     def losses(self, loop, rows):
-        xs = loop.split(loop.data.X_nd.take(rows))  # each (batch / n_ctx, seq_len)
+        xs = loop.split(loop.batch_ids(rows))  # each (batch / n_ctx, width)
         losses = [self.loss_fn(loop.net(X_b), t_b)  # each (batch / n_ctx,)
                   for X_b, t_b in zip(xs, self.target(loop, rows), strict=True)]
         return losses, {"train_loss": losses}

@@ -179,7 +179,8 @@ def fit_adapted(net, X_source, y_source, X_domain, method: str, X_target=None, y
                 batch_size: int = 32, lr: float = 1e-3, weight_decay: float = 0.0,
                 patience: int | None = 4, monitor: str = "loss", random_state: int = 0,
                 verbose: bool = True, ctx=None, kvstore="device", checkpoint=None,
-                resume: bool = False, epoch_callback=None) -> History:
+                resume: bool = False, epoch_callback=None,
+                length_buckets: int | None = None) -> History:
     """Train `net` on labelled source rows (and target rows) with a domain-alignment loss.
 
     `X_domain` are target-domain texts (ids), labels not needed. An epoch is one pass over
@@ -187,8 +188,10 @@ def fit_adapted(net, X_source, y_source, X_domain, method: str, X_target=None, y
     rows, if any); see :class:`Alignment`. With `X_val`/`y_val` (target rows) the best epoch
     is kept and training stops after `patience` epochs without improvement. `ctx`,
     `kvstore`, `checkpoint`, `resume` and `epoch_callback` work as in
-    :func:`~transferlearn.training.fit`.
+    :func:`~transferlearn.training.fit`; `length_buckets` is accepted for the same calls,
+    and unused: alignment batches drop the last partial batch, so they are never bucketed.
     """
+    del length_buckets  # see above
     step = Alignment(method, X_domain, X_target, y_target, weight, random_state)
     callbacks = standard_callbacks(
         X_val, y_val, monitor=monitor, patience=patience, verbose=verbose,
