@@ -59,7 +59,9 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
-	$(PY) benchmarks/speed.py --out benchmarks/results.md
+	$(PY) benchmarks/speed.py --workload snippets --buckets 10 \
+	    --frameworks mxnet,mxnet-torchinit,torch --out benchmarks/results-snippets.md
+	$(PY) benchmarks/speed.py --workload imdb --buckets 10 --out benchmarks/results-imdb.md
 
 # base accuracy per encoder x initialisation (README "Base models"); IMDB takes about 40 min
 bases: $(STAMP)

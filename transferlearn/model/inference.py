@@ -14,7 +14,9 @@ def predict_logits(net: gluon.Block, X: np.ndarray, batch_size: int = 512, ctx=N
     A ``padding_invariant`` network (cnn, mean, ngram) gets its rows sorted by length and
     each batch cut to its longest row, so that no batch computes the padding of longer texts
     than its own; the outputs come back in the rows' order and equal the uncut ones (tested).
-    Widths are rounded up to a multiple of 8, so that a hybridized network sees few shapes.
+    Widths are rounded up to a multiple of 32: each new shape costs a hybridized network its
+    own buffers (IMDB test reviews, CNN: rounding to 8 columns scored 778 texts/s and took
+    445 MB more memory, to 32 700 texts/s and 172 MB; uncut, 528 texts/s and 83 MB).
     """
     ctx = ctx or mx.cpu()
     if len(X) == 0:
@@ -33,7 +35,7 @@ def predict_logits(net: gluon.Block, X: np.ndarray, batch_size: int = 512, ctx=N
     return unsorted
 
 
-def _by_length(X: np.ndarray, batch_size: int, multiple: int = 8) -> tuple:
+def _by_length(X: np.ndarray, batch_size: int, multiple: int = 32) -> tuple:
     """Row order, longest first, and each batch's width in that order (its longest row,
     rounded up to `multiple`, at most ``X.shape[1]``)."""
     lengths = (X != 0).sum(axis=1)
