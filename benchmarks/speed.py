@@ -132,10 +132,11 @@ def run_mxnet(arch, data, epochs, batch_size, seed, buckets=0, compile_=False,  
 def torch_batches(X, batch_size, rng, buckets):
     """Each epoch's (row ids, width) batches: shuffled, or the same length buckets as
     transferlearn's."""
+    from transferlearn.model.inference import token_lengths
     from transferlearn.training.buckets import LengthBuckets
 
     if buckets:
-        plan = LengthBuckets(np.maximum(1, (X != 0).sum(1)), batch_size, buckets)
+        plan = LengthBuckets(np.maximum(1, token_lengths(X)), batch_size, buckets)
         return [(idx, plan.width(idx)) for idx in plan.batches(rng)]
     return [(idx, X.shape[1]) for idx in
             np.array_split(rng.permutation(len(X)), -(-len(X) // batch_size))]
@@ -145,7 +146,7 @@ def run_torch(arch, data, epochs, batch_size, seed, buckets=0, compile_=False) -
     import torch
     from torch import nn
 
-    from transferlearn.model.inference import _by_length
+    from transferlearn.model.inference import batch_widths
 
     X_train, y_train, X_test, y_test, vocab_size = data
     torch.manual_seed(seed)
@@ -203,8 +204,8 @@ def run_torch(arch, data, epochs, batch_size, seed, buckets=0, compile_=False) -
     net.eval()  # hybridization is in its first steps
     # inference as transferlearn's predict_logits does it: rows sorted by length and each
     # batch cut to its longest row (rounded up to 8) where padding cannot change the output
-    order, widths = (_by_length(X_test, 512) if arch != "bilstm" else
-                     (np.arange(len(X_test)), [X_test.shape[1]] * -(-len(X_test) // 512)))
+    order, widths = batch_widths(X_test, 512, by_length=arch != "bilstm")
+    order = np.arange(len(X_test)) if order is None else order
     X_t = torch.as_tensor(X_test[order], dtype=torch.long)
     with torch.no_grad():
         model(X_t[:512])

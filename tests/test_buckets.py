@@ -117,7 +117,7 @@ def test_fit_trains_on_bucket_widths_and_learns(monkeypatch):
 
 @pytest.mark.parametrize("encoder", ["cnn", "mean", "bilstm"])
 def test_inference_by_length_returns_the_uncut_outputs_in_order(encoder):
-    from transferlearn.model.inference import _by_length, predict_logits
+    from transferlearn.model.inference import batch_widths, predict_logits
 
     lengths = np.random.RandomState(1).randint(1, 41, size=50)
     X = _ids(lengths)
@@ -127,7 +127,8 @@ def test_inference_by_length_returns_the_uncut_outputs_in_order(encoder):
     expected = net(mx.nd.array(X, dtype="int32")).asnumpy()
     np.testing.assert_allclose(predict_logits(net, X, batch_size=8), expected, rtol=1e-5,
                                atol=1e-6)
-    order, widths = _by_length(X, 8)
+    order, widths = batch_widths(X, 8)
     assert len(widths) == 7 and widths == sorted(widths, reverse=True)
     assert all(w % 32 == 0 or w == 40 for w in widths) and widths[-1] < 40
     assert (np.diff(lengths[order]) <= 0).all()
+    assert batch_widths(X, 8, by_length=False) == (None, [40] * 7)  # as they are, whole

@@ -22,8 +22,7 @@ def predict_logits(net: gluon.Block, X: np.ndarray, batch_size: int = 512, ctx=N
     if len(X) == 0:
         return np.zeros((0, net.config["num_classes"]), dtype=np.float32)
     X = np.asarray(X)
-    order, widths = _by_length(X, batch_size) if getattr(net, "padding_invariant", False) \
-        else (None, [X.shape[1]] * -(-len(X) // batch_size))
+    order, widths = batch_widths(X, batch_size, getattr(net, "padding_invariant", False))
     X_nd = mx.nd.array(X if order is None else X[order], dtype="int32", ctx=ctx)
     outs = [net(X_nd[start:start + batch_size, :width])  # (batch, num_classes)
             for start, width in zip(range(0, len(X), batch_size), widths, strict=True)]
@@ -35,10 +34,20 @@ def predict_logits(net: gluon.Block, X: np.ndarray, batch_size: int = 512, ctx=N
     return unsorted
 
 
-def _by_length(X: np.ndarray, batch_size: int, multiple: int = 32) -> tuple:
-    """Row order, longest first, and each batch's width in that order (its longest row,
-    rounded up to `multiple`, at most ``X.shape[1]``)."""
-    lengths = (X != 0).sum(axis=1)
+def token_lengths(X: np.ndarray) -> np.ndarray:
+    """Tokens per row of padded ids `X` ``(n, seq_len)``: padding (id 0) is at the end of a
+    row (see data.text.Padder), so the count is where a row's padding starts."""
+    return (np.asarray(X) != 0).sum(axis=1)
+
+
+def batch_widths(X: np.ndarray, batch_size: int, by_length: bool = True,
+                 multiple: int = 32) -> tuple:
+    """How to score `X` in batches: a row order (None: as they are) and each batch's width
+    in that order. `by_length`: rows sorted longest first, each batch as wide as its longest
+    row rounded up to `multiple` (at most ``X.shape[1]``); otherwise every batch is whole."""
+    if not by_length:
+        return None, [X.shape[1]] * -(-len(X) // batch_size)
+    lengths = token_lengths(X)
     order = np.argsort(-lengths, kind="stable")
     firsts = lengths[order][::batch_size]  # each batch's longest row
     widths = np.minimum(X.shape[1], np.maximum(1, -(-firsts // multiple) * multiple))

@@ -75,7 +75,7 @@ class BiLSTMEncoder(nn.HybridBlock):
 
     Not padding-invariant: the backward direction reads the padding before the last token
     (MXNet 1.9's fused RNN takes sequence lengths on cuDNN only), so training batches are not
-    cut to length buckets automatically (see :class:`~transferlearn.training.LengthBuckets`).
+    cut to length buckets automatically (see :class:`transferlearn.training.buckets.LengthBuckets`).
     """
 
     padding_invariant = False

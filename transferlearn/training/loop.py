@@ -13,6 +13,7 @@ records), told of each event as in skorch, fastai or MXNet's estimator event han
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon
 
+from ..model.inference import token_lengths
 from ..model.network import named_parameters
 from . import distributed
 from .buckets import LengthBuckets
@@ -60,12 +62,14 @@ class Data:
         self.X, self.y = X, y
         self.X_nd = mx.nd.array(X, dtype="int32")
         self.y_nd = mx.nd.array(y, dtype="float32")
-        # tokens per row: padding (id 0) is at the end (see data.text.Padder)
-        self.lengths = np.maximum(1, (np.asarray(X) != 0).sum(axis=1)) if np.ndim(X) == 2 \
-            else np.ones(len(X), dtype=int)
 
     def __len__(self) -> int:
         return len(self.X)
+
+    @functools.cached_property
+    def lengths(self) -> np.ndarray:
+        """Tokens per row, at least 1 (what length buckets sort by)."""
+        return np.maximum(1, token_lengths(self.X))
 
     def ids(self, rows: mx.nd.NDArray, width: int | None = None) -> mx.nd.NDArray:
         """The token ids of `rows` ``(batch, seq_len)``, cut to `width` columns (a length

@@ -147,7 +147,7 @@ class Alignment(Step):
         return [loop.split(a.take(rows)) for a in arrays]
 
     def losses(self, loop, rows):
-        xs, ys = loop.split(loop.data.X_nd.take(rows)), loop.split(loop.data.y_nd.take(rows))
+        xs, ys = loop.split(loop.batch_ids(rows)), loop.split(loop.data.y_nd.take(rows))
         (xd,) = self._draw(loop, self.domain_batches, self.Xd)
         xt, yt = (self._draw(loop, self.target_batches, self.Xt, self.yt) if self.labelled
                   else ([None] * len(xs), [None] * len(xs)))
@@ -188,10 +188,9 @@ def fit_adapted(net, X_source, y_source, X_domain, method: str, X_target=None, y
     rows, if any); see :class:`Alignment`. With `X_val`/`y_val` (target rows) the best epoch
     is kept and training stops after `patience` epochs without improvement. `ctx`,
     `kvstore`, `checkpoint`, `resume` and `epoch_callback` work as in
-    :func:`~transferlearn.training.fit`; `length_buckets` is accepted for the same calls,
-    and unused: alignment batches drop the last partial batch, so they are never bucketed.
+    :func:`~transferlearn.training.fit`; `length_buckets` too, although alignment batches
+    drop the last partial batch and so are never bucketed.
     """
-    del length_buckets  # see above
     step = Alignment(method, X_domain, X_target, y_target, weight, random_state)
     callbacks = standard_callbacks(
         X_val, y_val, monitor=monitor, patience=patience, verbose=verbose,
@@ -202,7 +201,8 @@ def fit_adapted(net, X_source, y_source, X_domain, method: str, X_target=None, y
         return train_loop(net, Data(X_source, y_source), step, callbacks,
                           num_epochs=num_epochs, batch_size=batch_size, lr=lr,
                           weight_decay=weight_decay, random_state=random_state, ctx=ctx,
-                          kvstore=kvstore, hybridize=False, drop_last=True)
+                          kvstore=kvstore, hybridize=False, drop_last=True,
+                          length_buckets=length_buckets)
 
 
 def _alignment(method, source, target, domain, scale):
