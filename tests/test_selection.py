@@ -6,6 +6,7 @@ import pytest
 
 from transferlearn.data.splits import Splits, make_splits
 from transferlearn.experiments import selection
+from transferlearn.experiments.priors import fit_priors
 from transferlearn.experiments.target import run_strategy
 from transferlearn.model.linear import LinearTextModel, export_tfidf_logreg
 from transferlearn.sklearn.baselines import fit_tfidf_logreg, tfidf_logreg
@@ -52,17 +53,15 @@ def test_choosing_never_reads_the_test_rows(base_bundle, target_splits):
     guarded = Splits(target_splits.labels, target_splits.train, target_splits.val,
                      selection.TestRowsGuard(), target_splits.unlabeled)
     s = TransferRun(base=str(base_bundle), epochs=2, verbose=False, out=None)
-    first = selection.choose(base_bundle_of(base_bundle), guarded, s,
-                             ("scratch", "fine-tune", "tfidf-logreg", "ensemble"),
-                             run_strategy)
+    bundle = base_bundle_of(base_bundle)
+    priors, _ = fit_priors(bundle, None)
+    candidates = ("scratch", "fine-tune", "tfidf-logreg", "ensemble", "prior")
+    first = selection.choose(bundle, guarded, s, candidates, run_strategy, priors=priors)
     other = Splits(target_splits.labels, target_splits.train, target_splits.val,
                    target_splits.test.iloc[:5], target_splits.unlabeled)
-    second = selection.choose(base_bundle_of(base_bundle), other, s,
-                              ("scratch", "fine-tune", "tfidf-logreg", "ensemble"),
-                              run_strategy)
+    second = selection.choose(bundle, other, s, candidates, run_strategy, priors=priors)
     assert first.to_dict() | {"seconds": 0} == second.to_dict() | {"seconds": 0}
-    assert {r["candidate"] for r in first.table} == {"scratch", "fine-tune", "tfidf-logreg",
-                                                     "ensemble"}
+    assert {r["candidate"] for r in first.table} == set(candidates)
     assert first.picked == max(first.table, key=lambda r: r["cv_accuracy"])["candidate"]
     assert 1 <= first.epochs["fine-tune"] <= 2 and 1 <= first.epochs["scratch"] <= 2
 
@@ -125,7 +124,7 @@ def test_auto_in_the_script_prints_its_table_and_pick(base_bundle, amazon_slice,
     metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
     assert metrics["cv"]["picked"] == metrics["picked"]
     assert {r["candidate"] for r in metrics["cv"]["table"]} == {
-        "scratch", "fine-tune", "tfidf-logreg", "ensemble"}
+        "scratch", "fine-tune", "tfidf-logreg", "ensemble", "prior"}
 
 
 def test_an_ensemble_section_out_of_bounds_is_refused(base_bundle, tmp_path):

@@ -123,14 +123,18 @@ def _strategy_groups(p: argparse.ArgumentParser) -> None:
     setting(arch, "temperature", TransferRun, help="distill: softening of the teacher's outputs")
     setting(arch, "alpha", TransferRun,
             help="distill: weight of the teacher's targets (1 - alpha: the labels)")
-    adapt = p.add_argument_group("dann / coral / mmd / joint: learning from source rows")
+    adapt = p.add_argument_group("dann / coral / mmd / joint / prior: learning from source "
+                                 "rows")
     adapt.add_argument("--unlabeled", default=None, metavar="TEXTS",
                        help="more unlabelled target texts: a .txt file (one per line) or a "
                             "table with a text column (the unused target rows always count)")
     adapt.add_argument("--source-data", default=None,
-                       help="labelled source rows (default: the data the base was trained on)")
+                       help="labelled source rows (default: the data the base was trained on); "
+                            "prior: a comma list gives a source model each, and their labels "
+                            "may differ from the target's")
     setting(adapt, "source_rows", TransferRun,
-            help="at most this many source rows (stratified sample)")
+            help="dann / coral / mmd / joint: at most this many source rows (stratified "
+                 "sample; prior reads them all)")
     setting(adapt, "adapt_weight", TransferRun, help="weight of the alignment loss")
     setting(adapt, "target_share", TransferRun,
             help="joint: the target rows are repeated to make this share of the training rows")
@@ -138,7 +142,7 @@ def _strategy_groups(p: argparse.ArgumentParser) -> None:
 
 def _selection_flags(p) -> None:
     setting(p, "cv_folds", TransferRun,
-            help="auto / ensemble / --select-epochs cv: cross-validation folds of the "
+            help="auto / ensemble / prior / --select-epochs cv: cross-validation folds of the "
                  "labelled rows")
     setting(p, "select_epochs", TransferRun, choices=("auto", "cv", "validation"),
             help="how a strategy's epochs are chosen: cv (folds of the labelled rows, then a "

@@ -191,7 +191,7 @@ def run_rows(metrics: dict) -> list[dict]:
             return rows
         rows[0]["picked"] = cv["picked"] + (
             f" ({cv.get('network', 'fine-tune')} at weight {cv['weight']:.1f})"
-            if cv["picked"] == "ensemble" else "")
+            if cv["picked"] in ("ensemble", "prior") else "")
     return rows
 
 

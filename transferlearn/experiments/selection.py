@@ -9,17 +9,22 @@ any use):
 - each neural candidate (``scratch``, ``fine-tune``, ``joint``) trains on k-1 folds for up to
   ``epochs`` epochs without early stopping, predicting the held-out fold after every
   epoch; the number of epochs with the best mean out-of-fold accuracy is chosen;
-- ``tfidf-logreg`` gives out-of-fold probabilities the same way;
+- ``tfidf-logreg`` gives out-of-fold probabilities the same way, and so does
+  ``prior-logreg``, TF-IDF + LR with the source models' logits as inputs
+  (:class:`~transferlearn.sklearn.PriorLogisticRegression`; the source models are fitted
+  once, :mod:`transferlearn.experiments.priors`);
 - ``ensemble``: the weight ``w`` of ``w * network + (1 - w) * TF-IDF`` with the best
   out-of-fold accuracy (``w = 1``: the network alone, ``w = 0``: TF-IDF alone), the network
   being the neural candidate with the best out-of-fold accuracy (fine-tune when it is the
   only one);
+- ``prior``: the same mix with ``prior-logreg`` in TF-IDF's place;
 - ``auto``: the candidate with the best out-of-fold accuracy among its candidates (scratch,
-  fine-tune, joint, TF-IDF + LR and the ensemble).
+  fine-tune, joint, TF-IDF + LR, the ensemble and the prior).
 
 The choice is then refit on every labelled row, with the chosen number of epochs, and scored
-on the test rows. The bundle holds the network and, for an ensemble, the TF-IDF model as
-arrays (:mod:`transferlearn.model.linear`), so ``bundle.predict`` gives the ensemble's labels.
+on the test rows. The bundle holds the network and, for a mix, the linear model as arrays
+(:mod:`transferlearn.model.linear`; the prior's with its source models), so
+``bundle.predict`` gives the mix's labels.
 """
 from __future__ import annotations
 
@@ -30,16 +35,20 @@ import numpy as np
 
 from ..config import TransferRun
 from ..data.splits import Splits
+from ..errors import DataError
 from ..log import logger, verbosity
 from ..model.inference import predict_proba
 from ..model.linear import LinearTextModel, export_tfidf_logreg
-from ..sklearn.baselines import fit_tfidf_logreg
+from ..sklearn.baselines import PriorLogisticRegression, fit_tfidf_logreg
 from ..training.metrics import scores
 from ..transfer.strategies import REFERENCE
 from .common import encode_labels
+from .priors import fit_priors
 
 NEURAL = ("scratch", "fine-tune", "joint")
-NOT_NEURAL = ("tfidf-logreg", "ensemble")
+MIXES = {"ensemble": "tfidf-logreg", "prior": "prior-logreg"}  # mix -> its linear model
+LINEAR = ("tfidf-logreg", "prior-logreg")
+NOT_NEURAL = (*LINEAR, *MIXES)
 WEIGHTS = np.round(np.linspace(0.0, 1.0, 11), 2)
 
 
@@ -60,23 +69,24 @@ class TestRowsGuard:
 class Choice:
     """What cross-validation chose, and the table it chose from."""
 
-    picked: str  # scratch, fine-tune, tfidf-logreg or ensemble
-    weight: float  # the network's weight in the ensemble (1: the network alone)
+    picked: str  # a candidate: scratch, fine-tune, joint, tfidf-logreg, ensemble, prior...
+    weight: float  # the network's weight in the mix (1: the network alone)
     epochs: dict  # candidate -> chosen number of epochs
     table: list = field(default_factory=list)  # rows: candidate, cv_accuracy, cv_roc_auc
-    weights: list = field(default_factory=list)  # rows: weight, cv_accuracy
+    weights: list = field(default_factory=list)  # rows: mix, weight, cv_accuracy
     folds: int = 3
     seconds: float = 0.0
-    mixed: str = "fine-tune"  # the network averaged with TF-IDF in the ensemble
+    mixed: str = "fine-tune"  # the network averaged with the linear model in a mix
+    linear: str = "tfidf-logreg"  # the linear model the bundle holds when weight < 1
 
     @property
     def network(self) -> str:
-        """The network strategy refit for the bundle (the ensemble's under a TF-IDF mix)."""
+        """The network strategy refit for the bundle (the mix's under a linear model)."""
         return self.mixed if self.picked in NOT_NEURAL else self.picked
 
     def to_dict(self) -> dict:
         return {"picked": self.picked, "network": self.network, "weight": self.weight,
-                "epochs": self.epochs,
+                "linear": self.linear if self.weight < 1 else None, "epochs": self.epochs,
                 "folds": self.folds, "table": self.table, "weights": self.weights,
                 "seconds": round(self.seconds, 2)}
 
@@ -119,20 +129,46 @@ def _neural_oof(bundle, folds, n: int, s: TransferRun, name: str, run_strategy) 
     return oof
 
 
-def _tfidf_oof(folds, n: int, labels: list, seed: int) -> np.ndarray:
+def linear_fitter(name: str, seed: int, priors=()):
+    """``fit(texts, y) -> arrays`` of the linear model `name` (``tfidf-logreg`` or
+    ``prior-logreg`` on the source models `priors`)."""
+    if name == "prior-logreg":
+        return lambda texts, y: PriorLogisticRegression(list(priors), random_state=seed).fit(
+            texts, y).export()
+    return lambda texts, y: export_tfidf_logreg(fit_tfidf_logreg(texts, y, seed))
+
+
+def _linear_oof(folds, n: int, labels: list, fit_arrays) -> np.ndarray:
     oof = np.zeros((n, len(labels)))
     for held, fold in folds:
-        model = fit_tfidf_logreg(fold.train["text"],
-                                 encode_labels(fold.train["label"], labels, "target"), seed)
-        oof[held] = LinearTextModel(export_tfidf_logreg(model)).predict_proba(
-            fold.test["text"], len(labels))
+        arrays = fit_arrays(fold.train["text"],
+                            encode_labels(fold.train["label"], labels, "target"))
+        oof[held] = LinearTextModel(arrays).predict_proba(fold.test["text"], len(labels))
     return oof
 
 
+def _accuracy(y: np.ndarray, proba: np.ndarray) -> float:
+    return float((proba.argmax(axis=1) == y).mean())
+
+
+def _mix(oof: dict, y: np.ndarray, network: str, name: str) -> tuple[list, float]:
+    """The rows of the weight search for mix `name` (`network` with its linear model) and
+    the weight of best out-of-fold accuracy (the larger on a tie); adds the mix to `oof`."""
+    linear = oof[MIXES[name]]
+    rows = [{"mix": name, "weight": float(w),
+             "cv_accuracy": round(_accuracy(y, w * oof[network] + (1 - w) * linear), 4)}
+            for w in WEIGHTS]
+    best = float(WEIGHTS[max(range(len(WEIGHTS)), key=lambda i: (rows[i]["cv_accuracy"],
+                                                                   WEIGHTS[i]))])
+    oof[name] = best * oof[network] + (1 - best) * linear
+    return rows, best
+
+
 def choose(bundle, splits: Splits, s: TransferRun, candidates: tuple,  # noqa: PLR0913
-           run_strategy, k: int = 3) -> Choice:
+           run_strategy, k: int = 3, priors=()) -> Choice:
     """Cross-validate `candidates` on the labelled rows of `splits` (never its test rows)
-    and pick the best; see the module's description."""
+    and pick the best; see the module's description (`priors`: the source models of
+    ``prior``)."""
     tic = time.perf_counter()
     guarded = replace(splits, test=TestRowsGuard())
     folds = fold_splits(guarded, k, s.seed)
@@ -140,57 +176,75 @@ def choose(bundle, splits: Splits, s: TransferRun, candidates: tuple,  # noqa: P
     n = len(y)
     oof, epochs = {}, {}
     needed = [c for c in candidates if c not in NOT_NEURAL] or (
-        ["fine-tune"] if "ensemble" in candidates else [])
+        ["fine-tune"] if set(MIXES) & set(candidates) else [])
     for name in needed:
         logger.info(f"cross-validation: {name}, {len(folds)} folds x {s.epochs} epochs")
         per_epoch = _neural_oof(bundle, folds, n, s, name, run_strategy)
-        accuracy = [(per_epoch[e].argmax(axis=1) == y).mean() for e in range(s.epochs)]
+        accuracy = [_accuracy(y, per_epoch[e]) for e in range(s.epochs)]
         epochs[name] = int(np.argmax(accuracy)) + 1  # the first of the best
         oof[name] = per_epoch[epochs[name] - 1]
-    if {"tfidf-logreg", "ensemble"} & set(candidates):
-        oof["tfidf-logreg"] = _tfidf_oof(folds, n, splits.labels, s.seed)
-    weights = []
-    mix = max(epochs, key=lambda name: (oof[name].argmax(axis=1) == y).mean()) if epochs \
-        else "fine-tune"
-    if "ensemble" in candidates:
-        for w in WEIGHTS:
-            mixed = w * oof[mix] + (1 - w) * oof["tfidf-logreg"]
-            weights.append({"weight": float(w), "cv_accuracy": round(float(
-                (mixed.argmax(axis=1) == y).mean()), 4)})
-        best = max(weights, key=lambda r: (r["cv_accuracy"], r["weight"]))
-        oof["ensemble"] = best["weight"] * oof[mix] + (1 - best["weight"]) * oof["tfidf-logreg"]
+    for name in LINEAR:
+        if name in candidates or any(MIXES[m] == name for m in candidates if m in MIXES):
+            oof[name] = _linear_oof(folds, n, splits.labels,
+                                    linear_fitter(name, s.seed, priors))
+    mix = max(epochs, key=lambda name: _accuracy(y, oof[name])) if epochs else "fine-tune"
+    weights, best = [], {}
+    for name in MIXES:
+        if name in candidates:
+            rows, best[name] = _mix(oof, y, mix, name)
+            weights += rows
     table = [{"candidate": name, **{f"cv_{k}": round(v, 4) for k, v in scores(y, p).items()},
-              "epochs": epochs.get(name, epochs.get(mix) if name == "ensemble" else None)}
+              "epochs": epochs.get(name, epochs.get(mix) if name in MIXES else None)}
              for name, p in oof.items() if name in candidates]
     picked = max(table, key=lambda r: r["cv_accuracy"])["candidate"]
-    weight = {"tfidf-logreg": 0.0, "ensemble": best["weight"] if weights else 1.0}.get(picked,
-                                                                                      1.0)
+    weight = best.get(picked, 0.0 if picked in LINEAR else 1.0)
+    linear = MIXES.get(picked, picked if picked in LINEAR else "tfidf-logreg")
     return Choice(picked, weight, epochs, table, weights, len(folds),
-                  time.perf_counter() - tic, mixed=mix)
+                  time.perf_counter() - tic, mixed=mix, linear=linear)
+
+
+def _priors(bundle, s: TransferRun, strategy, candidates: tuple) -> tuple:
+    """``(candidates, source models, report)``: the source models when a candidate needs
+    them; ``auto`` goes on without the prior when the source rows cannot be read."""
+    if not {"prior", "prior-logreg"} & set(candidates):
+        return candidates, [], None
+    try:
+        specs, report = fit_priors(bundle, s.source_data, s.seed, s.verbose)
+    except DataError as e:
+        if strategy.name in candidates:
+            raise
+        logger.info(f"{strategy.name}: no prior candidate ({e})")
+        return tuple(c for c in candidates if c not in ("prior", "prior-logreg")), [], None
+    return candidates, specs, report
 
 
 def run_selection(bundle, splits: Splits, s: TransferRun, strategy, run_strategy) -> dict:
-    """Run a strategy chosen by cross-validation (``auto``, ``ensemble``), or a plain one
-    whose epochs are (``select_epochs``): choose on the labelled rows, refit the choice on all
-    of them with the chosen epochs, score it on the test rows; the metrics hold the
-    cross-validation table (``metrics["cv"]``)."""
+    """Run a strategy chosen by cross-validation (``auto``, ``ensemble``, ``prior``), or a
+    plain one whose epochs are (``select_epochs``): choose on the labelled rows, refit the
+    choice on all of them with the chosen epochs, score it on the test rows; the metrics hold
+    the cross-validation table (``metrics["cv"]``)."""
     with verbosity(s.verbose):
-        choice = choose(bundle, splits, s, strategy.candidates or (strategy.name,),
-                        run_strategy, k=s.cv_folds)
+        candidates, priors, sources = _priors(bundle, s, strategy,
+                                              strategy.candidates or (strategy.name,))
+        choice = choose(bundle, splits, s, candidates, run_strategy, k=s.cv_folds,
+                        priors=priors)
         for line in choice_lines(choice):
             logger.info(line)
         labelled = Splits(splits.labels, splits.labelled, splits.labelled.iloc[:0],
                           splits.test, unlabeled=splits.unlabeled,
                           categories=splits.categories)
         ensemble = None
-        if choice.weight < 1:
-            y = encode_labels(labelled.train["label"], splits.labels, "target")
-            ensemble = {"weight": choice.weight, "linear": export_tfidf_logreg(
-                fit_tfidf_logreg(labelled.train["text"], y, s.seed))}
-        refit = replace(s, strategy=choice.network, patience=None, select_epochs="validation",
-                        epochs=choice.epochs.get(choice.network, s.epochs), scratch_check=False)
         report = {"strategy": strategy.name, "cv": choice.to_dict(),
                   **({"picked": choice.picked} if strategy.candidates else {})}
+        if choice.weight < 1:
+            y = encode_labels(labelled.train["label"], splits.labels, "target")
+            ensemble = {"weight": choice.weight, "linear": linear_fitter(
+                choice.linear, s.seed, priors)(labelled.train["text"], y)}
+            if choice.linear == "prior-logreg":
+                report["prior"] = prior_report(ensemble["linear"], sources)
+                logger.info(f"prior: source logit coefficients {report['prior']['coef']}")
+        refit = replace(s, strategy=choice.network, patience=None, select_epochs="validation",
+                        epochs=choice.epochs.get(choice.network, s.epochs), scratch_check=False)
         if s.scratch_check and strategy.uses_base:  # scratch chooses its own epochs too
             logger.info("training a scratch model on the same rows to check for negative "
                         "transfer")
@@ -202,6 +256,14 @@ def run_selection(bundle, splits: Splits, s: TransferRun, strategy, run_strategy
         return run_strategy(bundle, labelled, refit, ensemble=ensemble, report=report)
 
 
+def prior_report(arrays: dict, sources: list | None) -> dict:
+    """The source models a prior model was given, and the coefficients it learned for their
+    logits (rows: one for two classes; 0: the source is ignored)."""
+    n_terms = len(arrays["terms"])
+    return {"sources": sources or [],
+            "coef": [[round(c, 4) for c in row[n_terms:]] for row in arrays["coef"]]}
+
+
 def choice_lines(choice: Choice) -> list[str]:
     """What cross-validation measured and picked, for the log."""
     lines = [f"cross-validation ({choice.folds} folds on the labelled rows, "
@@ -210,6 +272,6 @@ def choice_lines(choice: Choice) -> list[str]:
               f"{r['cv_roc_auc']:.4f}" + (f"  {r['epochs']} epochs" if r["epochs"] else "")
               for r in choice.table]
     picked = choice.picked + (f" ({choice.mixed} at weight {choice.weight:.1f})"
-                              if choice.picked == "ensemble" else "")
+                              if choice.picked in MIXES else "")
     lines.append(f"  picked {picked}; refit on every labelled row")
     return lines

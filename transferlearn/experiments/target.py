@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._runtime import runtime_line
-from ..config import FRAME_PREFIX, TransferRun, plain, signature
+from ..config import TransferRun, plain, signature
 from ..data.readers import DEFAULT_SOURCE, DEFAULT_TARGET, unlabeled_texts
 from ..data.splits import Splits, make_splits, take_labelled
 from ..errors import DataError
@@ -43,6 +43,7 @@ from .common import (
     settings_line,
     training_options,
 )
+from .priors import source_data_of
 from .reports import distillation_report, label_shift_scores
 
 
@@ -353,17 +354,8 @@ def _domain_texts(splits: Splits, unlabeled, verbose) -> list[str]:
 
 def _source_rows(bundle, source_data, source_rows, labels, pipe, seed, verbose):
     """Up to `source_rows` labelled source rows (stratified), encoded for the target model."""
-    training = bundle.config.get("training", {})
-    own = source_data is None
-    data = source_data if not own else training.get("data") or DEFAULT_SOURCE
-    if own and str(data).startswith(FRAME_PREFIX):  # a frame_name: the frame is gone
-        raise DataError("the base was trained on a DataFrame, which its bundle does not hold: "
-                        "give the source rows with source_data (--source-data)")
-    read = {k: training.get(k) for k in ("text_col", "label_col", "neutral_band",
-                                          "truthful_only", "categorical", "label_map")} \
-        if own else {}
-    df, source_labels = load_data(data, DEFAULT_SOURCE, verbose=verbose,
-                                  **{k: v for k, v in read.items() if v is not None})
+    data, read = source_data_of(bundle, source_data)
+    df, source_labels = load_data(data, DEFAULT_SOURCE, verbose=verbose, **read)
     if label_order(source_labels, labels) is None:
         raise DataError(f"source labels {source_labels} differ from the target's {labels}: "
                         "training on source rows (dann, coral, mmd, joint) needs the same "

@@ -47,6 +47,7 @@ from .storage import (
 
 FORMAT = "transferlearn-bundle"
 FORMAT_VERSION = 1
+LINEAR_FILE = "linear.json"  # an ensemble's linear model (with its source models, for a prior)
 FILES = ("model.params", "config.json", "vocab.json")
 
 
@@ -86,7 +87,7 @@ def plain_json(value):
 
 # The most a bundle file may hold before it is read (a link to /dev/zero is no file at all).
 SIZE_CAPS = {"config.json": 1 << 20, "vocab.json": 256 << 20, "metrics.json": 64 << 20,
-             "model.params": 8 << 30}
+             "model.params": 8 << 30, LINEAR_FILE: 512 << 20}
 
 
 def _checked_file(path: Path, cap: int | None = None) -> Path:
@@ -172,7 +173,7 @@ class Bundle:
         return [self.labels[i] for i in proba.argmax(axis=1)]
 
 
-CHECKED_FILES = ("model.params", "vocab.json")
+CHECKED_FILES = ("model.params", "vocab.json")  # and LINEAR_FILE when the bundle has one
 
 
 def _check_integrity(path: Path, config: dict) -> None:
@@ -187,7 +188,7 @@ def _check_integrity(path: Path, config: dict) -> None:
         return  # bundles written before checksums were recorded
     if not isinstance(recorded, dict):
         raise BundleError(f"{path}/config.json: 'sha256' must map file names to digests")
-    for name in CHECKED_FILES:
+    for name in CHECKED_FILES + ((LINEAR_FILE,) if LINEAR_FILE in recorded else ()):
         file = path / name
         if not file.is_file():
             raise BundleError(f"{path}: not a model bundle ({name} missing)")
@@ -221,7 +222,16 @@ def save_bundle(path: str | os.PathLike, net: TextClassifier, pipeline, labels,
     save_params(path / "model.params", lambda name: net.save_parameters(name))
     write_json(path / "vocab.json", vocabulary_of(pipeline).idx_to_token)
     write_json(path / "metrics.json", metrics or {})
-    config["sha256"] = {name: file_sha256(path / name) for name in CHECKED_FILES}
+    names: tuple[str, ...] = CHECKED_FILES
+    ensemble = config.get("ensemble")
+    if isinstance(ensemble, dict):  # the linear model's arrays: a file of its own
+        write_json(path / LINEAR_FILE, ensemble["linear"])
+        config["ensemble"] = {**ensemble, "linear": LINEAR_FILE}
+        names += (LINEAR_FILE,)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            (path / LINEAR_FILE).unlink()  # an earlier bundle's, written by this tool
+    config["sha256"] = {name: file_sha256(path / name) for name in names}
     config = plain_json(config)
     config["config_sha256"] = config_digest(config)
     write_json(path / "config.json", config)
@@ -276,8 +286,8 @@ def load_bundle(path: str | os.PathLike, ctx=None) -> Bundle:
         model_config = check_model(config.get("model"), len(tokens), len(labels))
         preprocessing = check_preprocessing(config.get("preprocessing"))
         check_training(config.get("training"))
-        ensemble = (check_ensemble(config["ensemble"], len(labels)) if "ensemble" in config
-                    else None)
+        ensemble = (check_ensemble(_linear_of(path, config["ensemble"]), len(labels))
+                    if "ensemble" in config else None)
     except SchemaError as exc:
         raise BundleError(f"{path}/config.json: {exc}") from None
     net = _load_net(path, dict(model_config), ctx)
@@ -285,6 +295,16 @@ def load_bundle(path: str | os.PathLike, ctx=None) -> Bundle:
     metrics = read_json(metrics_path, "metrics") if metrics_path.exists() else {}
     return Bundle(net, fitted_pipeline(dict(preprocessing), Vocabulary(tokens)), labels,
                   config, metrics if isinstance(metrics, dict) else {}, path, ensemble)
+
+
+def _linear_of(path: Path, ensemble):
+    """The ensemble section with its linear model's arrays read from their file (bundles of
+    this version; earlier ones hold them inline)."""
+    if not isinstance(ensemble, dict) or not isinstance(ensemble.get("linear"), str):
+        return ensemble
+    if ensemble["linear"] != LINEAR_FILE:
+        raise SchemaError(f"ensemble linear must be {LINEAR_FILE!r} or the arrays inline")
+    return {**ensemble, "linear": read_json(path / LINEAR_FILE, "linear model")}
 
 
 def _load_net(path: Path, model_config: dict, ctx) -> TextClassifier:

@@ -189,6 +189,8 @@ def check_pattern(pattern) -> str:
 
 
 MAX_TERMS = 5_000_000
+MAX_PRIORS = 8  # source models a prior model may carry
+MAX_PRIOR_CLASSES = 1_000  # a source model's classes (its own labels, not the target's)
 
 
 def _numbers(values, what: str, length: int | None = None) -> None:
@@ -205,39 +207,53 @@ def _numbers(values, what: str, length: int | None = None) -> None:
 
 def check_ensemble(ensemble, n_labels: int) -> dict:
     """The ``ensemble`` section: the network's weight in [0, 1] and a TF-IDF + logistic
-    regression model as arrays (see :mod:`transferlearn.model.linear`) whose shapes agree."""
+    regression model as arrays (see :mod:`transferlearn.model.linear`) whose shapes agree,
+    with, for the ``prior`` strategy, up to ``MAX_PRIORS`` source models of the same form."""
     if not isinstance(ensemble, dict) or set(ensemble) != {"weight", "linear"}:
         raise SchemaError("ensemble must be an object with weight and linear")
     weight = ensemble["weight"]
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight <= 1:
         raise SchemaError(f"ensemble weight must be a number in [0, 1], got {weight!r}")
     linear = ensemble["linear"]
-    keys = {"terms", "idf", "ngram_range", "coef", "intercept", "classes"}
+    priors = linear.get("priors", []) if isinstance(linear, dict) else []
+    if not (isinstance(priors, list) and len(priors) <= MAX_PRIORS):
+        raise SchemaError(f"ensemble priors must be a list of at most {MAX_PRIORS} models")
+    columns = sum(_check_linear(prior, MAX_PRIOR_CLASSES, "ensemble prior", ())
+                  for prior in priors)
+    _check_linear(linear, n_labels, "ensemble", ("priors",) if "priors" in linear else (),
+                  columns)
+    return ensemble
+
+
+def _check_linear(linear, n_labels: int, what: str, more: tuple, extra: int = 0) -> int:
+    """One model's arrays (`more`: the optional keys it holds; `extra`: coefficient columns
+    after the terms); how many decision columns it gives as a prior."""
+    keys = {"terms", "idf", "ngram_range", "coef", "intercept", "classes", *more}
     if not isinstance(linear, dict) or set(linear) != keys:
-        raise SchemaError(f"ensemble linear must hold exactly {', '.join(sorted(keys))}")
+        raise SchemaError(f"{what} linear must hold exactly {', '.join(sorted(keys))}")
     terms = linear["terms"]
     if not (isinstance(terms, list) and 0 < len(terms) <= MAX_TERMS
             and all(isinstance(t, str) and 0 < len(t) <= MAX_TOKEN_CHARS for t in terms)
             and len(set(terms)) == len(terms)):
-        raise SchemaError(f"ensemble terms must be 1 to {MAX_TERMS:,} distinct strings")
-    _numbers(linear["idf"], "ensemble idf", len(terms))
+        raise SchemaError(f"{what} terms must be 1 to {MAX_TERMS:,} distinct strings")
+    _numbers(linear["idf"], f"{what} idf", len(terms))
     low_high = linear["ngram_range"]
     if not (isinstance(low_high, list) and len(low_high) == 2
             and all(isinstance(n, int) and not isinstance(n, bool) for n in low_high)
             and 1 <= low_high[0] <= low_high[1] <= 3):
-        raise SchemaError("ensemble ngram_range must be [low, high] with 1 <= low <= high <= 3")
+        raise SchemaError(f"{what} ngram_range must be [low, high] with 1 <= low <= high <= 3")
     classes = linear["classes"]
     if not (isinstance(classes, list) and 2 <= len(classes) <= n_labels
             and all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < n_labels
                     for c in classes) and len(set(classes)) == len(classes)):
-        raise SchemaError(f"ensemble classes must be 2 to {n_labels} distinct label indices")
+        raise SchemaError(f"{what} classes must be 2 to {n_labels} distinct label indices")
     rows = 1 if len(classes) == 2 else len(classes)
     if not isinstance(linear["coef"], list) or len(linear["coef"]) != rows:
-        raise SchemaError(f"ensemble coef must have {rows} row(s)")
+        raise SchemaError(f"{what} coef must have {rows} row(s)")
     for row in linear["coef"]:
-        _numbers(row, "ensemble coef rows", len(terms))
-    _numbers(linear["intercept"], "ensemble intercept", rows)
-    return ensemble
+        _numbers(row, f"{what} coef rows", len(terms) + extra)
+    _numbers(linear["intercept"], f"{what} intercept", rows)
+    return rows
 
 
 def config_digest(config: dict) -> str:

@@ -69,6 +69,7 @@ def local_path(location: str | os.PathLike, quiet: bool = False) -> Path:
 # a run never overwrites or deletes a file the tool did not write.
 RUN_FILES = frozenset({
     "model.params", "config.json", "vocab.json", "metrics.json", "history.png",  # a bundle
+    "linear.json",  # an ensemble's linear model
     "best.params", "optimizer.params", "state.json",  # a checkpoint
     "comparison.csv", "curve.csv", "curve.md", "curve.png",  # compare, learning curve
     "vectors.vec", "pretrain.json",  # pretrain

@@ -6,6 +6,12 @@ order, idf weights, coefficients, intercepts, class indices); :class:`LinearText
 applies it again, with the same tokenisation, and gives the same probabilities. Nothing is
 unpickled, so a bundle from an untrusted place stays safe to load (the dict is checked by
 :func:`transferlearn.io.bundle_schema.check_ensemble` first).
+
+A model may carry ``priors``: source models of the same form (trained on source texts, with
+the source's own labels) whose decision values are extra input columns, after the TF-IDF
+terms, with their own coefficients: the ``prior`` strategy's target model
+(:class:`transferlearn.sklearn.PriorLogisticRegression`). A zero coefficient on those columns
+gives the plain TF-IDF model.
 """
 from __future__ import annotations
 
@@ -17,12 +23,25 @@ from ..data.text import DEFAULT_TOKEN_PATTERN, NullImputer
 
 def export_tfidf_logreg(pipeline) -> dict:
     """The arrays of a fitted ``Pipeline([("tfidf", TfidfVectorizer), ("clf", LR)])``."""
-    vectorizer, clf = pipeline.named_steps["tfidf"], pipeline.named_steps["clf"]
+    return export_linear(pipeline.named_steps["tfidf"], pipeline.named_steps["clf"])
+
+
+def export_linear(vectorizer, clf, priors: list | None = None) -> dict:
+    """The arrays of a fitted ``TfidfVectorizer`` and logistic regression, whose coefficients
+    cover the vectorizer's terms and then the decision columns of `priors` (specs)."""
     terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)  # column order
-    return {"terms": terms, "idf": vectorizer.idf_.tolist(),
+    spec = {"terms": terms, "idf": vectorizer.idf_.tolist(),
             "ngram_range": [int(n) for n in vectorizer.ngram_range],
             "coef": clf.coef_.tolist(), "intercept": clf.intercept_.tolist(),
             "classes": [int(c) for c in clf.classes_]}
+    if priors:
+        spec["priors"] = list(priors)
+    return spec
+
+
+def prior_columns(spec: dict) -> int:
+    """How many decision columns a model adds as a prior (1 when binary)."""
+    return 1 if len(spec["classes"]) == 2 else len(spec["classes"])
 
 
 class LinearTextModel:
@@ -35,14 +54,25 @@ class LinearTextModel:
             ngram_range=tuple(spec["ngram_range"]), token_pattern=DEFAULT_TOKEN_PATTERN,
             sublinear_tf=True, vocabulary={t: i for i, t in enumerate(spec["terms"])})
         self.vectorizer.idf_ = np.asarray(spec["idf"], dtype=np.float64)
-        self.coef = np.asarray(spec["coef"], dtype=np.float64)  # (1 or n_classes, n_terms)
+        self.coef = np.asarray(spec["coef"], dtype=np.float64)  # (1 or n_classes, terms + priors)
         self.intercept = np.asarray(spec["intercept"], dtype=np.float64)
         self.classes = np.asarray(spec["classes"], dtype=int)
+        self.priors = [LinearTextModel(p) for p in spec.get("priors", ())]
+
+    def decision(self, texts) -> np.ndarray:
+        """Logits ``(n, 1)`` for two classes (the second's), ``(n, n_classes)`` otherwise."""
+        texts = NullImputer().fit_transform(list(texts))
+        X = self.vectorizer.transform(texts)
+        n_terms = len(self.spec["terms"])
+        logits = np.asarray(X @ self.coef[:, :n_terms].T) + self.intercept
+        if self.priors:  # the source models' decision values, (n, prior columns)
+            P = np.hstack([prior.decision(texts) for prior in self.priors])
+            logits += P @ self.coef[:, n_terms:].T
+        return logits
 
     def predict_proba(self, texts, num_classes: int) -> np.ndarray:
         """Class probabilities ``(n, num_classes)``; classes the model never saw get 0."""
-        X = self.vectorizer.transform(NullImputer().fit_transform(list(texts)))
-        logits = np.asarray(X @ self.coef.T) + self.intercept  # (n, 1 or n_classes)
+        logits = self.decision(texts)  # (n, 1 or n_classes)
         if self.coef.shape[0] == 1:  # binary: the logit of the second class
             p = 1.0 / (1.0 + np.exp(-logits[:, 0]))
             proba = np.stack([1.0 - p, p], axis=1)

@@ -2,10 +2,13 @@
 from .baselines import (
     CatBoostText,
     LayerFeatures,
+    PriorLogisticRegression,
     embedding_catboost,
     embedding_logreg,
     fit_score,
+    fit_source_logreg,
     fit_tfidf_logreg,
+    source_logreg,
     tfidf_logreg,
 )
 from .estimator import (
@@ -18,9 +21,12 @@ __all__ = [
     "GluonTextClassifier",
     "LayerEmbedder",
     "LayerFeatures",
+    "PriorLogisticRegression",
     "embedding_catboost",
     "embedding_logreg",
     "fit_score",
+    "fit_source_logreg",
     "fit_tfidf_logreg",
+    "source_logreg",
     "tfidf_logreg",
 ]

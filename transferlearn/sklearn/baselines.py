@@ -5,6 +5,8 @@ Every baseline is an sklearn estimator (``fit(texts, y)``, ``predict_proba(texts
 
 - :func:`tfidf_logreg`: TF-IDF over word 1-2 grams + logistic regression, C chosen by
   cross-validation on the training rows;
+- :class:`PriorLogisticRegression`: the same, with source models' logits as extra input
+  columns (the ``prior`` strategy's linear model; :func:`source_logreg` trains a source model);
 - :class:`CatBoostText`: CatBoost with its own ``text_features`` processing (300 iterations by
   default: 0.766 accuracy on the movie snippets in about 30 s on 2 cores; 500 gave 0.773 in
   54 s);
@@ -22,6 +24,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from ..data.text import DEFAULT_TOKEN_PATTERN, NullImputer
+from ..model.linear import LinearTextModel, export_linear, export_tfidf_logreg
 
 
 def _texts(X) -> list[str]:
@@ -34,13 +37,112 @@ def _logreg(random_state: int, cv: int) -> LogisticRegressionCV:
                                 random_state=random_state, scoring="accuracy")
 
 
+def _tfidf(max_features: int | None = None) -> TfidfVectorizer:
+    return TfidfVectorizer(ngram_range=(1, 2), token_pattern=DEFAULT_TOKEN_PATTERN,
+                           sublinear_tf=True, min_df=1, max_features=max_features)
+
+
+def _folds(y: np.ndarray, cv: int) -> int:
+    """`cv` inner folds, capped by the smallest class (at least 2)."""
+    return int(max(2, min(cv, np.bincount(y)[np.unique(y)].min())))
+
+
 def tfidf_logreg(random_state: int = 0, cv: int = 5) -> Pipeline:
     """TF-IDF over word 1-2 grams + logistic regression with C chosen by cross-validation."""
-    return Pipeline([
-        ("tfidf", TfidfVectorizer(ngram_range=(1, 2), token_pattern=DEFAULT_TOKEN_PATTERN,
-                                  sublinear_tf=True, min_df=1)),
-        ("clf", _logreg(random_state, cv)),
-    ])
+    return Pipeline([("tfidf", _tfidf()), ("clf", _logreg(random_state, cv))])
+
+
+def source_logreg(C: float = 10.0, max_features: int = 200_000,
+                  random_state: int = 0) -> Pipeline:
+    """A source model for :class:`PriorLogisticRegression`: TF-IDF over the `max_features`
+    most frequent word 1-2 grams + logistic regression at a fixed `C`.
+
+    Source sets are large: cross-validating C over 25k IMDB reviews would cost minutes, and
+    one fit takes about 20 s there (under 1 s on the 10.6k movie snippets). The cap keeps the
+    bundle's arrays small: IMDB has 1.38M 1-2 grams (about 60 MB of JSON); with 200k of them
+    the prior scored the same on Amazon (0.717 vs 0.715 at 500 labels, 3 seeds, unused
+    labelled rows as the measure; 50k: 0.708)."""
+    from sklearn.linear_model import LogisticRegression
+
+    return Pipeline([("tfidf", _tfidf(max_features)),
+                     ("clf", LogisticRegression(C=C, max_iter=3000, random_state=random_state))])
+
+
+def fit_source_logreg(texts, y, random_state: int = 0) -> dict:
+    """:func:`source_logreg` fitted on source `texts` and class indices `y`, as the arrays a
+    prior is given (:func:`~transferlearn.model.linear.export_tfidf_logreg`)."""
+    return export_tfidf_logreg(source_logreg(random_state=random_state).fit(
+        _texts(texts), np.asarray(y)))
+
+
+class PriorLogisticRegression(ClassifierMixin, BaseEstimator):
+    """TF-IDF + logistic regression on the target, with source models as a prior.
+
+    Each source model (`priors`: arrays of :func:`fit_source_logreg`, trained on source texts
+    with the source's own labels) gives its logit for every text; those columns, times
+    `prior_scale`, join the TF-IDF terms as inputs, and their coefficients are learned with the
+    others (C chosen by `cv`-fold cross-validation). The coefficient is how far the target
+    trusts the source: a source that knows the task carries what a few hundred target labels
+    cannot, and the TF-IDF terms learn what the target does differently. With `prior_scale`
+    0 (or no prior) this is :func:`tfidf_logreg`.
+
+    Measured on movie -> Amazon snippets (3 seeds, the unused labelled rows as the measure):
+    0.719 at 500 labels and 0.677 at 100, against 0.695 and 0.616 for TF-IDF + LR; the base
+    CNN's logit as the prior instead added 0.6 points.
+    """
+
+    def __init__(self, priors=(), prior_scale: float = 1.0, random_state: int = 0, cv: int = 5):
+        self.priors = priors
+        self.prior_scale = prior_scale
+        self.random_state = random_state
+        self.cv = cv
+
+    def _features(self, texts: list):
+        """TF-IDF terms, then the scaled prior columns ``(n, terms + priors)``."""
+        import scipy.sparse as sp
+
+        X = self.vectorizer_.transform(texts)
+        if not self.priors:
+            return X
+        P = np.hstack([LinearTextModel(p).decision(texts) for p in self.priors])
+        return sp.hstack([X, self.prior_scale * P]).tocsr()
+
+    def fit(self, X, y):
+        texts, y = _texts(X), np.asarray(y)
+        self.vectorizer_ = _tfidf().fit(texts)
+        self.model_ = _logreg(self.random_state, _folds(y, self.cv)).fit(
+            self._features(texts), y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        return self.model_.predict_proba(self._features(_texts(X)))
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def export(self) -> dict:
+        """The fitted model as arrays (:class:`~transferlearn.model.linear.LinearTextModel`
+        gives the same probabilities), the prior columns' coefficients times `prior_scale`."""
+        check_is_fitted(self, "model_")
+        spec = export_linear(self.vectorizer_, self.model_, list(self.priors))
+        n_terms = len(spec["terms"])
+        spec["coef"] = [row[:n_terms] + [c * self.prior_scale for c in row[n_terms:]]
+                        for row in spec["coef"]]
+        return spec
+
+    def prior_coef(self) -> list:
+        """The learned coefficients of the prior columns (rows: 1 for two classes)."""
+        check_is_fitted(self, "model_")
+        n_terms = len(self.vectorizer_.vocabulary_)
+        return self.model_.coef_[:, n_terms:].tolist()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
 
 
 class CatBoostText(ClassifierMixin, BaseEstimator):
@@ -136,8 +238,7 @@ def fit_tfidf_logreg(texts, y, random_state: int = 0) -> Pipeline:
     """:func:`tfidf_logreg` fitted on `texts` and class indices `y`, its inner
     cross-validation folds capped by the smallest class (at least 2)."""
     y = np.asarray(y)
-    cv = int(max(2, min(5, np.bincount(y)[np.unique(y)].min())))
-    return tfidf_logreg(random_state, cv).fit(_texts(texts), y)
+    return tfidf_logreg(random_state, _folds(y, 5)).fit(_texts(texts), y)
 
 
 def fit_score(model, train_texts, y_train, test_texts, y_test) -> dict:

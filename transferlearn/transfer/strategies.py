@@ -72,8 +72,8 @@ class Strategy:
         `options` holds ``body_lr_mult`` and ``head_lr_mult``.
     candidates : tuple of str
         A strategy chosen by cross-validation on the labelled target rows among these
-        (``scratch``, ``fine-tune``, ``tfidf-logreg``, ``ensemble``), then refit on all of
-        them (see :mod:`transferlearn.experiments.selection`).
+        (``scratch``, ``fine-tune``, ``joint``, ``tfidf-logreg``, ``ensemble``, ``prior``),
+        then refit on all of them (see :mod:`transferlearn.experiments.selection`).
     help : str
         One line for ``--strategy --help``.
     """
@@ -191,10 +191,15 @@ register(Strategy("ensemble", in_all=True, keep_head=True, setup=_body_rate,
                   candidates=("ensemble",),
                   help="fine-tune averaged with TF-IDF + LR, the weight and the epochs chosen "
                        "by cross-validation on the labelled rows"))
+register(Strategy("prior", in_all=True, keep_head=True, setup=_body_rate,
+                  candidates=("prior",),
+                  help="fine-tune averaged with TF-IDF + LR that takes source models' logits "
+                       "as inputs; weights and epochs chosen by cross-validation"))
 register(Strategy("auto", in_all=True, keep_head=True, setup=_body_rate,
-                  candidates=("scratch", "fine-tune", "tfidf-logreg", "ensemble"),
+                  candidates=("scratch", "fine-tune", "tfidf-logreg", "ensemble", "prior"),
                   help="k-fold cross-validation on the labelled rows picks scratch, fine-tune,"
-                       " TF-IDF + LR or their ensemble, then refits it on all of them"))
+                       " TF-IDF + LR, the ensemble or the prior, then refits it on all of "
+                       "them"))
 
 # The strategy every one that uses the base is compared with (negative transfer).
 REFERENCE = "scratch"
