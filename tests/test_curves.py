@@ -60,17 +60,21 @@ def test_proxy_a_distance_tracks_how_separable_the_domains_are():
 def test_learning_curve_end_to_end(base_bundle, amazon_slice, tmp_path):
     curve = workflow.learning_curve(
         base=str(base_bundle), data=str(amazon_slice), out=str(tmp_path / "curve"),
-        sizes=[60, 120, 5000], repeats=2, strategies=("scratch", "fine-tune"),
+        sizes=[60, 120, 5000], repeats=2, strategies=("scratch", "fine-tune", "prior"),
         baselines=("tfidf-logreg",), plot=True, epochs=1, verbose=False)
-    # per seed: source-only (as is, and with EM-estimated priors), then 3 rows at each of
+    # per seed: source-only (as is, and with EM-estimated priors), then 4 rows at each of
     # 2 sizes (5000 > the 480 training rows)
-    assert len(curve) == 2 * (2 + 2 * 3)
+    assert len(curve) == 2 * (2 + 2 * 4)
     assert (curve.strategy == "source-only+priors").sum() == 2
     assert set(curve.n_train) == {0, 60, 120} and set(curve.seed) == {0, 1}
-    saved = pd.read_csv(tmp_path / "curve" / "curve.csv")
+    saved = pd.read_csv(tmp_path / "curve" / "curve.csv").fillna({"picked": ""})
     assert list(saved.columns) == ["strategy", "n_train", "seed", "accuracy", "roc_auc",
-                                   "seconds"]
+                                   "seconds", "picked"]
     pd.testing.assert_frame_equal(saved, curve, check_dtype=False)
+    # what the strategy chosen by cross-validation chose, and nothing for the others
+    assert saved[saved.strategy == "prior"].picked.str.match(
+        r"prior \(fine-tune at weight (0|1)\.\d\)").all()
+    assert (saved[saved.strategy != "prior"].picked == "").all()
     assert (tmp_path / "curve" / "curve.png").stat().st_size > 20_000
     assert "| scratch |" in (tmp_path / "curve" / "curve.md").read_text()
 

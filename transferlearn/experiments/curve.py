@@ -58,7 +58,8 @@ def learning_curve(base="runs/base", data=None, out="runs/curve",  # noqa: PLR09
     `settings` are those of :func:`~transferlearn.experiments.transfer` (fields of
     :class:`~transferlearn.config.TransferRun`), shared by every run. Each repeat draws its
     own test split and labelled samples. Writes ``OUT/curve.csv`` (strategy, n_train, seed,
-    accuracy, roc_auc, seconds; rewritten after each run, so an interrupted curve keeps what
+    accuracy, roc_auc, seconds, and what a strategy chosen by cross-validation picked;
+    rewritten after each run, so an interrupted curve keeps what
     it measured), ``OUT/curve.md`` (mean ± std table, negative transfer marked ``!``) and,
     with `plot` (a PNG path, or True for ``OUT/curve.png``), the figure. ``None`` in `sizes`
     means every labelled training row. Sizes larger than the training rows are skipped with
@@ -132,8 +133,9 @@ def _curve_point(bundle, splits, s: TransferRun, strategies, baselines,  # noqa:
         m = run_strategy(bundle, splits, replace(s, strategy=strategy, verbose=False))
         rows += [{**row, "seed": s.seed} for row in run_rows(m)]
     logger.info(f"curve: seed {s.seed}, {n_train:,} labelled rows: " + ", ".join(
-        f"{r['strategy']} {r['accuracy']:.3f}" for r in rows))
-    return [{k: r[k] for k in CURVE_COLUMNS} for r in rows]
+        f"{r['strategy']} {r['accuracy']:.3f}" + (f" [{r['picked']}]" if r.get("picked") else "")
+        for r in rows))
+    return [{k: r.get(k, "") for k in CURVE_COLUMNS} for r in rows]
 
 
 def _write_curve(local: Path, rows: list[dict]) -> None:

@@ -26,7 +26,8 @@ def style_order() -> tuple[str, ...]:
 
 TRANSFER_STRATEGIES = base_using_names()
 STYLE_ORDER = style_order()
-CURVE_COLUMNS = ["strategy", "n_train", "seed", "accuracy", "roc_auc", "seconds"]
+CURVE_COLUMNS = ["strategy", "n_train", "seed", "accuracy", "roc_auc", "seconds",
+                 "picked"]  # picked: what a strategy chosen by cross-validation chose
 
 
 def summarise(curve: pd.DataFrame) -> pd.DataFrame:
