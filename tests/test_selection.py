@@ -153,3 +153,36 @@ def test_an_ensemble_section_out_of_bounds_is_refused(base_bundle, tmp_path):
             continue
         with pytest.raises(BundleError, match=message):
             load_bundle(copy)
+
+
+def test_fold_runs_are_made_once_and_shared_by_the_strategies_of_a_run(base_bundle,
+                                                                        target_splits,
+                                                                        monkeypatch):
+    """ensemble, prior, auto and a plain strategy's epochs cross-validate fine-tune on the
+    same folds: trained once, reused while the base, the rows and the settings are the same."""
+    from dataclasses import replace
+
+    from transferlearn.config import TransferRun
+
+    monkeypatch.setattr(selection, "_OOF_CACHE", {})
+    calls = []
+
+    def counting(bundle, splits, s, **kwargs):
+        calls.append(s.strategy)
+        return run_strategy(bundle, splits, s, **kwargs)
+
+    bundle = base_bundle_of(base_bundle)
+    s = TransferRun(base=str(base_bundle), epochs=2, verbose=False, out=None)
+    first = selection.choose(bundle, target_splits, s, ("fine-tune", "tfidf-logreg",
+                                                        "ensemble"), counting, k=2)
+    assert calls == ["fine-tune"] * 2  # one run per fold
+    priors, _ = fit_priors(bundle, None)
+    second = selection.choose(bundle, target_splits, s, ("prior",), counting, k=2,
+                              priors=priors)
+    assert calls == ["fine-tune"] * 2 and second.epochs == first.epochs  # reused
+    selection.choose(bundle, target_splits, replace(s, lr=s.lr / 2), ("fine-tune",),
+                     counting, k=2)
+    assert len(calls) == 4  # another learning rate: trained again
+    fewer = replace(target_splits, train=target_splits.train.iloc[1:])
+    selection.choose(bundle, fewer, s, ("fine-tune",), counting, k=2)
+    assert len(calls) == 6  # other rows: trained again

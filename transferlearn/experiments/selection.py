@@ -28,12 +28,14 @@ on the test rows. The bundle holds the network and, for a mix, the linear model 
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..config import TransferRun
+from ..config import TransferRun, plain
 from ..data.splits import Splits
 from ..errors import DataError
 from ..log import logger, verbosity
@@ -111,15 +113,54 @@ def fold_splits(splits: Splits, k: int, seed: int) -> list[tuple[np.ndarray, Spl
             for train, held in folds.split(labelled, labelled["label"])]
 
 
+# Fold predictions already made in this process: a comparison or a curve cross-validates
+# fine-tune for fine-tune itself, ensemble, prior and auto on the same folds (and scratch for
+# scratch and auto), so each is trained once. Keyed by the base's config digest, the labelled
+# rows and every setting that shapes training.
+_OOF_CACHE: dict = {}
+_OOF_CACHE_SIZE = 16
+
+
+def _oof_key(bundle, folds, fold_run: TransferRun):
+    """The cache key of a candidate's fold predictions; None for a base without a digest."""
+    digest = (getattr(bundle, "config", None) or {}).get("config_sha256")
+    if digest is None:
+        return None
+    rows = hashlib.sha256()
+    for held, fold in folds:
+        rows.update(np.asarray(held, dtype=np.int64).tobytes())
+        for frame in (fold.train, fold.test):
+            rows.update("\x1f".join(map(str, frame["text"])).encode())
+            rows.update("\x1f".join(map(str, frame["label"])).encode())
+    settings = {k: v for k, v in plain(fold_run).items() if k != "base"}
+    return digest, rows.hexdigest(), json.dumps(settings, sort_keys=True, default=str)
+
+
 def _neural_oof(bundle, folds, n: int, s: TransferRun, name: str, run_strategy) -> np.ndarray:
-    """Out-of-fold probabilities ``(epochs, n, classes)`` of candidate `name`, every epoch."""
+    """Out-of-fold probabilities ``(epochs, n, classes)`` of candidate `name`, every epoch
+    (made once per base, rows and settings in a process: see ``_OOF_CACHE``)."""
+    fold_run = replace(s, strategy=name, out=None, verbose=False, scratch_check=False,
+                       label_shift=False, resume=False, patience=None,
+                       select_epochs="validation")
+    key = _oof_key(bundle, folds, fold_run)
+    if key in _OOF_CACHE:
+        logger.info(f"cross-validation: {name}, the fold runs of an earlier strategy reused")
+        return _OOF_CACHE[key]
+    logger.info(f"cross-validation: {name}, {len(folds)} folds x {s.epochs} epochs")
+    oof = _fold_runs(bundle, folds, n, fold_run, run_strategy)
+    if key is not None:
+        if len(_OOF_CACHE) >= _OOF_CACHE_SIZE:
+            _OOF_CACHE.pop(next(iter(_OOF_CACHE)))
+        _OOF_CACHE[key] = oof
+    return oof
+
+
+def _fold_runs(bundle, folds, n: int, fold_run: TransferRun, run_strategy) -> np.ndarray:
+    s = fold_run
     oof = np.zeros((s.epochs, n, len(folds[0][1].labels)))
     for held, fold in folds:
         per_epoch: list[np.ndarray] = []
-        run_strategy(bundle, fold, replace(s, strategy=name, out=None, verbose=False,
-                                           scratch_check=False, label_shift=False,
-                                           resume=False, patience=None,
-                                           select_epochs="validation"),
+        run_strategy(bundle, fold, fold_run,
                      on_epoch=lambda job, net, seen=per_epoch: seen.append(
                          predict_proba(net, job.X["test"])))
         for epoch, proba in enumerate(per_epoch):
@@ -178,7 +219,6 @@ def choose(bundle, splits: Splits, s: TransferRun, candidates: tuple,  # noqa: P
     needed = [c for c in candidates if c not in NOT_NEURAL] or (
         ["fine-tune"] if set(MIXES) & set(candidates) else [])
     for name in needed:
-        logger.info(f"cross-validation: {name}, {len(folds)} folds x {s.epochs} epochs")
         per_epoch = _neural_oof(bundle, folds, n, s, name, run_strategy)
         accuracy = [_accuracy(y, per_epoch[e]) for e in range(s.epochs)]
         epochs[name] = int(np.argmax(accuracy)) + 1  # the first of the best
