@@ -76,21 +76,39 @@ def test_the_same_uri_on_two_endpoints_is_two_objects(fake_env, monkeypatch):
         assert second.gets == ["b/data.csv"]
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """The child starts with Ctrl-C as a shell gives it: handled by default, not blocked
+    (whatever the test process's libraries did to its own signal state)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_ctrl_c_stops_a_stalled_tree_download_at_once(fake_env, tmp_path):
     objects = {f"b/tree/part-{i}.csv": CSV for i in range(3)}
     with FakeS3(objects, mode="stall") as server:
         env = {**os.environ, "AWS_ENDPOINT_URL": server.url, "TRANSFERLEARN_S3_TIMEOUT": "60"}
         process = subprocess.Popen(
             [sys.executable, "-m", "transferlearn.data", "pull", "s3://b/tree/",
-             str(tmp_path / "dest"), "--quiet"], cwd=ROOT, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             str(tmp_path / "dest"), "--quiet"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=_ctrl_c_as_at_a_terminal)
         deadline = time.monotonic() + 60
         while len(server.gets) < 3 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert len(server.gets) == 3, "the downloads never started"
+        time.sleep(1)  # the three reads are stalled now (they would wait 60 s)
         process.send_signal(signal.SIGINT)
         start = time.monotonic()
-        out, err = process.communicate(timeout=10)
+        try:
+            out, err = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # say where the child was, then fail
+            for task in sorted(Path(f"/proc/{process.pid}/task").glob("*")):
+                status = (task / "status").read_text().splitlines()
+                print(task.name, (task / "wchan").read_text(), [
+                    line for line in status if line.startswith(("State", "Sig", "ShdPnd"))])
+            process.kill()
+            print(process.communicate())
+            raise
     assert time.monotonic() - start < 5
     assert process.returncode == 130 and err.strip().splitlines() == ["interrupted"]
     assert cached_files(fake_env) == []
