@@ -155,12 +155,11 @@ def _neural_oof(bundle, folds, n: int, s: TransferRun, name: str, run_strategy) 
     return oof
 
 
-def _fold_runs(bundle, folds, n: int, fold_run: TransferRun, run_strategy) -> np.ndarray:
-    s = fold_run
+def _fold_runs(bundle, folds, n: int, s: TransferRun, run_strategy) -> np.ndarray:
     oof = np.zeros((s.epochs, n, len(folds[0][1].labels)))
     for held, fold in folds:
         per_epoch: list[np.ndarray] = []
-        run_strategy(bundle, fold, fold_run,
+        run_strategy(bundle, fold, s,
                      on_epoch=lambda job, net, seen=per_epoch: seen.append(
                          predict_proba(net, job.X["test"])))
         for epoch, proba in enumerate(per_epoch):
@@ -196,11 +195,10 @@ def _mix(oof: dict, y: np.ndarray, network: str, name: str) -> tuple[list, float
     """The rows of the weight search for mix `name` (`network` with its linear model) and
     the weight of best out-of-fold accuracy (the larger on a tie); adds the mix to `oof`."""
     linear = oof[MIXES[name]]
-    rows = [{"mix": name, "weight": float(w),
+    rows: list[dict] = [{"mix": name, "weight": float(w),
              "cv_accuracy": round(_accuracy(y, w * oof[network] + (1 - w) * linear), 4)}
             for w in WEIGHTS]
-    best = float(WEIGHTS[max(range(len(WEIGHTS)), key=lambda i: (rows[i]["cv_accuracy"],
-                                                                   WEIGHTS[i]))])
+    best = max(rows, key=lambda r: (r["cv_accuracy"], r["weight"]))["weight"]
     oof[name] = best * oof[network] + (1 - best) * linear
     return rows, best
 
@@ -223,10 +221,9 @@ def choose(bundle, splits: Splits, s: TransferRun, candidates: tuple,  # noqa: P
         accuracy = [_accuracy(y, per_epoch[e]) for e in range(s.epochs)]
         epochs[name] = int(np.argmax(accuracy)) + 1  # the first of the best
         oof[name] = per_epoch[epochs[name] - 1]
-    for name in LINEAR:
-        if name in candidates or any(MIXES[m] == name for m in candidates if m in MIXES):
-            oof[name] = _linear_oof(folds, n, splits.labels,
-                                    linear_fitter(name, s.seed, priors))
+    wanted = {MIXES.get(c, c) for c in candidates}  # a linear model alone or in a mix
+    for name in (n for n in LINEAR if n in wanted):
+        oof[name] = _linear_oof(folds, n, splits.labels, linear_fitter(name, s.seed, priors))
     mix = max(epochs, key=lambda name: _accuracy(y, oof[name])) if epochs else "fine-tune"
     weights, best = [], {}
     for name in MIXES:

@@ -253,10 +253,11 @@ def _in_daemon_threads(work, items: list) -> None:
     threads = [threading.Thread(target=worker, daemon=True)
                for _ in range(min(PARALLEL_DOWNLOADS, len(items)))]
     try:
-        with _ctrl_c_noted() as interrupted:
-            for thread in threads:
-                thread.start()
-            _join(threads, interrupted)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
     except BaseException:
         cancel.set()
         for tmp in list(_PARTIAL):
@@ -265,39 +266,6 @@ def _in_daemon_threads(work, items: list) -> None:
         raise
     if failures:
         raise failures[0]
-
-
-def _join(threads: list, interrupted: threading.Event) -> None:
-    """Wait for `threads`, waking every 0.2 s so that Ctrl-C is never held up."""
-    for thread in threads:
-        while thread.is_alive():
-            thread.join(0.2)
-            if interrupted.is_set():  # raised but swallowed somewhere (a __del__)
-                raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _ctrl_c_noted():
-    """An event set by Ctrl-C while the block runs (in the main thread, where the default
-    handler is in place; the KeyboardInterrupt is raised as usual). A KeyboardInterrupt that
-    lands in a finalizer is printed and dropped by Python; the event still says it came."""
-    import signal
-
-    interrupted = threading.Event()
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield interrupted
-        return
-
-    def note(signum, frame):
-        interrupted.set()
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, note)
-    try:
-        yield interrupted
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def check_writable(uri: str) -> None:
