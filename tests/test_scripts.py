@@ -30,9 +30,9 @@ def test_train_base_then_transfer_end_to_end(movie_slice, amazon_slice, tmp_path
                         "--out", out, "--tsne", tmp_path / "tsne.png")
     assert result.returncode == 0, result.stderr
     for name in ("source-only", "tfidf-logreg", "catboost-text", "embedding-logreg", "scratch",
-                 "feature-extract", "fine-tune", "ensemble", "auto"):
+                 "feature-extract", "fine-tune", "ensemble", "prior", "blend", "auto"):
         assert f"| {name} |" in result.stdout
-    assert "strategy 7/7: auto" in result.stdout and "baseline 3/3" in result.stdout
+    assert "strategy 8/8: auto" in result.stdout and "baseline 3/3" in result.stdout
     assert "\r" not in result.stdout + result.stderr
     table = pd.read_csv(out / "comparison.csv")
     assert table.loc[table.strategy == "fine-tune", "n_train"].item() == 200

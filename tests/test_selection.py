@@ -55,7 +55,7 @@ def test_choosing_never_reads_the_test_rows(base_bundle, target_splits):
     s = TransferRun(base=str(base_bundle), epochs=2, verbose=False, out=None)
     bundle = base_bundle_of(base_bundle)
     priors, _ = fit_priors(bundle, None)
-    candidates = ("scratch", "fine-tune", "tfidf-logreg", "ensemble", "prior")
+    candidates = ("scratch", "fine-tune", "tfidf-logreg", "ensemble", "prior", "blend")
     first = selection.choose(bundle, guarded, s, candidates, run_strategy, priors=priors)
     other = Splits(target_splits.labels, target_splits.train, target_splits.val,
                    target_splits.test.iloc[:5], target_splits.unlabeled)
@@ -124,7 +124,7 @@ def test_auto_in_the_script_prints_its_table_and_pick(base_bundle, amazon_slice,
     metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
     assert metrics["cv"]["picked"] == metrics["picked"]
     assert {r["candidate"] for r in metrics["cv"]["table"]} == {
-        "scratch", "fine-tune", "tfidf-logreg", "ensemble", "prior"}
+        "scratch", "fine-tune", "tfidf-logreg", "ensemble", "prior", "blend"}
 
 
 def test_an_ensemble_section_out_of_bounds_is_refused(base_bundle, tmp_path):

@@ -26,7 +26,8 @@ def transfer_parser():
 def test_the_script_offers_exactly_the_registry():
     script = transfer_parser()
     assert script.strategies("all") == strategies.default_names() == (
-        "scratch", "feature-extract", "fine-tune", "gradual", "ensemble", "prior", "auto")
+        "scratch", "feature-extract", "fine-tune", "gradual", "ensemble", "prior", "blend",
+        "auto")
     assert script.strategies(",".join(strategies.names())) == strategies.names()
     with pytest.raises(Exception, match="choose from " + ", ".join(strategies.names())):
         script.strategies("magic")

@@ -21,6 +21,7 @@ from .curves import (
     mark_negative_transfer,
     negative_transfer_warnings,
 )
+from .selection import MIXES, mix_description
 
 
 def _infer_rate(net, X: np.ndarray, repeats: int = 3) -> float:
@@ -186,12 +187,13 @@ def run_rows(metrics: dict) -> list[dict]:
              "roc_auc": m["roc_auc"], "seconds": m["train_seconds"]} for m in runs]
     if "cv" in metrics:  # chosen by cross-validation: its time counts, and what it picked
         cv = metrics["cv"]
+        shares = cv.get("linear_weights") or {}
         rows[0]["seconds"] = round(rows[0]["seconds"] + cv["seconds"], 2)
         if "picked" not in metrics:  # a plain strategy whose epochs were chosen
             return rows
         rows[0]["picked"] = cv["picked"] + (
-            f" ({cv.get('network', 'fine-tune')} at weight {cv['weight']:.1f})"
-            if cv["picked"] in ("ensemble", "prior") else "")
+            f" ({mix_description(cv.get('network', 'fine-tune'), cv['weight'], shares)})"
+            if cv["picked"] in MIXES else "")
     return rows
 
 

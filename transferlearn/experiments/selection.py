@@ -18,8 +18,11 @@ any use):
   being the neural candidate with the best out-of-fold accuracy (fine-tune when it is the
   only one);
 - ``prior``: the same mix with ``prior-logreg`` in TF-IDF's place;
+- ``blend``: the network, TF-IDF and the prior model together, ``w * network + a * TF-IDF +
+  b * prior`` with the weights (``w + a + b = 1``, steps of 0.1) of best out-of-fold
+  accuracy;
 - ``auto``: the candidate with the best out-of-fold accuracy among its candidates (scratch,
-  fine-tune, joint, TF-IDF + LR, the ensemble and the prior).
+  fine-tune, joint, TF-IDF + LR, the ensemble, the prior and the blend).
 
 The choice is then refit on every labelled row, with the chosen number of epochs, and scored
 on the test rows. The bundle holds the network and, for a mix, the linear model as arrays
@@ -29,6 +32,7 @@ on the test rows. The bundle holds the network and, for a mix, the linear model 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
 from dataclasses import dataclass, field, replace
@@ -40,7 +44,7 @@ from ..data.splits import Splits
 from ..errors import DataError
 from ..log import logger, verbosity
 from ..model.inference import predict_proba
-from ..model.linear import LinearTextModel, export_tfidf_logreg
+from ..model.linear import LinearTextModel, export_tfidf_logreg, mixture
 from ..sklearn.baselines import PriorLogisticRegression, fit_tfidf_logreg
 from ..training.metrics import scores
 from ..transfer.strategies import REFERENCE
@@ -48,7 +52,9 @@ from .common import encode_labels
 from .priors import fit_priors
 
 NEURAL = ("scratch", "fine-tune", "joint")
-MIXES = {"ensemble": "tfidf-logreg", "prior": "prior-logreg"}  # mix -> its linear model
+# mix -> the linear models averaged with the network
+MIXES = {"ensemble": ("tfidf-logreg",), "prior": ("prior-logreg",),
+         "blend": ("tfidf-logreg", "prior-logreg")}
 LINEAR = ("tfidf-logreg", "prior-logreg")
 NOT_NEURAL = (*LINEAR, *MIXES)
 WEIGHTS = np.round(np.linspace(0.0, 1.0, 11), 2)
@@ -79,16 +85,23 @@ class Choice:
     folds: int = 3
     seconds: float = 0.0
     mixed: str = "fine-tune"  # the network averaged with the linear model in a mix
-    linear: str = "tfidf-logreg"  # the linear model the bundle holds when weight < 1
+    shares: dict = field(default_factory=dict)  # linear model -> its weight (1 - weight in all)
 
     @property
     def network(self) -> str:
         """The network strategy refit for the bundle (the mix's under a linear model)."""
         return self.mixed if self.picked in NOT_NEURAL else self.picked
 
+    @property
+    def linear(self) -> str | None:
+        """The linear model(s) the bundle holds beside the network ('a+b' for a blend)."""
+        names = [name for name, share in self.shares.items() if share > 0]
+        return "+".join(names) if names and self.weight < 1 else None
+
     def to_dict(self) -> dict:
         return {"picked": self.picked, "network": self.network, "weight": self.weight,
-                "linear": self.linear if self.weight < 1 else None, "epochs": self.epochs,
+                "linear": self.linear, "linear_weights": self.shares if self.linear else None,
+                "epochs": self.epochs,
                 "folds": self.folds, "table": self.table, "weights": self.weights,
                 "seconds": round(self.seconds, 2)}
 
@@ -191,15 +204,35 @@ def _accuracy(y: np.ndarray, proba: np.ndarray) -> float:
     return float((proba.argmax(axis=1) == y).mean())
 
 
-def _mix(oof: dict, y: np.ndarray, network: str, name: str) -> tuple[list, float]:
-    """The rows of the weight search for mix `name` (`network` with its linear model) and
-    the weight of best out-of-fold accuracy (the larger on a tie); adds the mix to `oof`."""
-    linear = oof[MIXES[name]]
-    rows: list[dict] = [{"mix": name, "weight": float(w),
-             "cv_accuracy": round(_accuracy(y, w * oof[network] + (1 - w) * linear), 4)}
-            for w in WEIGHTS]
-    best = max(rows, key=lambda r: (r["cv_accuracy"], r["weight"]))["weight"]
-    oof[name] = best * oof[network] + (1 - best) * linear
+def _grid(k: int) -> list[tuple]:
+    """Weights ``(network, linear 1, ..., linear k)`` summing to 1, all but the last taken
+    from ``WEIGHTS`` (k = 1: ``(w, 1 - w)`` for every w)."""
+    grid = []
+    for head in itertools.product(WEIGHTS, repeat=k):
+        last = round(1.0 - sum(head), 2)
+        if last >= 0:
+            grid.append((*map(float, head), float(last)))
+    return grid
+
+
+def _mix(oof: dict, y: np.ndarray, network: str, name: str) -> tuple[list, tuple]:
+    """The rows of the weight search for mix `name` (`network` with its linear models) and
+    the weights of best out-of-fold accuracy (the larger network weight on a tie, then the
+    larger first linear weight); adds the mix to `oof`."""
+    models = (network, *MIXES[name])
+
+    def mixed(weights):
+        return sum(w * oof[m] for w, m in zip(weights, models, strict=True))
+
+    found = {weights: _accuracy(y, mixed(weights)) for weights in _grid(len(models) - 1)}
+    rows: list[dict] = []
+    for weights, accuracy in found.items():
+        row = {"mix": name, "weight": weights[0]}
+        if len(models) > 2:
+            row["linear_weights"] = dict(zip(models[1:], weights[1:], strict=True))
+        rows.append({**row, "cv_accuracy": round(accuracy, 4)})
+    best = max(found, key=lambda w: (found[w], *w))
+    oof[name] = mixed(best)
     return rows, best
 
 
@@ -221,7 +254,7 @@ def choose(bundle, splits: Splits, s: TransferRun, candidates: tuple,  # noqa: P
         accuracy = [_accuracy(y, per_epoch[e]) for e in range(s.epochs)]
         epochs[name] = int(np.argmax(accuracy)) + 1  # the first of the best
         oof[name] = per_epoch[epochs[name] - 1]
-    wanted = {MIXES.get(c, c) for c in candidates}  # a linear model alone or in a mix
+    wanted = {m for c in candidates for m in MIXES.get(c, (c,))}  # alone or in a mix
     for name in (n for n in LINEAR if n in wanted):
         oof[name] = _linear_oof(folds, n, splits.labels, linear_fitter(name, s.seed, priors))
     mix = max(epochs, key=lambda name: _accuracy(y, oof[name])) if epochs else "fine-tune"
@@ -234,24 +267,27 @@ def choose(bundle, splits: Splits, s: TransferRun, candidates: tuple,  # noqa: P
               "epochs": epochs.get(name, epochs.get(mix) if name in MIXES else None)}
              for name, p in oof.items() if name in candidates]
     picked = max(table, key=lambda r: r["cv_accuracy"])["candidate"]
-    weight = best.get(picked, 0.0 if picked in LINEAR else 1.0)
-    linear = MIXES.get(picked, picked if picked in LINEAR else "tfidf-logreg")
+    if picked in MIXES:
+        weight, shares = best[picked][0], dict(zip(MIXES[picked], best[picked][1:], strict=True))
+    else:
+        weight, shares = (0.0, {picked: 1.0}) if picked in LINEAR else (1.0, {})
     return Choice(picked, weight, epochs, table, weights, len(folds),
-                  time.perf_counter() - tic, mixed=mix, linear=linear)
+                  time.perf_counter() - tic, mixed=mix, shares=shares)
 
 
 def _priors(bundle, s: TransferRun, strategy, candidates: tuple) -> tuple:
     """``(candidates, source models, report)``: the source models when a candidate needs
     them; ``auto`` goes on without the prior when the source rows cannot be read."""
-    if not {"prior", "prior-logreg"} & set(candidates):
+    needing = {c for c in candidates if "prior-logreg" in MIXES.get(c, (c,))}
+    if not needing:
         return candidates, [], None
     try:
         specs, report = fit_priors(bundle, s.source_data, s.seed, s.verbose)
     except DataError as e:
         if strategy.name in candidates:
             raise
-        logger.info(f"{strategy.name}: no prior candidate ({e})")
-        return tuple(c for c in candidates if c not in ("prior", "prior-logreg")), [], None
+        logger.info(f"{strategy.name}: no {' or '.join(sorted(needing))} candidate ({e})")
+        return tuple(c for c in candidates if c not in needing), [], None
     return candidates, specs, report
 
 
@@ -274,11 +310,9 @@ def run_selection(bundle, splits: Splits, s: TransferRun, strategy, run_strategy
         report = {"strategy": strategy.name, "cv": choice.to_dict(),
                   **({"picked": choice.picked} if strategy.candidates else {})}
         if choice.weight < 1:
-            y = encode_labels(labelled.train["label"], splits.labels, "target")
-            ensemble = {"weight": choice.weight, "linear": linear_fitter(
-                choice.linear, s.seed, priors)(labelled.train["text"], y)}
-            if choice.linear == "prior-logreg":
-                report["prior"] = prior_report(ensemble["linear"], sources)
+            ensemble, fitted = _fit_linear(choice, labelled, s.seed, priors)
+            if "prior-logreg" in fitted:
+                report["prior"] = prior_report(fitted["prior-logreg"], sources)
                 logger.info(f"prior: source logit coefficients {report['prior']['coef']}")
         refit = replace(s, strategy=choice.network, patience=None, select_epochs="validation",
                         epochs=choice.epochs.get(choice.network, s.epochs), scratch_check=False)
@@ -291,6 +325,17 @@ def run_selection(bundle, splits: Splits, s: TransferRun, strategy, run_strategy
             report["scratch_check"] = {k: ref[k] for k in ("accuracy", "roc_auc",
                                                            "train_seconds")}
         return run_strategy(bundle, labelled, refit, ensemble=ensemble, report=report)
+
+
+def _fit_linear(choice: Choice, labelled: Splits, seed: int, priors) -> tuple[dict, dict]:
+    """``(ensemble, fitted)``: what a bundle holds beside the network (its weight and the
+    chosen linear model, or mixture of them, fitted on every labelled row), and each linear
+    model's arrays by name."""
+    y = encode_labels(labelled.train["label"], labelled.labels, "target")
+    fitted = {name: linear_fitter(name, seed, priors)(labelled.train["text"], y)
+              for name, share in choice.shares.items() if share > 0}
+    linear = mixture([(choice.shares[name], arrays) for name, arrays in fitted.items()])
+    return {"weight": choice.weight, "linear": linear}, fitted
 
 
 def prior_report(arrays: dict, sources: list | None) -> dict:
@@ -308,7 +353,16 @@ def choice_lines(choice: Choice) -> list[str]:
     lines += [f"  {r['candidate']:<13} accuracy {r['cv_accuracy']:.4f}  ROC AUC "
               f"{r['cv_roc_auc']:.4f}" + (f"  {r['epochs']} epochs" if r["epochs"] else "")
               for r in choice.table]
-    picked = choice.picked + (f" ({choice.mixed} at weight {choice.weight:.1f})"
+    picked = choice.picked + (f" ({mix_description(choice.mixed, choice.weight, choice.shares)})"
                               if choice.picked in MIXES else "")
     lines.append(f"  picked {picked}; refit on every labelled row")
     return lines
+
+
+def mix_description(network: str, weight: float, shares: dict) -> str:
+    """``fine-tune at weight 0.3`` (and, for a blend, ``; tfidf-logreg 0.4, prior-logreg
+    0.3``): what a mix holds."""
+    text = f"{network} at weight {weight:.1f}"
+    if len(shares) > 1:
+        text += "; " + ", ".join(f"{name} {share:g}" for name, share in shares.items())
+    return text

@@ -18,7 +18,7 @@ from ..errors import DataError
 from ..io.bundle import Bundle, load_bundle
 from ..log import logger, verbosity
 from ..model.inference import predict_logits, predict_proba
-from ..model.linear import LinearTextModel, blend
+from ..model.linear import blend, linear_model
 from ..model.network import log_count_ratio, set_token_scale, summary
 from ..training import distributed
 from ..training.fit import fit
@@ -314,7 +314,7 @@ def _test_scores(job: _TransferJob) -> dict:
     if job.ensemble is None:
         return evaluate(job.target.net, job.X["test"], job.y["test"])
     proba = blend(predict_proba(job.target.net, job.X["test"]), job.ensemble["weight"],
-                  LinearTextModel(job.ensemble["linear"]), job.splits.test["text"])
+                  linear_model(job.ensemble["linear"]), job.splits.test["text"])
     return scores_with_loss(job.y["test"], proba)
 
 

@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline
 
 from ..data.text import Vocabulary, fitted_pipeline, pipeline_config, text_list, vocabulary_of
 from ..errors import BundleError, StorageError, last_line
-from ..model.linear import LinearTextModel, blend
+from ..model.linear import LinearMixture, LinearTextModel, blend, linear_model
 from ..model.network import TextClassifier, build_model
 from .bundle_schema import (
     SchemaError,
@@ -162,10 +162,10 @@ class Bundle:
         return blend(proba, self.ensemble["weight"], self._linear, texts)
 
     @functools.cached_property
-    def _linear(self) -> LinearTextModel:
-        """An ensemble's TF-IDF model, built once per bundle (its vectorizer holds the whole
-        term dictionary)."""
-        return LinearTextModel(self.ensemble["linear"])  # type: ignore[index]
+    def _linear(self) -> LinearTextModel | LinearMixture:
+        """An ensemble's linear model (or mixture of them), built once per bundle (its
+        vectorizer holds the whole term dictionary)."""
+        return linear_model(self.ensemble["linear"])  # type: ignore[index]
 
     def predict(self, texts, batch_size: int = 512) -> list:
         """Predicted label names (the user's own labels)."""

@@ -190,6 +190,7 @@ def check_pattern(pattern) -> str:
 
 MAX_TERMS = 5_000_000
 MAX_PRIORS = 8  # source models a prior model may carry
+MAX_MIXTURE = 4  # linear models a blend may average
 MAX_PRIOR_CLASSES = 1_000  # a source model's classes (its own labels, not the target's)
 
 
@@ -208,21 +209,44 @@ def _numbers(values, what: str, length: int | None = None) -> None:
 def check_ensemble(ensemble, n_labels: int) -> dict:
     """The ``ensemble`` section: the network's weight in [0, 1] and a TF-IDF + logistic
     regression model as arrays (see :mod:`transferlearn.model.linear`) whose shapes agree,
-    with, for the ``prior`` strategy, up to ``MAX_PRIORS`` source models of the same form."""
+    with, for the ``prior`` strategy, up to ``MAX_PRIORS`` source models of the same form;
+    or, for ``blend``, a mixture of up to ``MAX_MIXTURE`` such models with weights summing
+    to 1."""
     if not isinstance(ensemble, dict) or set(ensemble) != {"weight", "linear"}:
         raise SchemaError("ensemble must be an object with weight and linear")
-    weight = ensemble["weight"]
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight <= 1:
-        raise SchemaError(f"ensemble weight must be a number in [0, 1], got {weight!r}")
+    _weight(ensemble["weight"], "ensemble weight")
     linear = ensemble["linear"]
+    if isinstance(linear, dict) and "mixture" in linear:
+        parts = linear["mixture"]
+        if set(linear) != {"mixture"} or not (isinstance(parts, list)
+                                              and 2 <= len(parts) <= MAX_MIXTURE):
+            raise SchemaError(f"ensemble mixture must be a list of 2 to {MAX_MIXTURE} parts")
+        for part in parts:
+            if not isinstance(part, dict) or set(part) != {"weight", "model"}:
+                raise SchemaError("ensemble mixture parts must be objects with weight and model")
+            _weight(part["weight"], "ensemble mixture weight")
+            _check_model(part["model"], n_labels)
+        if abs(sum(part["weight"] for part in parts) - 1) > 1e-6:
+            raise SchemaError("ensemble mixture weights must sum to 1")
+    else:
+        _check_model(linear, n_labels)
+    return ensemble
+
+
+def _weight(weight, what: str) -> None:
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight <= 1:
+        raise SchemaError(f"{what} must be a number in [0, 1], got {weight!r}")
+
+
+def _check_model(linear, n_labels: int) -> None:
+    """One linear model of an ensemble, with its source models (a prior's) if any."""
     priors = linear.get("priors", []) if isinstance(linear, dict) else []
     if not (isinstance(priors, list) and len(priors) <= MAX_PRIORS):
         raise SchemaError(f"ensemble priors must be a list of at most {MAX_PRIORS} models")
     columns = sum(_check_linear(prior, MAX_PRIOR_CLASSES, "ensemble prior", ())
                   for prior in priors)
-    _check_linear(linear, n_labels, "ensemble", ("priors",) if "priors" in linear else (),
-                  columns)
-    return ensemble
+    more = ("priors",) if isinstance(linear, dict) and "priors" in linear else ()
+    _check_linear(linear, n_labels, "ensemble", more, columns)
 
 
 def _check_linear(linear, n_labels: int, what: str, more: tuple, extra: int = 0) -> int:

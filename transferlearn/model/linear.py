@@ -84,9 +84,44 @@ class LinearTextModel:
         return full
 
 
-def blend(net_proba: np.ndarray, weight: float, linear: LinearTextModel, texts) -> np.ndarray:
-    """An ensemble's probabilities: ``weight * net + (1 - weight) * linear``."""
+class LinearMixture:
+    """A weighted average of linear models' probabilities, from ``{"mixture": [{"weight": w,
+    "model": arrays}, ...]}`` (weights summing to 1): the ``blend`` strategy's TF-IDF model
+    and prior model together."""
+
+    def __init__(self, spec: dict):
+        self.spec = spec
+        self.parts = [(float(part["weight"]), LinearTextModel(part["model"]))
+                      for part in spec["mixture"]]
+
+    def predict_proba(self, texts, num_classes: int) -> np.ndarray:
+        texts = list(texts)
+        proba = np.zeros((len(texts), num_classes))
+        for weight, model in self.parts:
+            proba += weight * model.predict_proba(texts, num_classes)
+        return proba
+
+
+def mixture(parts: list[tuple[float, dict]]) -> dict:
+    """The arrays of a mixture of `parts` ``(weight, arrays)``, weights made to sum to 1;
+    a single part with weight is just its arrays."""
+    parts = [(w, arrays) for w, arrays in parts if w > 0]
+    if len(parts) == 1:
+        return parts[0][1]
+    total = sum(w for w, _ in parts)
+    return {"mixture": [{"weight": w / total, "model": arrays} for w, arrays in parts]}
+
+
+def linear_model(spec: dict) -> LinearTextModel | LinearMixture:
+    """The model of a bundle's (or a mix's) linear arrays: one model, or a mixture."""
+    return LinearMixture(spec) if "mixture" in spec else LinearTextModel(spec)
+
+
+def blend(net_proba: np.ndarray, weight: float, linear, texts) -> np.ndarray:
+    """An ensemble's probabilities: ``weight * net + (1 - weight) * linear`` (`linear`: a
+    :class:`LinearTextModel` or a :class:`LinearMixture`)."""
     return weight * net_proba + (1 - weight) * linear.predict_proba(texts, net_proba.shape[1])
 
 
-__all__ = ["LinearTextModel", "blend", "export_tfidf_logreg"]
+__all__ = ["LinearMixture", "LinearTextModel", "blend", "export_tfidf_logreg", "linear_model",
+           "mixture"]

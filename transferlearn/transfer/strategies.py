@@ -195,11 +195,16 @@ register(Strategy("prior", in_all=True, keep_head=True, setup=_body_rate,
                   candidates=("prior",),
                   help="fine-tune averaged with TF-IDF + LR that takes source models' logits "
                        "as inputs; weights and epochs chosen by cross-validation"))
+register(Strategy("blend", in_all=True, keep_head=True, setup=_body_rate,
+                  candidates=("blend",),
+                  help="fine-tune, TF-IDF + LR and the prior model averaged, the three "
+                       "weights and the epochs chosen by cross-validation"))
 register(Strategy("auto", in_all=True, keep_head=True, setup=_body_rate,
-                  candidates=("scratch", "fine-tune", "tfidf-logreg", "ensemble", "prior"),
+                  candidates=("scratch", "fine-tune", "tfidf-logreg", "ensemble", "prior",
+                              "blend"),
                   help="k-fold cross-validation on the labelled rows picks scratch, fine-tune,"
-                       " TF-IDF + LR, the ensemble or the prior, then refits it on all of "
-                       "them"))
+                       " TF-IDF + LR, the ensemble, the prior or the blend, then refits it on "
+                       "all of them"))
 
 # The strategy every one that uses the base is compared with (negative transfer).
 REFERENCE = "scratch"
