@@ -101,7 +101,7 @@ class TransferSettings:
     temperature: float = 2.0  # distill: softening of the teacher's outputs
     alpha: float = 0.5  # distill: weight of the teacher's targets
     unlabeled: Any = None  # dann/coral/mmd: more target texts
-    source_data: Any = None  # dann/coral/mmd/joint/prior: labelled source rows (the base's)
+    source_data: Any = None  # dann/coral/mmd/joint/prior/blend: labelled source rows (the base's)
     source_rows: int = 4000  # dann/coral/mmd/joint: at most this many source rows
     adapt_weight: float = 1.0  # dann/coral/mmd: weight of the alignment loss
     target_share: float = 0.5  # joint: the target rows' share of the training rows

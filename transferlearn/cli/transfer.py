@@ -123,18 +123,18 @@ def _strategy_groups(p: argparse.ArgumentParser) -> None:
     setting(arch, "temperature", TransferRun, help="distill: softening of the teacher's outputs")
     setting(arch, "alpha", TransferRun,
             help="distill: weight of the teacher's targets (1 - alpha: the labels)")
-    adapt = p.add_argument_group("dann / coral / mmd / joint / prior: learning from source "
-                                 "rows")
+    adapt = p.add_argument_group("dann / coral / mmd / joint / prior / blend: learning "
+                                 "from source rows")
     adapt.add_argument("--unlabeled", default=None, metavar="TEXTS",
                        help="more unlabelled target texts: a .txt file (one per line) or a "
                             "table with a text column (the unused target rows always count)")
     adapt.add_argument("--source-data", default=None,
                        help="labelled source rows (default: the data the base was trained on); "
-                            "prior: a comma list gives a source model each, and their labels "
-                            "may differ from the target's")
+                            "prior / blend: a comma list gives a source model each, and their "
+                            "labels may differ from the target's")
     setting(adapt, "source_rows", TransferRun,
             help="dann / coral / mmd / joint: at most this many source rows (stratified "
-                 "sample; prior reads them all)")
+                 "sample; prior and blend read them all)")
     setting(adapt, "adapt_weight", TransferRun, help="weight of the alignment loss")
     setting(adapt, "target_share", TransferRun,
             help="joint: the target rows are repeated to make this share of the training rows")
@@ -142,8 +142,8 @@ def _strategy_groups(p: argparse.ArgumentParser) -> None:
 
 def _selection_flags(p) -> None:
     setting(p, "cv_folds", TransferRun,
-            help="auto / ensemble / prior / --select-epochs cv: cross-validation folds of the "
-                 "labelled rows")
+            help="auto / ensemble / prior / blend / --select-epochs cv: cross-validation "
+                 "folds of the labelled rows")
     setting(p, "select_epochs", TransferRun, choices=("auto", "cv", "validation"),
             help="how a strategy's epochs are chosen: cv (folds of the labelled rows, then a "
                  "refit on all of them), validation (early stopping), auto (cv when the "
