@@ -278,8 +278,8 @@ print(prepared.vocabulary)"""),
 ## Strategies side by side
 
 Every row trains on the same labelled rows and is scored on the same test rows; the log
-shows each strategy's epochs as they run (`strategy 3/6: ...`). `auto` and `ensemble` choose
-by cross-validation on the labelled rows, never on the test rows. `vs_scratch` flags
+shows each strategy's epochs as they run (`strategy 3/8: ...`). `ensemble`, `prior`, `blend`
+and `auto` choose by cross-validation on the labelled rows, never on the test rows. `vs_scratch` flags
 negative transfer."""),
     ("code", """\
 table = experiments.compare(base=BASE, data=TARGET, out=OUT, train_size=TRAIN_SIZE,
