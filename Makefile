@@ -42,7 +42,7 @@ curve: runs/base/config.json
 
 strategies: runs/base/config.json
 	$(PY) scripts/transfer.py --base runs/base \
-	  --strategy scratch,feature-extract,fine-tune,gradual,joint,ensemble,prior,auto,dann,coral,mmd \
+	  --strategy scratch,feature-extract,fine-tune,gradual,joint,ensemble,prior,blend,auto,dann,coral,mmd \
 	  --curve 0,100,500,all --repeats 3 --baselines tfidf-logreg --label-shift --epochs 10 \
 	  --source-rows 2000 --out runs/strategies --curve-plot images/strategies.png
 
