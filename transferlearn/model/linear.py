@@ -104,7 +104,7 @@ class LinearMixture:
 
 def mixture(parts: list[tuple[float, dict]]) -> dict:
     """The arrays of a mixture of `parts` ``(weight, arrays)``, weights made to sum to 1;
-    a single part with weight is just its arrays."""
+    a single part with a positive weight is just its arrays."""
     parts = [(w, arrays) for w, arrays in parts if w > 0]
     if len(parts) == 1:
         return parts[0][1]
