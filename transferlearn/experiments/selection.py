@@ -57,6 +57,11 @@ MIXES = {"ensemble": ("tfidf-logreg",), "prior": ("prior-logreg",),
          "blend": ("tfidf-logreg", "prior-logreg")}
 LINEAR = ("tfidf-logreg", "prior-logreg")
 NOT_NEURAL = (*LINEAR, *MIXES)
+
+
+def linear_parts(candidate: str) -> tuple:
+    """The linear models a candidate needs: a mix's, a linear model itself, or none."""
+    return MIXES.get(candidate, (candidate,) if candidate in LINEAR else ())
 WEIGHTS = np.round(np.linspace(0.0, 1.0, 11), 2)
 
 
@@ -254,8 +259,8 @@ def choose(bundle, splits: Splits, s: TransferRun, candidates: tuple,  # noqa: P
         accuracy = [_accuracy(y, per_epoch[e]) for e in range(s.epochs)]
         epochs[name] = int(np.argmax(accuracy)) + 1  # the first of the best
         oof[name] = per_epoch[epochs[name] - 1]
-    wanted = {m for c in candidates for m in MIXES.get(c, (c,))}  # alone or in a mix
-    for name in (n for n in LINEAR if n in wanted):
+    wanted = {part for c in candidates for part in linear_parts(c)}  # alone or in a mix
+    for name in [part for part in LINEAR if part in wanted]:
         oof[name] = _linear_oof(folds, n, splits.labels, linear_fitter(name, s.seed, priors))
     mix = max(epochs, key=lambda name: _accuracy(y, oof[name])) if epochs else "fine-tune"
     weights, best = [], {}
@@ -278,7 +283,7 @@ def choose(bundle, splits: Splits, s: TransferRun, candidates: tuple,  # noqa: P
 def _priors(bundle, s: TransferRun, strategy, candidates: tuple) -> tuple:
     """``(candidates, source models, report)``: the source models when a candidate needs
     them; ``auto`` goes on without the prior when the source rows cannot be read."""
-    needing = {c for c in candidates if "prior-logreg" in MIXES.get(c, (c,))}
+    needing = {c for c in candidates if "prior-logreg" in linear_parts(c)}
     if not needing:
         return candidates, [], None
     try:
