@@ -240,12 +240,12 @@ def _weight(weight, what: str) -> None:
 
 def _check_model(linear, n_labels: int) -> None:
     """One linear model of an ensemble, with its source models (a prior's) if any."""
-    priors = linear.get("priors", []) if isinstance(linear, dict) else []
+    more = ("priors",) if isinstance(linear, dict) and "priors" in linear else ()
+    priors = linear["priors"] if more else []
     if not (isinstance(priors, list) and len(priors) <= MAX_PRIORS):
         raise SchemaError(f"ensemble priors must be a list of at most {MAX_PRIORS} models")
     columns = sum(_check_linear(prior, MAX_PRIOR_CLASSES, "ensemble prior", ())
                   for prior in priors)
-    more = ("priors",) if isinstance(linear, dict) and "priors" in linear else ()
     _check_linear(linear, n_labels, "ensemble", more, columns)
 
 
