@@ -40,7 +40,7 @@ SUITES = {
     },
     "imdb": {
         "data": str(IMDB), "target": str(HOTEL), "vector_sources": f"{IMDB},{HOTEL}",
-        "several": None,
+        "several": f"{IMDB},movie_snippets",
         "encoders": {
             "cnn": {"max_len": 256, "min_freq": 3, "epochs": 6},
             "bilstm": {"max_len": 256, "min_freq": 3, "epochs": 2, "batch_size": 128},
@@ -97,6 +97,8 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--encoders", default=None, help="comma list (default: all)")
     p.add_argument("--inits", default="random,vectors,several")
+    p.add_argument("--missing", action="store_true",
+                   help="run only the (encoder, init, seed) rows the results file lacks")
     p.add_argument("--out", default=None,
                    help="JSON results (default: benchmarks/bases-SUITE.json)")
     args = p.parse_args(argv)
@@ -105,32 +107,33 @@ def main(argv=None) -> int:
     inits = args.inits.split(",")
     out = Path(args.out or ROOT / "benchmarks" / f"bases-{args.suite}.json")
     results = json.loads(out.read_text()) if out.exists() else {"runs": []}
+    done = ({(r["encoder"], r["init"], r["seed"]) for r in results["runs"]} if args.missing
+            else set())
+    plan = [(encoder, init, seed) for encoder in encoders for init in inits
+            for seed in range(args.seeds)
+            if (encoder, init, seed) not in done and (init != "several" or suite["several"])]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        if "vectors" in inits:
+        if any(init == "vectors" for _, init, _ in plan):
             vectors, summary = vectors_for(suite, workdir, 128)
             results["pretrain"] = summary
             print(f"pretrain: {summary['tokens']:,} tokens, {summary['vectors']:,} vectors, "
                   f"{summary['wall_seconds']} s", flush=True)
-        for encoder in encoders:
-            for init in inits:
-                if init == "several" and not suite["several"]:
-                    continue
-                for seed in range(args.seeds):
-                    settings = {"data": suite["data"], "encoder": encoder, "seed": seed,
-                                "out": str(workdir / f"{encoder}-{init}-{seed}"),
-                                "target": suite["target"], **suite["encoders"][encoder]}
-                    if init == "vectors":
-                        settings["init_vectors"] = vectors
-                    if init == "several":
-                        settings["data"] = suite["several"]
-                    row = {"suite": args.suite, "encoder": encoder, "init": init,
-                           "seed": seed, **run_child(settings)}
-                    results["runs"] = [r for r in results["runs"] if not all(
-                        r.get(k) == row[k] for k in ("suite", "encoder", "init", "seed"))]
-                    results["runs"].append(row)
-                    out.write_text(json.dumps(results, indent=1))
-                    print(json.dumps(row), flush=True)
+        for encoder, init, seed in plan:
+            settings = {"data": suite["data"], "encoder": encoder, "seed": seed,
+                        "out": str(workdir / f"{encoder}-{init}-{seed}"),
+                        "target": suite["target"], **suite["encoders"][encoder]}
+            if init == "vectors":
+                settings["init_vectors"] = vectors
+            if init == "several":
+                settings["data"] = suite["several"]
+            row = {"suite": args.suite, "encoder": encoder, "init": init,
+                   "seed": seed, **run_child(settings)}
+            results["runs"] = [r for r in results["runs"] if not all(
+                r.get(k) == row[k] for k in ("suite", "encoder", "init", "seed"))]
+            results["runs"].append(row)
+            out.write_text(json.dumps(results, indent=1))
+            print(json.dumps(row), flush=True)
     print(table(results["runs"]))
     return 0
 

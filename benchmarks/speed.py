@@ -3,10 +3,11 @@
 
 The same three architectures (mean, cnn, bilstm), sizes, data, sequence length, batch size,
 optimiser (Adam, lr 1e-3) and number of epochs run in both frameworks, each written the way
-its framework does it best (MXNet hybridized; PyTorch eager with batched-matmul masked mean
-and masked_fill max; ``--frameworks ...,torch-compile`` adds the same model through
-``torch.compile``, which on this workload compiles longer than it saves and crashed on the
-CNN: see the README's speed section).
+its framework does it best (MXNet hybridized; PyTorch eager with batched-matmul masked mean,
+masked_fill max and a packed BiLSTM, so that both read each row to its length;
+``--frameworks ...,torch-compile`` adds the same model through ``torch.compile``, which on
+this workload compiles longer than it saves and crashed on the CNN: see the README's speed
+section).
 Each (workload, framework, architecture, repeat) runs in its own subprocess, so that its peak
 resident memory is its own, and the repeats alternate between frameworks so that a slow
 minute of a shared machine hits both. Workloads:
@@ -180,8 +181,12 @@ def run_torch(arch, data, epochs, batch_size, seed, buckets=0, compile_=False) -
                     xt = emb.transpose(1, 2)
                     enc = torch.cat([torch.relu(c(xt))[:, :, :x.shape[1]] for c in self.encoder],
                                     1).transpose(1, 2)
-                else:
-                    enc, _ = self.encoder(emb)
+                else:  # packed: each direction reads a row to its length, as LengthLSTM
+                    lengths = mask.sum((1, 2)).long().clamp(min=1)
+                    packed = nn.utils.rnn.pack_padded_sequence(emb, lengths, batch_first=True,
+                                                               enforce_sorted=False)
+                    enc, _ = nn.utils.rnn.pad_packed_sequence(
+                        self.encoder(packed)[0], batch_first=True, total_length=x.shape[1])
                 pooled = (enc + (mask - 1.0) * 1e4).max(1).values * mask.sum(1).clamp(max=1.0)
             return self.output(self.dropout(pooled))
 
@@ -203,8 +208,8 @@ def run_torch(arch, data, epochs, batch_size, seed, buckets=0, compile_=False) -
     train = time.perf_counter() - tic  # includes torch.compile's compilations, as MXNet's
     net.eval()  # hybridization is in its first steps
     # inference as transferlearn's predict_logits does it: rows sorted by length and each
-    # batch cut to its longest row (rounded up to 8) where padding cannot change the output
-    order, widths = batch_widths(X_test, 512, by_length=arch != "bilstm")
+    # batch cut to its longest row (rounded up to 8); padding changes no output
+    order, widths = batch_widths(X_test, 512)
     order = np.arange(len(X_test)) if order is None else order
     X_t = torch.as_tensor(X_test[order], dtype=torch.long)
     with torch.no_grad():
@@ -331,7 +336,7 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--buckets", type=int, default=0,
-                   help="also rows with this many length buckets (cnn and mean)")
+                   help="also rows with this many length buckets")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="also write the markdown table here")
     p.add_argument("--worker", nargs=2, metavar=("FRAMEWORK", "ARCH"), help=argparse.SUPPRESS)
@@ -353,7 +358,7 @@ def main(argv=None) -> int:
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(cores))}
     os.environ["OMP_NUM_THREADS"] = env["OMP_NUM_THREADS"]
     runs = [(w, a, b) for w in args.workload.split(",") for a in args.arch.split(",")
-            for b in ([0, args.buckets] if args.buckets and a != "bilstm" else [0])]
+            for b in ([0, args.buckets] if args.buckets else [0])]
     results = []
     for run in runs:
         for repeat in range(args.repeats):  # frameworks alternate within each repeat;

@@ -59,25 +59,54 @@ def test_automatic_buckets_need_padding_and_enough_rows():
     assert len(LengthBuckets.make(short[:200], 64, 3).keys) == 3  # asked for
 
 
-@pytest.mark.parametrize("encoder", ["cnn", "mean", "ngram"])
+def _random_biases(net):
+    """Nonzero encoder biases, as after training: with zero ones a zero input keeps an LSTM's
+    state at 0, and padding read by a direction would go unseen."""
+    for name, param in net.encoder.collect_params().items():
+        if name.endswith("bias"):
+            param.set_data(mx.nd.random.uniform(-0.5, 0.5, shape=param.shape))
+
+
+@pytest.mark.parametrize("encoder", ["cnn", "mean", "ngram", "bilstm"])
 def test_cutting_trailing_padding_leaves_the_outputs_unchanged(encoder):
     """What makes cutting a batch to its bucket's width safe."""
     X = _ids([3, 9, 1, 12])
     net = TextClassifier(50, 2, encoder=encoder, embed_dim=8, hidden_size=6, num_filters=4)
     net.initialize(mx.init.Xavier())
+    _random_biases(net)
     assert net.padding_invariant
     full = net(mx.nd.array(X, dtype="int32")).asnumpy()
     cut = net(mx.nd.array(X[:, :12], dtype="int32")).asnumpy()
     np.testing.assert_allclose(cut, full, rtol=1e-5, atol=1e-6)
 
 
-def test_bilstm_is_not_padding_invariant_so_its_batches_stay_whole(monkeypatch):
+class _PaddedBiLSTM(mx.gluon.HybridBlock):
+    """A plain fused bidirectional LSTM: its backward direction reads the padding."""
+
+    padding_invariant = False
+
+    def __init__(self, embed_dim, hidden_size):
+        super().__init__()
+        self.out_units = 2 * hidden_size
+        with self.name_scope():
+            self.lstm = mx.gluon.rnn.LSTM(hidden_size, layout="NTC", bidirectional=True,
+                                          input_size=embed_dim)
+
+    def hybrid_forward(self, F, x):
+        return self.lstm(x)
+
+
+def test_an_encoder_that_reads_padding_keeps_its_batches_whole(monkeypatch):
+    """The protocol for encoders added to the registry: ``padding_invariant = False`` turns
+    the automatic buckets (and inference's cutting) off."""
+    from transferlearn.model import network
+
+    monkeypatch.setitem(network.ENCODER_REGISTRY, "padded-bilstm",
+                        (lambda e, h, f, k: _PaddedBiLSTM(e, h), "max"))
     X = _ids([3, 9, 1, 12] * 200)
-    net = TextClassifier(50, 2, encoder="bilstm", embed_dim=8, hidden_size=6)
+    net = TextClassifier(50, 2, encoder="padded-bilstm", embed_dim=8, hidden_size=6)
     net.initialize(mx.init.Xavier())
-    for name, param in net.encoder.collect_params().items():  # nonzero biases, as after
-        if name.endswith("bias"):  # training: with zero ones a zero input keeps the state 0
-            param.set_data(mx.nd.random.uniform(-0.5, 0.5, shape=param.shape))
+    _random_biases(net)
     assert not net.padding_invariant
     full = net(mx.nd.array(X[:4], dtype="int32")).asnumpy()
     cut = net(mx.nd.array(X[:4, :12], dtype="int32")).asnumpy()
@@ -85,6 +114,31 @@ def test_bilstm_is_not_padding_invariant_so_its_batches_stay_whole(monkeypatch):
     widths = _widths_seen(monkeypatch)
     fit(net, X, np.arange(len(X)) % 2, num_epochs=1, verbose=False)
     assert widths == {40}
+
+
+def test_bilstm_reads_each_row_to_its_length_and_trains_on_buckets(monkeypatch):
+    """Both directions of the BiLSTM equal a plain bidirectional LSTM run on the row alone,
+    unpadded, with the same weights; so its training batches are cut to buckets."""
+    lengths = [3, 9, 1, 12]
+    X = _ids(lengths)
+    net = TextClassifier(50, 2, encoder="bilstm", embed_dim=8, hidden_size=6)
+    net.initialize(mx.init.Xavier())
+    _random_biases(net)
+    alone = mx.gluon.rnn.LSTM(6, layout="NTC", bidirectional=True, input_size=8)
+    alone.initialize()
+    ours = {tuple(k.rsplit("_", 3)[-3:]): v for k, v in net.encoder.lstm.collect_params().items()}
+    for key, param in alone.collect_params().items():
+        param.set_data(ours[tuple(key.rsplit("_", 3)[-3:])].data())
+    emb = net.embedding(mx.nd.array(X, dtype="int32"))
+    net.hybridize()
+    enc = net.encoder(emb, mx.nd.array(lengths)).asnumpy()  # (4, 40, 12)
+    for i, n in enumerate(lengths):
+        np.testing.assert_allclose(enc[i, :n], alone(emb[i:i + 1, :n]).asnumpy()[0],
+                                   rtol=1e-5, atol=1e-6)
+    widths = _widths_seen(monkeypatch)
+    rows = _ids(np.random.RandomState(0).randint(1, 41, size=1200))
+    fit(net, rows, np.arange(len(rows)) % 2, num_epochs=1, batch_size=32, verbose=False)
+    assert len(widths) > 3 and max(widths) == 40 and min(widths) < 15
 
 
 def _widths_seen(monkeypatch) -> set:

@@ -70,25 +70,68 @@ class CNNEncoder(nn.HybridBlock):
         return F.transpose(y, axes=(0, 2, 1))  # (batch, seq_len, filters * windows)
 
 
-class BiLSTMEncoder(nn.HybridBlock):
-    """A bidirectional LSTM (MXNet's fused RNN operator).
+class LengthLSTM(rnn.LSTM):
+    """A bidirectional LSTM whose backward direction starts at each row's last token.
 
-    Not padding-invariant: the backward direction reads the padding before the last token
-    (MXNet 1.9's fused RNN takes sequence lengths on cuDNN only), so training batches are not
-    cut to length buckets automatically (see :class:`transferlearn.training.buckets.LengthBuckets`).
+    MXNet 1.9's fused RNN takes sequence lengths on cuDNN only, so a plain bidirectional
+    layer reads the trailing padding before the last token in its backward direction: the
+    output then depends on how wide the batch is. Here each layer runs its two directions as
+    two fused oneDNN calls, the backward one on the rows reversed within their lengths
+    (``SequenceReverse``), and reverses its output back. The parameters are the layer's own
+    (``l0_i2h_weight``, ``r0_h2h_bias``, ...), so bundles, cross-arch resizing and freezing
+    patterns see the usual LSTM."""
+
+    def __init__(self, hidden_size: int, num_layers: int = 1, **kwargs):
+        super().__init__(hidden_size, num_layers=num_layers, layout="NTC", bidirectional=True,
+                         use_sequence_length=True, **kwargs)
+
+    def _forward_kernel(self, F, inputs, states, sequence_length, **kwargs):
+        if not self.skip_states:
+            raise ValueError("LengthLSTM starts every row from zero states; it takes none")
+        x = F.swapaxes(inputs, 0, 1)  # (seq_len, batch, features)
+        # zero begin states shaped from the input: a hybridized graph cannot infer the batch
+        # of a slice of the layer's own (shape (0, 0, hidden)) begin state
+        zero = F.sum(F.zeros_like(F.slice_axis(x, axis=0, begin=0, end=1)), axis=2,
+                     keepdims=True)  # (1, batch, 1)
+        zero = F.broadcast_axis(zero, axis=2, size=self._hidden_size)  # (1, batch, hidden)
+        for layer in range(self._num_layers):
+            outputs = []
+            for direction in "lr":
+                params = F._internal._rnn_param_concat(
+                    *(kwargs[f"{direction}{layer}_{g}_{t}"].reshape(-1)
+                      for t in ("weight", "bias") for g in ("i2h", "h2h")), dim=0)
+                seq = x if direction == "l" else F.SequenceReverse(
+                    x, sequence_length, use_sequence_length=True)  # last token first
+                out = F.RNN(seq, params, zero, zero, state_size=self._hidden_size, num_layers=1,
+                            mode="lstm", state_outputs=False)  # (seq_len, batch, hidden)
+                outputs.append(out if direction == "l" else F.SequenceReverse(
+                    out, sequence_length, use_sequence_length=True))
+            x = F.concat(*outputs, dim=2)  # (seq_len, batch, 2 * hidden)
+            if self._dropout and layer < self._num_layers - 1:
+                x = F.Dropout(x, p=self._dropout)
+        return F.swapaxes(x, 0, 1), states  # (batch, seq_len, 2 * hidden); states unused
+
+
+class BiLSTMEncoder(nn.HybridBlock):
+    """A bidirectional LSTM over each row's tokens only (:class:`LengthLSTM`).
+
+    Padding-invariant: trailing padding changes no output at a token's position, so training
+    batches may be cut to length buckets and inference batches to their longest row. (Until
+    issue 17's second round the backward direction read the padding: the fused operator
+    takes lengths on cuDNN only. Two oneDNN calls with the reversal cost about the same as
+    one bidirectional call, and cutting the padding saves the rest.)
     """
 
-    padding_invariant = False
+    needs_lengths = True
 
     def __init__(self, embed_dim: int, hidden_size: int = 100, num_layers: int = 1, **kwargs):
         super().__init__(**kwargs)
         self.out_units = 2 * hidden_size
         with self.name_scope():
-            self.lstm = rnn.LSTM(hidden_size, num_layers=num_layers, layout="NTC",
-                                 bidirectional=True, input_size=embed_dim)
+            self.lstm = LengthLSTM(hidden_size, num_layers=num_layers, input_size=embed_dim)
 
-    def hybrid_forward(self, F, x):  # (batch, seq_len, embed_dim)
-        return self.lstm(x)  # (batch, seq_len, 2 * hidden)
+    def hybrid_forward(self, F, x, lengths):  # x (batch, seq_len, embed_dim), lengths (batch,)
+        return self.lstm(x, sequence_length=lengths)  # (batch, seq_len, 2 * hidden)
 
 
 class MaskedPooling(nn.HybridBlock):
@@ -281,13 +324,15 @@ class TextClassifier(nn.HybridBlock):
     def stages(self, F, x) -> dict:
         """Every slot's output for a batch of ids, in order (see the module docstring)."""
         mask = F.cast(x != self._pad_index, "float32")  # (batch, seq_len)
+        lengths = F.sum(mask, axis=1)  # (batch,): padding is at the end (see text.Padder)
         emb = self.embedding(x)  # (batch, seq_len, embed_dim)
         if self.config["encoder"] not in BAG_ENCODERS:  # per-token: masked pooling suffices
-            # zero the padding (at the end, see text.Padder) by length: forward + backward
-            # 0.6 ms instead of 3.3 ms for broadcast_mul by the mask (64 x 64 x 128, 2 cores)
-            emb = F.SequenceMask(emb, F.sum(mask, axis=1), use_sequence_length=True, value=0.0,
-                                 axis=1)
-        enc = self.encoder(self.embed_dropout(emb))  # (batch, seq_len, hidden)
+            # zero the padding by length: forward + backward 0.6 ms instead of 3.3 ms for
+            # broadcast_mul by the mask (64 x 64 x 128, 2 cores)
+            emb = F.SequenceMask(emb, lengths, use_sequence_length=True, value=0.0, axis=1)
+        dropped = self.embed_dropout(emb)
+        enc = (self.encoder(dropped, lengths) if getattr(self.encoder, "needs_lengths", False)
+               else self.encoder(dropped))  # (batch, seq_len, hidden)
         pooled = self.pooling(enc, mask)  # (batch, hidden)
         logits = self.output(self.dropout(pooled))  # (batch, num_classes)
         return {"embedding": emb, "encoder": enc, "pooling": pooled, "output": logits}
@@ -298,7 +343,8 @@ class TextClassifier(nn.HybridBlock):
     @property
     def padding_invariant(self) -> bool:
         """Whether trailing padding leaves the outputs unchanged (so a batch may be cut to
-        its longest row): true for cnn, mean and ngram, whose padding is masked."""
+        its longest row): true for every encoder here (cnn, mean and ngram mask the padding,
+        the BiLSTM stops at each row's length)."""
         return getattr(self.encoder, "padding_invariant", True)
 
     def replace_head(self, num_classes: int, ctx=None) -> None:
