@@ -43,7 +43,7 @@ SUITES = {
         "several": f"{IMDB},movie_snippets",
         "encoders": {
             "cnn": {"max_len": 256, "min_freq": 3, "epochs": 6},
-            "bilstm": {"max_len": 256, "min_freq": 3, "epochs": 2, "batch_size": 128},
+            "bilstm": {"max_len": 256, "min_freq": 3, "epochs": 4, "batch_size": 128},
             "mean": {"max_len": 256, "min_freq": 3, "epochs": 6},
             "ngram": {"max_len": 512, "min_freq": 2, "epochs": 5},
         },

@@ -99,9 +99,9 @@ class _PaddedBiLSTM(mx.gluon.HybridBlock):
 def test_an_encoder_that_reads_padding_keeps_its_batches_whole(monkeypatch):
     """The protocol for encoders added to the registry: ``padding_invariant = False`` turns
     the automatic buckets (and inference's cutting) off."""
-    from transferlearn.model import network
+    from transferlearn.model import encoders
 
-    monkeypatch.setitem(network.ENCODER_REGISTRY, "padded-bilstm",
+    monkeypatch.setitem(encoders.ENCODER_REGISTRY, "padded-bilstm",
                         (lambda e, h, f, k: _PaddedBiLSTM(e, h), "max"))
     X = _ids([3, 9, 1, 12] * 200)
     net = TextClassifier(50, 2, encoder="padded-bilstm", embed_dim=8, hidden_size=6)

@@ -2,7 +2,8 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from transferlearn.model.network import ENCODERS, TextClassifier, named_parameters, summary
+from transferlearn.model.encoders import ENCODERS
+from transferlearn.model.network import TextClassifier, named_parameters, summary
 
 
 def _net(encoder, **kw):

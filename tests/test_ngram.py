@@ -20,8 +20,8 @@ from transferlearn.data.text import (
     vocabulary_of,
 )
 from transferlearn.errors import DataError
+from transferlearn.model.encoders import ENCODERS
 from transferlearn.model.network import (
-    ENCODERS,
     TextClassifier,
     log_count_ratio,
     named_parameters,

@@ -35,7 +35,7 @@ class DataSettings:
     seed: int = 0  # splits, samples, initialisation and batch order
 
 
-# the encoders of model.network's registry, named here so that the scripts' --help needs no
+# the encoders of model.encoders' registry, named here so that the scripts' --help needs no
 # MXNet import (a test checks that the two agree)
 ENCODER_NAMES = ("cnn", "bilstm", "mean", "ngram")
 

@@ -11,9 +11,9 @@ from ..data.readers import DEFAULT_SOURCE
 from ..data.splits import split_train_test, split_validation
 from ..data.text import make_pipeline, vocabulary_of
 from ..log import logger, verbosity
+from ..model.encoders import bag_options
 from ..model.network import (
     TextClassifier,
-    bag_options,
     log_count_ratio,
     set_token_scale,
     summary,

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 from ..checks import MAX_LEN, MAX_WIDTH  # the same bounds as the training flags
-from ..model.network import ENCODERS
+from ..model.encoders import ENCODERS
 
 MAX_VOCAB = 5_000_000
 MAX_EMBEDDING_VALUES = 500_000_000  # vocab x embed_dim: 2 GB of float32

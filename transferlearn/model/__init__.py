@@ -1,5 +1,12 @@
 """The network: ``TextClassifier`` (embedding -> encoder -> pooling -> output) and batched
 inference."""
+from .encoders import (
+    ENCODERS,
+    BiLSTMEncoder,
+    CNNEncoder,
+    MeanEncoder,
+    make_encoder,
+)
 from .inference import (
     layer_output,
     predict_logits,
@@ -10,15 +17,10 @@ from .linear import (
     export_tfidf_logreg,
 )
 from .network import (
-    ENCODERS,
     SLOTS,
-    BiLSTMEncoder,
-    CNNEncoder,
     MaskedPooling,
-    MeanEncoder,
     TextClassifier,
     build_model,
-    make_encoder,
     named_parameters,
     summary,
 )

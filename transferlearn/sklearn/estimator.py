@@ -23,10 +23,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..config import MODEL, TRAINING
 from ..data.text import make_pipeline
+from ..model.encoders import bag_options
 from ..model.inference import predict_proba
 from ..model.network import (
     TextClassifier,
-    bag_options,
     log_count_ratio,
     named_parameters,
     set_token_scale,

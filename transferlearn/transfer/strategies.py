@@ -17,7 +17,8 @@ from sklearn.pipeline import Pipeline
 
 from ..data.text import Vocabulary, fitted_pipeline, pipeline_config
 from ..errors import DataError
-from ..model.network import BAG_ENCODERS, TextClassifier, named_parameters
+from ..model.encoders import BAG_ENCODERS
+from ..model.network import TextClassifier, named_parameters
 from ..training.callbacks import slanted_triangular
 from .crossarch import format_report, transfer_across
 from .freezing import (
