@@ -4,7 +4,7 @@
 The same three architectures (mean, cnn, bilstm), sizes, data, sequence length, batch size,
 optimiser (Adam, lr 1e-3) and number of epochs run in both frameworks, each written the way
 its framework does it best (MXNet hybridized; PyTorch eager with batched-matmul masked mean,
-masked_fill max and a packed BiLSTM, so that both read each row to its length;
+masked_fill max, and a BiLSTM whose directions read each row to its length, as MXNet's do;
 ``--frameworks ...,torch-compile`` adds the same model through ``torch.compile``, which on
 this workload compiles longer than it saves and crashed on the CNN: see the README's speed
 section).
@@ -158,7 +158,7 @@ def torch_bilstm(lstm_fwd, lstm_bwd, emb, mask, packed: bool):
     """PyTorch twin of LengthLSTM: both directions read each row to its length. By default
     the same algorithm as transferlearn's (two fused LSTMs, the backward one on the rows
     reversed within their lengths); ``packed`` uses ``pack_padded_sequence`` instead, the
-    textbook way, 5-10x slower on this CPU (framework ``torch-packed``)."""
+    textbook way, about 8x slower on this CPU in one indicative run (``torch-packed``)."""
     from torch import nn
 
     lengths = mask.sum((1, 2)).long().clamp(min=1)  # (batch,)
