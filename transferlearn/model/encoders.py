@@ -103,8 +103,10 @@ class BiLSTMEncoder(nn.HybridBlock):
     Padding-invariant: trailing padding changes no output at a token's position, so training
     batches may be cut to length buckets and inference batches to their longest row. (Until
     issue 17's second round the backward direction read the padding: the fused operator
-    takes lengths on cuDNN only. Two oneDNN calls with the reversal cost about the same as
-    one bidirectional call, and cutting the padding saves the rest.)
+    takes lengths on cuDNN only.) The two oneDNN calls and the reversals cost 25-30% more
+    than one bidirectional call (forward + backward of a (64, 64, 128) batch: 49-53 against
+    39-40 ms, 2 cores); buckets repay it on short texts (snippets: 1,432 against 871
+    samples/s before), not on IMDB's long reviews (207 against 219).
     """
 
     needs_lengths = True
