@@ -84,6 +84,22 @@ def test_empty_file_and_header_only(write_csv):
         load_dataset(str(write_csv("h.csv", "text,label\n")))
 
 
+def test_a_row_with_more_fields_than_the_header_is_one_error(write_csv):
+    """In the first row pandas would take the surplus field as an index and cut the text at
+    its comma; in a later row its parser refuses it."""
+    path = write_csv("r.csv", "text,label\nWhat a wonderful, moving film.,positive\n"
+                              '"fine, quoted",negative\n')
+    with pytest.raises(DataError, match=r"row 2 \(the header is row 1\) has 3 fields, the "
+                                        r"header 2; quote texts that contain ','"):
+        load_dataset(str(path))
+    later = write_csv("l.csv", 'text,label\n"fine, quoted",negative\n'
+                               "What a wonderful, moving film.,positive\n")
+    with pytest.raises(DataError, match="Expected 2 fields in line 3, saw 3"):
+        load_dataset(str(later))
+    ok = write_csv("q.csv", 'text,label\n"What a wonderful, moving film.",positive\nb,negative\n')
+    assert load_dataset(str(ok))["text"].tolist() == ["What a wonderful, moving film.", "b"]
+
+
 def test_single_class_is_refused(write_csv):
     df = load_dataset(str(write_csv("d.csv", pd.DataFrame({"text": ["a", "b"],
                                                            "label": ["x", "x"]}))))

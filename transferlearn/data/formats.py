@@ -146,9 +146,10 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         except Exception as exc:  # pyarrow raises many types for damaged files
             raise DataError(f"{path}: cannot read as Parquet ({str(exc).strip()[:200]})") from None
         return df.astype("string").astype(object).where(df.notna(), None)
+    sep = _separator(path, first_line(path))
     try:
-        return pd.read_csv(path, sep=_separator(path, first_line(path)), dtype=str,
-                           keep_default_na=True, compression=compression(path))
+        df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=True,
+                         compression=compression(path))
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
     except pd.errors.ParserError as exc:
@@ -157,6 +158,22 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise DataError(_not_utf8(path)) from None
     except (OSError, EOFError) as exc:
         raise DataError(f"{path}: cannot read ({exc})") from None
+    if not isinstance(df.index, pd.RangeIndex):  # pandas made the extra fields an index
+        raise DataError(_extra_fields(path, sep, len(df.columns)))
+    return df
+
+
+def _extra_fields(path: Path, sep: str, width: int) -> str:
+    """Name the first row with more fields than the header (pandas would silently take the
+    surplus as an index column, cutting texts that hold an unquoted separator)."""
+    import csv
+
+    with open_text(path) as handle:
+        for line_no, row in enumerate(csv.reader(handle, delimiter=sep), start=1):
+            if len(row) > width:
+                return (f"{path}: row {line_no} (the header is row 1) has {len(row)} fields, "
+                        f"the header {width}; quote texts that contain {sep!r}")
+    return f"{path}: some rows have more fields than the header's {width}"
 
 
 def _not_utf8(path: Path) -> str:
