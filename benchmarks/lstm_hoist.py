@@ -54,16 +54,17 @@ class Hoisted(gluon.HybridBlock):
         return F.stack(*outs, axis=0)
 
 
-def milliseconds(block: gluon.HybridBlock, steps: int, reps: int = 30) -> float:
-    """Mean forward + backward time, after 5 warm-up steps, synchronised on the gradient."""
+def milliseconds(block: gluon.HybridBlock, shape: tuple, *extra, reps: int = 30) -> float:
+    """Mean forward + backward time of `block` on a random input of `shape` (and `extra`
+    inputs), after 5 warm-up steps, synchronised on the input's gradient."""
     block.initialize(mx.init.Xavier())
     block.hybridize(static_alloc=True, static_shape=True)
-    x = mx.nd.random.uniform(shape=(steps, N, E))
+    x = mx.nd.random.uniform(shape=shape)
     x.attach_grad()
 
     def step():
         with autograd.record():
-            y = block(x).sum()
+            y = block(x, *extra).sum()
         y.backward()
         x.grad.wait_to_read()
 
@@ -80,7 +81,7 @@ def main(argv=None) -> int:
     steps = int(argv[0]) if argv else 32
     for cls in (Fused, Hoisted, Fused, Hoisted):  # alternating: a slow minute hits both
         print(f"{steps} steps, {cls.__name__.lower()}: "
-              f"{milliseconds(cls(steps), steps):.1f} ms per forward + backward")
+              f"{milliseconds(cls(steps), (steps, N, E)):.1f} ms per forward + backward")
     return 0
 
 

@@ -12,17 +12,17 @@ steps, 16.4-17.8 / 19.5-20.1 / 20.6-22.6 ms at 24.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import mxnet as mx
-from mxnet import autograd, gluon
+from mxnet import gluon
 from mxnet.gluon import rnn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from transferlearn.model.encoders import LengthLSTM  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lstm_hoist import E, H, N, milliseconds  # noqa: E402
 
-E, H, N = 128, 100, 64
+from transferlearn.model.encoders import LengthLSTM  # noqa: E402
 
 
 class Bidirectional(gluon.HybridBlock):
@@ -56,34 +56,12 @@ class Lengths(gluon.HybridBlock):
         return self.lstm(x, sequence_length=lengths)
 
 
-def milliseconds(block: gluon.HybridBlock, steps: int, reps: int = 20) -> float:
-    """Mean forward + backward time, after 3 warm-up steps, synchronised on the gradient."""
-    block.initialize(mx.init.Xavier())
-    block.hybridize(static_alloc=True, static_shape=True)
-    x = mx.nd.random.uniform(shape=(N, steps, E))
-    x.attach_grad()
-    lengths = mx.nd.full((N,), steps)
-
-    def step():
-        with autograd.record():
-            y = block(x, lengths).sum()
-        y.backward()
-        x.grad.wait_to_read()
-
-    for _ in range(3):
-        step()
-    tic = time.perf_counter()
-    for _ in range(reps):
-        step()
-    return (time.perf_counter() - tic) / reps * 1000
-
-
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     steps = int(argv[0]) if argv else 64
     for cls in (Bidirectional, TwoCalls, Lengths) * 2:  # alternating: a slow minute hits all
-        print(f"{steps} steps, {cls.__name__}: {milliseconds(cls(), steps):.1f} ms "
-              "per forward + backward")
+        ms = milliseconds(cls(), (N, steps, E), mx.nd.full((N,), steps))
+        print(f"{steps} steps, {cls.__name__}: {ms:.1f} ms per forward + backward")
     return 0
 
 
