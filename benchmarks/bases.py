@@ -107,11 +107,11 @@ def main(argv=None) -> int:
     inits = args.inits.split(",")
     out = Path(args.out or ROOT / "benchmarks" / f"bases-{args.suite}.json")
     results = json.loads(out.read_text()) if out.exists() else {"runs": []}
-    done = ({(r["encoder"], r["init"], r["seed"]) for r in results["runs"]} if args.missing
-            else set())
+    done = {_key(r) for r in results["runs"]} if args.missing else set()
     plan = [(encoder, init, seed) for encoder in encoders for init in inits
             for seed in range(args.seeds)
-            if (encoder, init, seed) not in done and (init != "several" or suite["several"])]
+            if (args.suite, encoder, init, seed) not in done
+            and (init != "several" or suite["several"])]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if any(init == "vectors" for _, init, _ in plan):
@@ -129,13 +129,17 @@ def main(argv=None) -> int:
                 settings["data"] = suite["several"]
             row = {"suite": args.suite, "encoder": encoder, "init": init,
                    "seed": seed, **run_child(settings)}
-            results["runs"] = [r for r in results["runs"] if not all(
-                r.get(k) == row[k] for k in ("suite", "encoder", "init", "seed"))]
+            results["runs"] = [r for r in results["runs"] if _key(r) != _key(row)]
             results["runs"].append(row)
             out.write_text(json.dumps(results, indent=1))
             print(json.dumps(row), flush=True)
     print(table(results["runs"]))
     return 0
+
+
+def _key(run: dict) -> tuple:
+    """What makes a row of the results file: a later run of the same key replaces it."""
+    return tuple(run.get(k) for k in ("suite", "encoder", "init", "seed"))
 
 
 def table(runs: list) -> str:
