@@ -37,15 +37,14 @@ class MaskedPooling(nn.HybridBlock):
         self.mode = mode
 
     def hybrid_forward(self, F, x, mask):  # x (batch, seq_len, hidden), mask (batch, seq_len)
-        m = F.expand_dims(mask, axis=2)  # (batch, seq_len, 1)
-        n_tokens = F.sum(m, axis=1)  # (batch, 1)
+        lengths = F.sum(mask, axis=1)  # (batch,): tokens per row
+        n_tokens = F.expand_dims(lengths, axis=1)  # (batch, 1)
         if self.mode == "mean":
             # a batched matrix product, (batch, 1, seq_len) x (batch, seq_len, hidden): 5x
             # faster on CPU than broadcast_mul + sum (measured, 2 cores)
             total = F.batch_dot(F.expand_dims(mask, axis=1), x).reshape((0, -1))
             return F.broadcast_div(total, F.maximum(n_tokens, 1.0))  # (batch, hidden)
         # padding is at the end (see text.Padder): mask by length, faster than a broadcast
-        lengths = F.sum(mask, axis=1)  # (batch,)
         masked = F.SequenceMask(x, lengths, use_sequence_length=True, value=-1e4, axis=1)
         # oneDNN's global max pooling over time, (batch, hidden, seq_len) -> (batch, hidden):
         # with the transpose 2.8x faster forward + backward than F.max(axis=1) (16.8 -> 6.0 ms
