@@ -68,7 +68,7 @@ def test_a_run_refuses_an_unknown_setting_and_config_json_holds_the_fields(base_
     assert list(inspect.signature(experiments.transfer).parameters) == list(
         fields(TransferRun))
     saved = json.loads((base_bundle / "config.json").read_text())["training"]
-    assert set(saved) == set(fields(BaseRun)) - {"out", "verbose"}
+    assert set(saved) == set(fields(BaseRun)) - {"out", "overwrite", "verbose"}
     assert saved["embed_dim"] == 16 and saved["epochs"] == 2  # the fixture's settings
 
 

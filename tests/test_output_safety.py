@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, run_script
 
 from transferlearn.errors import StorageError
-from transferlearn.io.storage import foreign_entries, output_lock
+from transferlearn.io.outputs import foreign_entries, output_lock
 
 TINY = ["--encoder", "mean", "--embed-dim", "8", "--hidden-size", "8", "--max-len", "16",
         "--epochs", "1", "--quiet"]

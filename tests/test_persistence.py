@@ -7,6 +7,7 @@ import pytest
 
 from transferlearn.errors import BundleError
 from transferlearn.io.bundle import export_model, load_bundle, save_bundle
+from transferlearn.io.manifest import file_sha256, recorded
 
 TEXTS = ["a great film", "an awful plot", "unknown words here", ""]
 
@@ -19,8 +20,11 @@ def test_save_load_gives_identical_predictions(base_bundle, tmp_path):
     np.testing.assert_array_equal(again.predict_proba(TEXTS), bundle.predict_proba(TEXTS))
     assert again.predict(TEXTS) == bundle.predict(TEXTS)
     assert set(again.predict(TEXTS)) <= {"negative", "positive"}
-    assert sorted(p.name for p in copy.iterdir()) == ["config.json", "metrics.json",
-                                                      "model.params", "vocab.json"]
+    assert sorted(p.name for p in copy.iterdir()) == [".transferlearn.json", "config.json",
+                                                      "metrics.json", "model.params",
+                                                      "vocab.json"]
+    assert recorded(copy) == {p.name: file_sha256(p) for p in copy.iterdir()
+                              if not p.name.startswith(".")}  # what the tool wrote there
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dirs left
     config = json.loads((copy / "config.json").read_text())
     assert config["versions"]["mxnet"] == mx.__version__

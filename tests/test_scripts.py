@@ -98,7 +98,7 @@ def test_transfer_bad_input(base_bundle, amazon_slice, tmp_path):
 
 def test_a_second_run_on_the_same_out_is_refused_while_the_first_holds_it(movie_slice,
                                                                            tmp_path):
-    from transferlearn.io.storage import output_lock
+    from transferlearn.io.outputs import output_lock
 
     out = tmp_path / "base"
     with output_lock(out):

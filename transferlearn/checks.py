@@ -49,6 +49,7 @@ COUNT = Bound(1, integer=True)
 # Sizes a bundle may have and still load (bundle_schema's bounds): no run saves a bundle that
 # load_bundle would then refuse.
 MAX_WIDTH, MAX_LEN = 8192, 10_000
+MAX_SOURCES = 8  # labelled source sets a run reads as priors: the source models a bundle holds
 WIDTH = Bound(1, MAX_WIDTH, integer=True)
 
 BOUNDS: dict[str, Bound] = {
@@ -65,7 +66,32 @@ BOUNDS: dict[str, Bound] = {
     "target_share": SHARE, "length_buckets": Bound(0, 100, integer=True),
     "window": Bound(1, 100, integer=True), "min_count": COUNT,
     "negative": Bound(1, 100, integer=True), "workers": Bound(1, 256, integer=True),
+    "worst": Bound(0, 10_000, integer=True),
 }
+
+
+# Environment variables read as numbers: the same bounds, one line naming the variable.
+ENVIRONMENT: dict[str, Bound] = {
+    "TRANSFERLEARN_S3_TIMEOUT": Bound(0.1, 3600),  # seconds a stalled S3 read waits
+}
+
+
+def environment_value(name: str, default: float, error: type[Exception] = DataError) -> float:
+    """The number in ``$name`` (`default` when unset or empty), checked by
+    :data:`ENVIRONMENT`; anything else raises `error` with one line."""
+    import os
+
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    bound = ENVIRONMENT[name]
+    try:
+        value = int(text) if bound.integer else float(text)
+    except ValueError:
+        value = None
+    if value is None or not bound.admits(value):
+        raise error(f"${name} must be {bound.describe()}, got {text!r}")
+    return value
 
 
 def check_value(name: str, value):

@@ -121,6 +121,7 @@ class RunSettings:
     resume: bool = False  # continue from the last checkpoint in OUT/checkpoints
     gpus: list | None = None  # GPU indices; each batch is split across them
     kvstore: str = "device"  # device | dist_sync | dist_async
+    overwrite: bool = False  # replace output files of the tool's names that it did not write
     verbose: bool = True
 
 
@@ -154,6 +155,7 @@ class PretrainRun:
     negative: int = 5  # negative samples per positive pair
     workers: int | None = None  # threads; None: every core (results then vary a little)
     seed: int = 0
+    overwrite: bool = False  # replace output files of the tool's names that it did not write
     verbose: bool = True
 
 

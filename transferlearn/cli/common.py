@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -65,8 +66,17 @@ LENGTH_BUCKETS_HELP = ("batches of similar-length texts, each padded only to its
                        "fills over 10%% of the id matrix)")
 
 
+def overwrite_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace output files of the names transferlearn writes even "
+                             "when it did not write them (an older version's, a user's); "
+                             "other files are never touched")
+
+
 def training_arguments(parser: argparse.ArgumentParser) -> None:
-    """Resume, devices and the distributed kvstore, shared by both training scripts."""
+    """Resume, devices, the distributed kvstore and --overwrite, shared by both training
+    scripts."""
+    overwrite_argument(parser)
     parser.add_argument("--resume", action="store_true",
                         help="continue a killed run from the last checkpoint written in "
                              "OUT/checkpoints (same settings and data required)")
@@ -140,18 +150,28 @@ def run(main_body, argv, parser: argparse.ArgumentParser) -> int:
         os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url  # boto3's standard setting
     try:
         main_body(args)
+        sys.stdout.flush()
     except TransferLearnError as exc:
-        message = redact(" ".join(str(exc).splitlines()))  # one line, no URL userinfo
-        print(f"error: {message}", file=sys.stderr)
-        return 2
+        return _error(" ".join(str(exc).splitlines()))  # one line
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `... | head`: the reader has what it wanted, as with Unix tools
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         target = f": {exc.filename}" if getattr(exc, "filename", None) else ""
-        print(redact(f"error: {exc.strerror or exc}{target}"), file=sys.stderr)
-        return 2
+        return _error(f"{exc.strerror or exc}{target}")
     return 0
+
+
+def _error(message: str) -> int:
+    """Print one ``error:`` line (no URL userinfo, the user's names for local copies)."""
+    from ..io.storage import user_facing
+
+    print(redact(f"error: {user_facing(message)}"), file=sys.stderr)
+    return 2
 
 
 def one_line_errors(parser: argparse.ArgumentParser) -> None:

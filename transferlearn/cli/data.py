@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, StorageError
-from .common import data_arguments, run, storage_arguments
+from .common import data_arguments, overwrite_argument, run, storage_arguments
 
 PERCENTILES = (5, 25, 50, 75, 95, 100)
 
@@ -80,7 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     storage_arguments(push)
     pull = sub.add_parser("pull", help="download s3:// into the cache (and copy it to DEST)")
     pull.add_argument("uri")
-    pull.add_argument("dest", nargs="?", default=None)
+    pull.add_argument("dest", nargs="?", default=None,
+                      help="a file or directory to copy to: an existing file is replaced only "
+                           "if transferlearn wrote it")
+    overwrite_argument(pull)
     storage_arguments(pull)
     for parser in (push, pull):
         parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -113,18 +116,24 @@ def _body(args) -> None:
         if args.dest is None:
             print(cached)
             return
-        _copy(cached, Path(args.dest))
+        _copy(cached, Path(args.dest), args.overwrite)
         print(f"{args.uri} -> {args.dest}")
 
 
-def _copy(cached: Path, dest: Path) -> None:
+def _copy(cached: Path, dest: Path, overwrite: bool = False) -> None:
     """Copy a cached file or tree to `dest`, file by file through temp names: a file is never
-    partial, and what `dest` already holds besides the pulled files stays as it is."""
+    partial, and what `dest` already holds besides the pulled files stays as it is. Every
+    target is checked before the first copy: a file there is replaced only if the tool
+    wrote it (or with `overwrite`)."""
+    from ..io.manifest import MANIFEST
+    from ..io.outputs import check_output_file
     from ..io.storage import atomic_write
 
     pairs = ([(f, dest / f.relative_to(cached)) for f in sorted(cached.rglob("*"))
-              if f.is_file()] if cached.is_dir() else
+              if f.is_file() and f.name != MANIFEST] if cached.is_dir() else
              [(cached, dest / cached.name if dest.is_dir() else dest)])
+    for _, target in pairs:
+        check_output_file(target, overwrite=overwrite, role="pull: destination")
     for source, target in pairs:
         with atomic_write(target, "wb") as out, open(source, "rb") as src:
             shutil.copyfileobj(src, out)

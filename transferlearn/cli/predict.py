@@ -22,7 +22,8 @@ import sys
 import numpy as np
 import pandas as pd
 
-from .common import data_arguments, run, storage_arguments
+from ..checks import flag_type
+from .common import data_arguments, overwrite_argument, run, storage_arguments
 
 
 def predict_parser(prog: str | None = None) -> argparse.ArgumentParser:
@@ -33,17 +34,22 @@ def predict_parser(prog: str | None = None) -> argparse.ArgumentParser:
                    help="a .txt file (one text per line), a table (its text column), a "
                         "bundled data set name, s3://, or - for stdin")
     p.add_argument("--text-col", default=None, help="the table's text column (guessed)")
-    p.add_argument("--out", default=None, help="CSV to write (default: stdout)")
-    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--out", default=None,
+                   help="CSV to write (default, or -: stdout); an existing file is replaced "
+                        "only if transferlearn wrote it")
+    p.add_argument("--batch-size", type=flag_type("batch_size"), default=512)
+    overwrite_argument(p)
     storage_arguments(p)
     return p
 
 
 def _texts(source: str, text_col) -> list[str]:
+    """The texts to label: stdin (``-``) and ``.txt`` files give one text per line."""
     from ..data.readers import unlabeled_texts
+    from ..io.storage import spool
 
-    if source == "-":
-        return [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
+    if source == "-":  # read once into a file, then as any .txt (same decoding and checks)
+        source = str(spool(sys.stdin.buffer, "stdin", "stdin", ".txt"))
     return unlabeled_texts(source, text_col=text_col)
 
 
@@ -60,11 +66,14 @@ def predictions(bundle, texts: list[str], batch_size: int = 512) -> pd.DataFrame
 def predict_main(argv=None, prog: str | None = None) -> int:
     def body(args):
         from ..io.bundle import load_bundle
+        from ..io.outputs import STDOUT, check_output_file
         from ..io.storage import atomic_write
 
+        if args.out is not None:  # before any work: never over an input or a user's file
+            check_output_file(args.out, (args.input, args.bundle), args.overwrite)
         bundle = load_bundle(args.bundle)
         table = predictions(bundle, _texts(args.input, args.text_col), args.batch_size)
-        if args.out is None:
+        if args.out in (None, STDOUT):
             table.to_csv(sys.stdout, index=False)
             return
         with atomic_write(args.out) as handle:
@@ -86,8 +95,9 @@ def evaluate_parser(prog: str | None = None) -> argparse.ArgumentParser:
     data_arguments(p, "labelled", data_flag=False)
     p.add_argument("--out", default=None,
                    help="directory for metrics.json and confusion.png (default: print only)")
-    p.add_argument("--worst", type=int, default=5,
+    p.add_argument("--worst", type=flag_type("worst"), default=5,
                    help="how many of the worst-scored texts to show")
+    overwrite_argument(p)
     return p
 
 
@@ -134,11 +144,11 @@ def evaluation_lines(result: dict) -> list[str]:
     return lines
 
 
-def confusion_figure(result: dict, path) -> None:
+def confusion_figure(result: dict, path, overwrite: bool = False) -> None:
     """The confusion matrix as a heat map, counts in the cells."""
     from matplotlib.figure import Figure
 
-    from ..io.storage import atomic_path
+    from ..io.outputs import save_figure
 
     matrix = np.array(result["confusion"])
     labels = result["labels"]
@@ -154,8 +164,7 @@ def confusion_figure(result: dict, path) -> None:
                 color="white" if count > matrix.max() / 2 else "black")
     ax.set_title(f"accuracy {result['accuracy']:.3f}")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
+    save_figure(fig, path, dpi=120, overwrite=overwrite)
 
 
 def evaluate_main(argv=None, prog: str | None = None) -> int:
@@ -163,18 +172,28 @@ def evaluate_main(argv=None, prog: str | None = None) -> int:
         from pathlib import Path
 
         from ..data.readers import load_dataset
+        from ..errors import DataError
         from ..io.bundle import load_bundle, write_json
+        from ..io.outputs import check_output, output_lock
 
+        if args.out:  # before any work: never into the bundle or over a user's files
+            check_output(args.out, (args.bundle, args.data), args.overwrite)
         bundle = load_bundle(args.bundle)
         df = load_dataset(args.data, args.text_col, args.label_col, args.neutral_band,
                           truthful_only=args.truthful_only, categorical=args.categorical)
+        unlabelled = df.attrs.get("n_dropped_no_label", 0)
+        if unlabelled:
+            rows = ", ".join(map(str, df.attrs.get("no_label_rows", [])))
+            raise DataError(f"{args.data}: {unlabelled:,} row{'s' * (unlabelled > 1)} without "
+                            f"a label (data row {rows}, counting from 1); evaluate scores "
+                            "every row: label or remove them")
         result = evaluation(bundle, df, args.worst)
         print("\n".join(evaluation_lines(result)))
         if args.out:
-            out = Path(args.out)
-            out.mkdir(parents=True, exist_ok=True)
-            write_json(out / "metrics.json", result)
-            confusion_figure(result, out / "confusion.png")
+            with output_lock(args.out):
+                out = Path(args.out)
+                write_json(out / "metrics.json", result)
+                confusion_figure(result, out / "confusion.png", args.overwrite)
             print(f"\nmetrics.json and confusion.png in {out}")
 
     parser = evaluate_parser(prog)

@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from ..config import PretrainRun
-from .common import HelpFormatter, run, setting, storage_arguments
+from .common import HelpFormatter, overwrite_argument, run, setting, storage_arguments
 
 EXAMPLES = """\
 examples:
@@ -41,6 +41,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                                             "reproducible)"}),
                        ("seed", {})):
         setting(p, name, PretrainRun, **more)
+    overwrite_argument(p)
     storage_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p

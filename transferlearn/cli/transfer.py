@@ -175,7 +175,8 @@ def _single(args, common: dict, baselines: tuple):
         workflow.tsne_figure(load_bundle(args.base), load_bundle(args.out), splits.test,
                              path=args.tsne, seed=args.seed, title=args.strategy[0],
                              verbose=not args.quiet,
-                             target_name=data_name(args.data or DEFAULT_TARGET))
+                             target_name=data_name(args.data or DEFAULT_TARGET),
+                             overwrite=args.overwrite)
     return workflow.marked_table(rows + workflow.run_rows(m))
 
 

@@ -155,7 +155,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: cannot parse as a table ({str(exc).strip()})") from None
     except UnicodeDecodeError:
-        raise DataError(_not_utf8(path)) from None
+        raise DataError(not_utf8(path)) from None
     except (OSError, EOFError) as exc:
         raise DataError(f"{path}: cannot read ({exc})") from None
     if not isinstance(df.index, pd.RangeIndex):  # pandas made the extra fields an index
@@ -176,7 +176,7 @@ def _extra_fields(path: Path, sep: str, width: int) -> str:
     return f"{path}: some rows have more fields than the header's {width}"
 
 
-def _not_utf8(path: Path) -> str:
+def not_utf8(path: Path) -> str:
     """Name the first line that is not UTF-8 (pandas reports a byte offset within a chunk)."""
     with open_text(path, binary=True) as handle:
         for line_no, raw in enumerate(handle, start=1):

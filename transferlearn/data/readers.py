@@ -28,9 +28,8 @@ from ..errors import DataError, StorageError
 from ..io.storage import is_remote, local_path
 from .formats import (
     HTML_BREAK,
-    SNIPPET_LINE,
     detect_format,
-    first_line,
+    not_utf8,
     open_text,
     path_suffixes,
     read_aclimdb,
@@ -133,6 +132,7 @@ def to_text_label(
         raise DataError(f"{origin}: no rows with a label in column '{label}'")
     out.attrs["n_html_breaks"] = int(has_br.sum())
     out.attrs["n_dropped_no_label"] = int(missing_label.sum())
+    out.attrs["no_label_rows"] = [int(i) + 1 for i in missing_label.to_numpy().nonzero()[0][:5]]
     out.attrs["n_empty_text"] = int((out["text"].isna() | (out["text"].str.strip() == "")).sum())
     if categorical:
         out.attrs["categories"] = {c: sorted(df.loc[~missing_label.to_numpy(), c].astype(str)
@@ -243,6 +243,17 @@ def _read_local(path: Path, origin: str, text_col, label_col, neutral_band, trut
     return to_text_label(table, text_col, label_col, origin=origin, categorical=categorical)
 
 
+def text_lines(path: Path) -> list[str]:
+    """The non-blank lines of a (possibly compressed) text file, decoded as UTF-8."""
+    with open_text(path, binary=True) as handle:
+        raw = handle.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DataError(not_utf8(path)) from None
+    return [line.removesuffix("\r") for line in text.split("\n") if line.strip()]
+
+
 def _truthful(table: pd.DataFrame, origin: str) -> pd.DataFrame:
     column = {str(c).lower(): c for c in table.columns}.get("deceptive")
     if column is None:
@@ -255,17 +266,18 @@ def _truthful(table: pd.DataFrame, origin: str) -> pd.DataFrame:
 
 
 def unlabeled_texts(source: str | os.PathLike, verbose: bool = False,
-                    text_col: str | None = None) -> list[str]:
-    """Texts without labels: a ``.txt`` file (one text per line, gzip allowed), or any table
-    or data set :func:`load_dataset` reads (only its text column is used)."""
+    text_col: str | None = None) -> list[str]:
+    """Texts without labels: a ``.txt`` file (one text per line, whatever the lines look
+    like; gzip allowed; blank lines skipped), or any table or data set :func:`load_dataset`
+    reads (only its text column is used). Text must be UTF-8, as tables must be: the first
+    line that is not is named."""
     if str(source) in BUNDLED:
         return load_dataset(source)["text"].tolist()
     path = local_path(source, quiet=not verbose)
     is_text_file = path.is_file() and ".txt" in path_suffixes(path)
-    if is_text_file and not SNIPPET_LINE.match(first_line(path)):
-        with open_text(path) as handle:
-            return [line.rstrip("\r\n") for line in handle if line.strip()]
-    if path.is_file() and not is_text_file and detect_format(path) == "table":
+    if is_text_file:
+        return text_lines(path)
+    if path.is_file() and detect_format(path) == "table":
         table = read_table(path)
         column = _pick_column(table.columns, text_col, TEXT_COLUMNS, "text", str(source))
         return table[column].fillna("").astype(str).str.replace(

@@ -8,12 +8,19 @@ official train/test) keeps it; the rows of the others are split as usual
 """
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pandas as pd
 
+from ..checks import MAX_SOURCES
 from ..errors import DataError
-from .readers import load_dataset
+from ..io.manifest import file_sha256
+from ..io.storage import is_remote, local_path
+from .readers import BUNDLED, load_dataset
+
+MAX_SOURCE_BYTES = 4 << 30  # the most a base's recorded training file may hold to be re-read
 
 
 def source_list(data) -> list:
@@ -57,4 +64,64 @@ def load_sources(sources: list, label_map: dict | None = None, **read) -> pd.Dat
     return out
 
 
-__all__ = ["load_sources", "map_labels", "source_list"]
+def source_digests(data) -> list[dict]:
+    """``[{"source", "bytes", "sha256"}]``: what each source of `data` held when read, so a
+    later run re-reads a base's training rows only if they are still those
+    (:func:`checked_source`). Bundled names are the package's own files."""
+    found = []
+    for part in source_list(data):
+        if str(part) in BUNDLED:
+            continue
+        path = local_path(part, quiet=True)
+        found.append({"source": str(part), **_digest(path)})
+    return found
+
+
+def _digest(path: Path) -> dict:
+    """Bytes and sha256 of a file, or of a tree (its files' names and digests, in order)."""
+    if not path.is_dir():
+        return {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+    import hashlib
+
+    digest, size = hashlib.sha256(), 0
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
+        size += file.stat().st_size
+        digest.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
+    return {"bytes": size, "sha256": digest.hexdigest()}
+
+
+def checked_source(part: str, recorded: list | None) -> str:
+    """`part`, a source a bundle says its base was trained on, if it still holds what the
+    bundle recorded: a regular file (or directory tree) of the recorded size and sha256,
+    under :data:`MAX_SOURCE_BYTES`. Anything else is refused, so a bundle cannot point a
+    run at a device, a pipe or another file of the user's."""
+    if part in BUNDLED:
+        return part
+    hint = "; give the source rows with --source-data"
+    entry = next((r for r in recorded or () if isinstance(r, dict) and r.get("source") == part),
+                 None)
+    if entry is None:
+        raise DataError(f"the base bundle does not record what its training data {part} "
+                        f"held, so it is not read{hint}")
+    if not is_remote(part):
+        path = Path(part).expanduser()
+        try:
+            info = os.stat(path)
+        except OSError:
+            raise DataError(f"the base's training data {part} is not there{hint}") from None
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+            raise DataError(f"the base's training data {part} is not a regular file{hint}")
+        if stat.S_ISREG(info.st_mode) and info.st_size > MAX_SOURCE_BYTES:
+            raise DataError(f"the base's training data {part} holds {info.st_size:,} bytes, "
+                            f"over the {MAX_SOURCE_BYTES:,} a source may{hint}")
+        if stat.S_ISREG(info.st_mode) and info.st_size != entry.get("bytes"):
+            raise DataError(f"the base's training data {part} changed since the base was "
+                            f"trained (size){hint}")
+    if _digest(local_path(part, quiet=True)) != {k: entry.get(k) for k in ("bytes", "sha256")}:
+        raise DataError(f"the base's training data {part} changed since the base was "
+                        f"trained (sha256){hint}")
+    return part
+
+
+__all__ = ["MAX_SOURCES", "MAX_SOURCE_BYTES", "checked_source", "load_sources", "map_labels",
+           "source_digests", "source_list"]

@@ -23,13 +23,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from .patterns import (  # noqa: F401 (text.<name>: their old home)
+    DEFAULT_TOKEN_PATTERN,
+    KNOWN_PATTERNS,
+    SPLIT_PATTERNS,
+    TOKEN_PATTERNS,
+    compile_pattern,
+)
 from .vocab import PAD, UNK, Vocabulary  # noqa: F401 (text.PAD, text.UNK: their old home)
-
-# Words (keeping inner apostrophes: "don't", "he's") or single punctuation marks.
-DEFAULT_TOKEN_PATTERN = r"\w+(?:'\w+)*|[^\w\s]"
-# Named tokenizer patterns: a Tokenizer takes a name or a regex; a bundle's pattern is used
-# as is only when it is one of these (any other is probed first, see bundle_schema).
-TOKEN_PATTERNS = {"words": DEFAULT_TOKEN_PATTERN, "whitespace": r"\S+"}
 
 
 def text_list(X) -> list:
@@ -153,11 +154,24 @@ class Tokenizer(_TextStep, TransformerMixin, BaseEstimator):
         self.split_pattern = split_pattern
 
     def fit(self, X, y=None):
-        if self.split_pattern is not None:
-            self.regex_ = re.compile(self.split_pattern)
-        else:
-            self.regex_ = re.compile(TOKEN_PATTERNS.get(self.pattern, self.pattern))
+        self.regex_ = compile_pattern(self._pattern())
         return self
+
+    def _pattern(self) -> str:
+        if self.split_pattern is not None:
+            return self.split_pattern
+        return TOKEN_PATTERNS.get(self.pattern, self.pattern)
+
+    def __getstate__(self):  # joblib/pickle: an RE2 regex does not pickle; its source does
+        state = dict(super().__getstate__())  # a copy: the live object keeps its regex
+        if "regex_" in state:
+            state["regex_"] = None  # compiled again on load
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "regex_" in state:
+            self.regex_ = compile_pattern(self._pattern())
 
     def transform(self, X) -> list[list[str]]:
         check_is_fitted(self, "regex_")

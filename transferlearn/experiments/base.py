@@ -4,10 +4,12 @@ from __future__ import annotations
 import time
 
 import mxnet as mx
+from pandas import DataFrame
 
 from .._runtime import runtime_line
 from ..config import BaseRun, plain, signature
 from ..data.readers import DEFAULT_SOURCE
+from ..data.sources import source_digests
 from ..data.splits import split_train_test, split_validation
 from ..data.text import make_pipeline, vocabulary_of
 from ..log import logger, verbosity
@@ -92,7 +94,11 @@ def _train_base(s: BaseRun) -> dict:
         metrics["settings"] = {k: v for k, v in plain(s).items() if k != "verbose"}
         metrics.update({"init_vectors": vectors} if vectors else {})
         metrics.update({"sources": df.attrs["sources"]} if "sources" in df.attrs else {})
-        if save_run(s, options["checkpoint"], net, pipe, labels, metrics, "training"):
+        provenance = ({"training_data": source_digests(s.data or DEFAULT_SOURCE)}
+                      if options["checkpoint"] is not None and not isinstance(s.data, DataFrame)
+                      else {})  # what the data held: a transfer re-reads it only if unchanged
+        if save_run(s, options["checkpoint"], net, pipe, labels, metrics, "training",
+                    provenance):
             logger.info(f"test accuracy {metrics['accuracy']:.4f}, ROC AUC "
                         f"{metrics['roc_auc']:.4f}; bundle written to {s.out}")
         return metrics

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..checks import check_settings
+from ..checks import MAX_SOURCES, check_settings
 from ..config import frame_name, plain
 from ..data.readers import load_dataset, to_text_label
 from ..data.sources import load_sources, map_labels, source_list
@@ -17,7 +17,8 @@ from ..data.splits import check_classes
 from ..errors import DataError, redact
 from ..io.bundle import save_bundle
 from ..io.checkpoint import Checkpointer, fingerprint
-from ..io.storage import check_output, is_remote, output_dir, output_lock
+from ..io.outputs import check_output, check_output_file, output_lock
+from ..io.storage import is_remote, output_dir
 from ..log import logger
 from ..training import distributed
 from ..training.loop import device_contexts
@@ -112,6 +113,7 @@ def origin_of(data, default) -> str:
 
 # Arguments that name local inputs: --out may neither be, contain nor lie inside them.
 INPUT_ARGUMENTS = ("data", "base", "source_data", "unlabeled", "init_vectors")
+FILE_OPTIONS = {"tsne": "--tsne", "plot": "--curve-plot"}  # options naming one output file
 
 
 def locked(func):
@@ -124,21 +126,34 @@ def locked(func):
     @functools.wraps(func)
     def wrapper(settings, **options):
         check_settings({**plain(settings), **options})  # e.g. a curve's repeats too
+        _check_source_count(getattr(settings, "source_data", None))
         out = settings.out
         if out is None or distributed.rank(getattr(settings, "kvstore", "device")) != 0:
             return func(settings, **options)  # only rank 0 writes; the others train
         inputs = [part for k in INPUT_ARGUMENTS
                   if isinstance(v := getattr(settings, k, None), (str, Path))
                   for part in source_list(str(v))]  # each of several sources
-        check_output(out, inputs)  # before any work, and before the lock creates directories
+        overwrite = getattr(settings, "overwrite", False)
+        check_output(out, inputs, overwrite)  # before any work, and before the lock creates it
+        for name, flag in FILE_OPTIONS.items():  # figures written beside the run directory
+            if isinstance(options.get(name), (str, Path)):
+                check_output_file(options[name], inputs, overwrite, flag)
         with output_lock(out):
             return func(settings, **options)
 
     return wrapper
 
 
+def _check_source_count(source_data) -> None:
+    """Several labelled source sets: at most as many as a bundle can carry priors for."""
+    if isinstance(source_data, (str, list, tuple)) and \
+            len(parts := source_list(source_data)) > MAX_SOURCES:
+        raise DataError(f"--source-data names {len(parts)} sources; at most {MAX_SOURCES} "
+                        "(a bundle carries at most that many source models)")
+
+
 NOT_FINGERPRINTED = ("out", "resume", "kvstore", "gpus", "data", "base", "scratch_check",
-                     "verbose")
+                     "overwrite", "verbose")
 
 
 def training_options(settings, X, y) -> dict:
@@ -171,13 +186,14 @@ def save_run(settings, checkpoint, net, pipe, labels, metrics, kind,  # noqa: PL
     with output_dir(settings.out, quiet=not settings.verbose) as local:
         save_bundle(local, net, pipe, labels, metrics,
                     extra={kind: {k: v for k, v in plain(settings).items()
-                                  if k not in ("out", "verbose")}, **(more or {})})
+                                  if k not in ("out", "overwrite", "verbose")},
+                           **(more or {})}, overwrite=settings.overwrite)
         if metrics.get("history"):
             from .curves import plot_history
 
             plot_history(metrics["history"], local / "history.png",
                          title=f"{metrics.get('strategy', 'base')}: {metrics.get('data', '')}",
-                         best_epoch=metrics.get("best_epoch"))
+                         best_epoch=metrics.get("best_epoch"), overwrite=settings.overwrite)
     checkpoint.clear()
     return True
 

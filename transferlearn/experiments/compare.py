@@ -12,6 +12,7 @@ from ..io.storage import atomic_write, output_dir
 from ..log import logger, verbosity
 from ..transfer.strategies import STRATEGIES
 from .common import data_name, load_data, locked
+from .priors import source_data_of
 from .reports import BASELINES, marked_table, reference_rows, run_rows
 from .target import run_strategy, splits_for
 
@@ -55,26 +56,24 @@ def _compare(s: TransferRun, *, strategies: tuple, baselines: tuple, tsne, tsne_
                 figure = tsne_figure(bundle, load_bundle(local / tuned), splits.test,
                                      path=tsne, n=tsne_points, seed=s.seed, title=tuned,
                                      verbose=s.verbose,
-                                     target_name=data_name(s.data or DEFAULT_TARGET))
+                                     target_name=data_name(s.data or DEFAULT_TARGET),
+                                     overwrite=s.overwrite)
                 summary_metrics["a_distance"] = figure["a_distance"]
             write_json(local / "metrics.json", summary_metrics)
         return table
 
 
 def source_sample(base_bundle, n: int, seed: int = 0) -> pd.DataFrame:
-    """`n` rows of the data the base model was trained on (re-read as its config says)."""
-    trained_on = base_bundle.config.get("training", {})
-    source_df, _ = load_data(trained_on.get("data"), DEFAULT_SOURCE,
-                             text_col=trained_on.get("text_col"),
-                             label_col=trained_on.get("label_col"),
-                             neutral_band=trained_on.get("neutral_band", 0.0),
-                             truthful_only=trained_on.get("truthful_only", False),
-                             label_map=trained_on.get("label_map"), verbose=False)
+    """`n` rows of the data the base model was trained on (re-read as its config says, if
+    it still holds what the bundle recorded: :func:`~.priors.source_data_of`)."""
+    data, read = source_data_of(base_bundle, None)
+    source_df, _ = load_data(data, DEFAULT_SOURCE, **read, verbose=False)
     return source_df.sample(min(n, len(source_df)), random_state=seed)
 
 
 def tsne_figure(base_bundle, tuned_bundle, target: pd.DataFrame, path, n=600, seed=0,  # noqa: PLR0913
-                title="transfer", verbose=True, target_name="target") -> dict:
+                title="transfer", verbose=True, target_name="target",
+                overwrite: bool = False) -> dict:
     """t-SNE of pooled features, source vs target, from the base and the transferred model.
 
     Each panel's title gives the proxy A-distance of its features (see
@@ -98,7 +97,7 @@ def tsne_figure(base_bundle, tuned_bundle, target: pd.DataFrame, path, n=600, se
     names = (data_name(base_bundle.metrics.get("data")), target_name)
     plot_domains(panels, path, random_state=seed, verbose=verbose,
                  domains=names if names[0] != names[1] else ("source", "target"),
-                 title=f"{names[0]} -> {names[1]}")
+                 title=f"{names[0]} -> {names[1]}", overwrite=overwrite)
     logger.info("proxy A-distance source vs target (0 = alike, 2 = separable): " +
          ", ".join(f"{k} {v:.2f}" for k, v in distances.items()))
     logger.info(f"t-SNE figure written to {path}")

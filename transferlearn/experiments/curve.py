@@ -102,7 +102,7 @@ def _learning_curve(s: TransferRun, *, sizes: list, repeats: int, strategies: tu
                 plot = local / "curve.png" if plot is True else plot
                 plot_curve(curve, plot, title=f"{data_name(bundle.metrics.get('data'))} -> "
                                               f"{data_name(s.data or DEFAULT_TARGET)}: "
-                                              f"{repeats} seeds")
+                                              f"{repeats} seeds", overwrite=s.overwrite)
                 logger.info(f"learning curve figure written to {plot}")
         for line in negative_transfer_warnings(mark_negative_transfer(summarise(curve))):
             warn(line)

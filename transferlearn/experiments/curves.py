@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..io.storage import atomic_write
+from ..io.outputs import save_figure
 from ..transfer.strategies import REFERENCE, base_using_names, names
 
 # The rule for negative transfer: every strategy that learns from the base (its weights, as
@@ -64,7 +64,8 @@ def negative_transfer_warnings(table: pd.DataFrame) -> list[str]:
             for row in marked[marked["negative_transfer"]].itertuples()]
 
 
-def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None = None) -> str:
+def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None = None,
+               overwrite: bool = False) -> str:
     """Accuracy (mean +- std over seeds) per strategy vs labelled target rows, log x axis.
 
     Zero-label rows (``source-only``, the base model as is, and ``source-only+priors``) are
@@ -106,13 +107,11 @@ def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None =
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=9)
     fig.tight_layout()
-    with atomic_write(path, mode="wb") as handle:
-        fig.savefig(handle, format="png", dpi=110)
-    return str(path)
+    return save_figure(fig, path, overwrite=overwrite)
 
 
 def plot_history(history: list[dict], path: str | os.PathLike, title: str = "training",
-                 best_epoch: int | None = None) -> str:
+                 best_epoch: int | None = None, overwrite: bool = False) -> str:
     """The training history on one axis pair: training and validation loss on the left axis,
     validation accuracy on the right, the kept epoch (`best_epoch`) marked."""
     from matplotlib.figure import Figure
@@ -141,9 +140,7 @@ def plot_history(history: list[dict], path: str | os.PathLike, title: str = "tra
     ax.legend(lines, [str(line.get_label()) for line in lines], loc="upper center", fontsize=8,
               bbox_to_anchor=(0.5, -0.16), ncol=len(lines), frameon=False)
     fig.tight_layout()
-    with atomic_write(path, mode="wb") as handle:
-        fig.savefig(handle, format="png", dpi=110)
-    return str(path)
+    return save_figure(fig, path, overwrite=overwrite)
 
 
 def curve_table(curve: pd.DataFrame) -> str:

@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from ..io.storage import atomic_write
+from ..io.outputs import save_figure
 from ..model.inference import layer_output  # noqa: F401  (its home until version 2)
 
 
@@ -31,7 +31,7 @@ MARKERS = ("o", "^", "s", "D", "v", "P", "X", "*")  # one per label, told apart 
 
 def plot_domains(panels: dict, path: str | os.PathLike, random_state: int = 0,  # noqa: PLR0913
                  verbose: bool = True, domains: tuple = ("source", "target"),
-                 title: str | None = None) -> str:
+                 title: str | None = None, overwrite: bool = False) -> str:
     """Scatter t-SNE maps of source vs target features, one panel per entry of `panels`.
 
     Parameters
@@ -77,9 +77,7 @@ def plot_domains(panels: dict, path: str | os.PathLike, random_state: int = 0,  
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    with atomic_write(path, mode="wb") as handle:
-        fig.savefig(handle, format="png", dpi=110)
-    return str(path)
+    return save_figure(fig, path, overwrite=overwrite)
 
 
 def proxy_a_distance(source: np.ndarray, target: np.ndarray, random_state: int = 0,

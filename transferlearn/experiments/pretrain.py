@@ -65,7 +65,11 @@ def _pretrain(s: PretrainRun) -> dict:
         workers = s.workers or os.cpu_count() or 1
         model = Word2Vec(vector_size=s.embed_dim, window=s.window, min_count=s.min_count,
                          sg=1, negative=s.negative, workers=workers, seed=s.seed)
+        if n_tokens == 0:
+            raise DataError(f"{s.data}: no tokens to learn vectors from (the texts are empty)")
         model.build_vocab(sentences)
+        if len(model.wv) == 0:
+            raise DataError(_too_rare(sentences, s.min_count))
         model.train(sentences, total_examples=len(sentences), epochs=s.epochs,
                     callbacks=[_EpochLog(s.epochs)])
         summary = {"sources": counts, "texts": len(sentences), "tokens": n_tokens,
@@ -82,6 +86,14 @@ def _pretrain(s: PretrainRun) -> dict:
                     f"{n_tokens:,} tokens in {summary['seconds']:.0f} s; written to "
                     f"{s.out}/{VECTORS_FILE}")
         return summary
+
+
+def _too_rare(sentences, min_count: int) -> str:
+    from collections import Counter
+
+    token, count = Counter(t for tokens in sentences for t in tokens).most_common(1)[0]
+    return (f"no token occurs --min-count {min_count:,} times (the most frequent, {token!r}, "
+            f"occurs {count:,}); lower --min-count")
 
 
 def _write_vec(vectors, handle) -> None:

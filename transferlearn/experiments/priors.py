@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..config import FRAME_PREFIX
 from ..data.readers import DEFAULT_SOURCE
-from ..data.sources import source_list
+from ..data.sources import checked_source, source_list
 from ..errors import DataError
 from ..log import logger
 from ..sklearn.baselines import fit_source_logreg
@@ -26,7 +26,9 @@ _CACHE_SIZE = 8
 
 def source_data_of(bundle, source_data) -> tuple:
     """``(data, read settings)``: `source_data`, or the data the base was trained on, read
-    with the base's column settings (a DataFrame base needs `source_data`)."""
+    with the base's column settings (a DataFrame base needs `source_data`). The base's data
+    is read only while it holds what the bundle recorded (:func:`checked_source`): a bundle
+    never decides on its own which of the user's files a run reads."""
     training = bundle.config.get("training", {})
     if source_data is not None:
         return source_data, {}
@@ -34,6 +36,8 @@ def source_data_of(bundle, source_data) -> tuple:
     if str(data).startswith(FRAME_PREFIX):  # a frame_name: the frame is gone
         raise DataError("the base was trained on a DataFrame, which its bundle does not hold: "
                         "give the source rows with source_data (--source-data)")
+    for part in source_list(data):
+        checked_source(str(part), bundle.config.get("training_data"))
     read = {k: training.get(k) for k in ("text_col", "label_col", "neutral_band",
                                           "truthful_only", "categorical", "label_map")}
     return data, {k: v for k, v in read.items() if v is not None}

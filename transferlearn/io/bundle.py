@@ -26,21 +26,23 @@ from ..model.linear import LinearMixture, LinearTextModel, blend, linear_model
 from ..model.network import TextClassifier, build_model
 from .bundle_schema import (
     SchemaError,
-    check_ensemble,
+    check_ensemble_section,
     check_labels,
+    check_linear,
     check_model,
     check_preprocessing,
     check_tokens,
     check_training,
     config_digest,
 )
+from .manifest import record
+from .outputs import check_output_file, refuse_foreign
 from .storage import (
     atomic_path,
     atomic_write,
     file_sha256,
     is_remote,
     local_path,
-    refuse_foreign,
     temp_dir,
     write_failure,
 )
@@ -148,6 +150,8 @@ class Bundle:
         model's, by the weight cross-validation chose. Texts go through the whole path
         (tokenizing included) :attr:`CHUNK` at a time."""
         texts = text_list(texts)
+        if not texts:  # every bundle kind: no rows in, no rows out
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
         if len(texts) <= self.CHUNK:
             return self._proba(texts, batch_size)
         return np.concatenate([self._proba(texts[start:start + self.CHUNK], batch_size)
@@ -190,25 +194,29 @@ def _check_integrity(path: Path, config: dict) -> None:
         raise BundleError(f"{path}/config.json: 'sha256' must map file names to digests")
     for name in CHECKED_FILES + ((LINEAR_FILE,) if LINEAR_FILE in recorded else ()):
         file = path / name
-        if not file.is_file():
-            raise BundleError(f"{path}: not a model bundle ({name} missing)")
-        if recorded.get(name) != file_sha256(_checked_file(file)):
+        try:
+            _checked_file(file)  # a link out of the bundle or a device: named as such
+        except FileNotFoundError:
+            raise BundleError(f"{path}: not a model bundle ({name} missing)") from None
+        if recorded.get(name) != file_sha256(file):
             raise BundleError(f"{file}: sha256 does not match config.json (the file was "
                               "changed, truncated or damaged after saving)")
 
 
-def save_bundle(path: str | os.PathLike, net: TextClassifier, pipeline, labels,
-                metrics: dict | None = None, extra: dict | None = None) -> Path:
+def save_bundle(path: str | os.PathLike, net: TextClassifier, pipeline, labels,  # noqa: PLR0913
+                metrics: dict | None = None, extra: dict | None = None,
+                overwrite: bool = False) -> Path:
     """Write a bundle directory at `path`, file by file, each through a temp file and a rename.
 
     ``config.json`` is removed first and written last: while the files change, the directory
     is no loadable bundle, never a mix of an old and a new one. Nothing but the bundle's own
-    files is touched, and a directory holding anything else is refused, so an earlier bundle
-    is replaced but a user's files never are. Working inside the directory (no rename of the
+    files is touched, and a directory holding anything the tool did not write is refused
+    (`overwrite`: files of the bundle's names are replaced all the same), so an earlier
+    bundle is replaced but a user's files never are. Working inside the directory (no rename of the
     directory itself) also makes mount points and ``.`` valid places.
     """
     path = Path(path)
-    refuse_foreign(path, "bundle directory")
+    refuse_foreign(path, "bundle directory", overwrite)
     path.mkdir(parents=True, exist_ok=True)
     config = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
@@ -286,10 +294,12 @@ def load_bundle(path: str | os.PathLike, ctx=None) -> Bundle:
         model_config = check_model(config.get("model"), len(tokens), len(labels))
         preprocessing = check_preprocessing(config.get("preprocessing"))
         check_training(config.get("training"))
-        ensemble = (check_ensemble(_linear_of(path, config["ensemble"]), len(labels))
-                    if "ensemble" in config else None)
+        if "ensemble" in config:
+            check_ensemble_section(config["ensemble"])
     except SchemaError as exc:
         raise BundleError(f"{path}/config.json: {exc}") from None
+    ensemble = _ensemble_of(path, config["ensemble"], len(labels)) if "ensemble" in config \
+        else None
     net = _load_net(path, dict(model_config), ctx)
     metrics_path = path / "metrics.json"
     metrics = read_json(metrics_path, "metrics") if metrics_path.exists() else {}
@@ -297,14 +307,20 @@ def load_bundle(path: str | os.PathLike, ctx=None) -> Bundle:
                   config, metrics if isinstance(metrics, dict) else {}, path, ensemble)
 
 
-def _linear_of(path: Path, ensemble):
+def _ensemble_of(path: Path, ensemble: dict, n_labels: int) -> dict:
     """The ensemble section with its linear model's arrays read from their file (bundles of
-    this version; earlier ones hold them inline)."""
-    if not isinstance(ensemble, dict) or not isinstance(ensemble.get("linear"), str):
-        return ensemble
-    if ensemble["linear"] != LINEAR_FILE:
-        raise SchemaError(f"ensemble linear must be {LINEAR_FILE!r} or the arrays inline")
-    return {**ensemble, "linear": read_json(path / LINEAR_FILE, "linear model")}
+    this version; earlier ones hold them inline), checked; errors name the file at fault."""
+    where, linear = "config.json", ensemble["linear"]
+    if isinstance(linear, str):
+        if linear != LINEAR_FILE:
+            raise BundleError(f"{path}/config.json: ensemble linear must be {LINEAR_FILE!r} or "
+                              "the arrays inline")
+        where, linear = LINEAR_FILE, read_json(path / LINEAR_FILE, "linear model")
+    try:
+        check_linear(linear, n_labels)
+    except SchemaError as exc:
+        raise BundleError(f"{path}/{where}: {exc}") from None
+    return {**ensemble, "linear": linear}
 
 
 def _load_net(path: Path, model_config: dict, ctx) -> TextClassifier:
@@ -335,10 +351,15 @@ def export_model(net: TextClassifier, prefix: str | os.PathLike, seq_len: int) -
     tmp = temp_dir(prefix.parent, ".export-")
     try:
         net.export(str(tmp / prefix.name), epoch=0)
+        produced = sorted(tmp.iterdir())
+        for file in produced:  # all checked before any is replaced
+            check_output_file(prefix.parent / file.name, role="export")
         written = []
-        for produced in sorted(tmp.iterdir()):
-            final = prefix.parent / produced.name
-            os.replace(produced, final)
+        for file in produced:
+            final = prefix.parent / file.name
+            digest = file_sha256(file)
+            os.replace(file, final)
+            record(final, digest)
             written.append(final)
     finally:
         import shutil

@@ -3,25 +3,22 @@
 A bundle can come from a bucket the user does not control, so nothing in it is used before
 it is checked: every size has a bound (no terabyte allocation from a huge ``max_len`` or
 ``embed_dim``), every name is one of the known choices, the tokenizer pattern is a known one
-or passes a timed probe (no catastrophic regex), and unknown model fields are refused (they
-would reach Gluon's ``Block(**kwargs)``). Each problem is one line naming the field.
+or compiles on RE2, whose matching time is linear (no catastrophic regex), and unknown model
+fields are refused (they would reach Gluon's ``Block(**kwargs)``). Each problem is one line
+naming the field.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-import subprocess
-import sys
 
-from ..checks import MAX_LEN, MAX_WIDTH  # the same bounds as the training flags
+from ..checks import MAX_LEN, MAX_SOURCES, MAX_WIDTH  # the same bounds as the training flags
 from ..model.encoders import ENCODERS
 
 MAX_VOCAB = 5_000_000
 MAX_EMBEDDING_VALUES = 500_000_000  # vocab x embed_dim: 2 GB of float32
 MAX_CLASSES = 10_000
 MAX_TOKEN_CHARS = 1_000
-PATTERN_PROBE_SECONDS = 5.0
 
 
 class SchemaError(ValueError):
@@ -154,42 +151,25 @@ def check_training(training) -> None:
         raise SchemaError("training.categorical must be a list of column names")
 
 
-# Known tokenizer patterns, used as they are; any other is compiled and timed on probes.
-_PROBES = ["a" * 3000 + "!", "'" * 3000, "a'" * 1500 + "!", " " * 3000 + "x", "<" * 3000,
-           "é1_" * 1000 + "\u0000"]
-
-
 def check_pattern(pattern) -> str:
-    """A tokenizer regex that is known, or that compiles and tokenizes adversarial probe
-    texts within :data:`PATTERN_PROBE_SECONDS` in a child process (Python's ``re`` cannot
-    be interrupted, so a catastrophic pattern is killed there, not here)."""
-    from ..data.text import TOKEN_PATTERNS
+    """A tokenizer regex that is one of the package's, or that RE2 compiles: every pattern a
+    bundle brings runs in linear time (:func:`~transferlearn.data.text.compile_pattern`);
+    nothing is probed, since no probe can prove a pattern safe."""
+    from ..data.patterns import KNOWN_PATTERNS, compile_pattern
 
-    if pattern in TOKEN_PATTERNS.values():
+    if pattern in KNOWN_PATTERNS:
         return pattern
     if not isinstance(pattern, str) or not 0 < len(pattern) <= 500:
         raise SchemaError("pattern must be a regular expression of 1 to 500 characters")
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise SchemaError(f"pattern {pattern[:60]!r} is not a valid regular expression "
-                          f"({exc})") from None
-    code = ("import json, re, sys\nr = re.compile(sys.argv[1])\n"
-            "for t in json.loads(sys.argv[2]): r.findall(t)\n")
-    try:
-        subprocess.run([sys.executable, "-c", code, pattern, json.dumps(_PROBES)],
-                       timeout=PATTERN_PROBE_SECONDS, check=True, capture_output=True)
-    except subprocess.TimeoutExpired:
-        raise SchemaError(f"pattern {pattern[:60]!r} takes over {PATTERN_PROBE_SECONDS:g} s "
-                          "on a 3,000-character probe text (catastrophic backtracking)") \
-            from None
-    except subprocess.CalledProcessError:
-        raise SchemaError(f"pattern {pattern[:60]!r} fails on probe texts") from None
+        compile_pattern(pattern)
+    except ValueError as exc:
+        raise SchemaError(str(exc)) from None
     return pattern
 
 
 MAX_TERMS = 5_000_000
-MAX_PRIORS = 8  # source models a prior model may carry
+MAX_PRIORS = MAX_SOURCES  # source models a prior model may carry
 MAX_MIXTURE = 4  # linear models a blend may average
 MAX_PRIOR_CLASSES = 1_000  # a source model's classes (its own labels, not the target's)
 
@@ -212,10 +192,20 @@ def check_ensemble(ensemble, n_labels: int) -> dict:
     with, for the ``prior`` strategy, up to ``MAX_PRIORS`` source models of the same form;
     or, for ``blend``, a mixture of up to ``MAX_MIXTURE`` such models with weights summing
     to 1."""
+    check_ensemble_section(ensemble)
+    check_linear(ensemble["linear"], n_labels)
+    return ensemble
+
+
+def check_ensemble_section(ensemble) -> None:
+    """config.json's own part of the ensemble: the keys and the network's weight."""
     if not isinstance(ensemble, dict) or set(ensemble) != {"weight", "linear"}:
         raise SchemaError("ensemble must be an object with weight and linear")
     _weight(ensemble["weight"], "ensemble weight")
-    linear = ensemble["linear"]
+
+
+def check_linear(linear, n_labels: int) -> None:
+    """An ensemble's linear model (``linear.json``): one model, or a blend's mixture."""
     if isinstance(linear, dict) and "mixture" in linear:
         parts = linear["mixture"]
         if set(linear) != {"mixture"} or not (isinstance(parts, list)
@@ -230,7 +220,6 @@ def check_ensemble(ensemble, n_labels: int) -> dict:
             raise SchemaError("ensemble mixture weights must sum to 1")
     else:
         _check_model(linear, n_labels)
-    return ensemble
 
 
 def _weight(weight, what: str) -> None:

@@ -27,6 +27,7 @@ import mxnet as mx
 import numpy as np
 
 from ..errors import StorageError, TransferLearnError, last_line
+from .manifest import record_files
 from .storage import file_sha256, temp_dir, write_failure
 
 STATE_FILE = "state.json"
@@ -218,12 +219,14 @@ class Checkpointer:
         for name, content in files.items():
             mx.nd.save(str(tmp / name), content)
             mx.nd.load(str(tmp / name))  # MXNet misses some failed writes: read it back
+        digests = {name: file_sha256(tmp / name) for name in files}
         record = {**state, "optimizer": meta, "fingerprint": self.fingerprint,
-                  "sha256": {name: file_sha256(tmp / name) for name in files}}
+                  "sha256": digests}
         with open(tmp / STATE_FILE, "w", encoding="utf-8") as handle:
             json.dump(record, handle)
             handle.flush()
             os.fsync(handle.fileno())
+        record_files(tmp, {**digests, STATE_FILE: file_sha256(tmp / STATE_FILE)})
 
     def _write_error(self, final: Path, exc: BaseException) -> StorageError:
         reason = write_failure(exc, final)

@@ -26,6 +26,7 @@ import threading
 from pathlib import Path, PurePosixPath
 
 from ..errors import StorageError
+from .manifest import MANIFEST
 from .s3_client import (  # noqa: F401  (endpoint_url, read_timeout, scrub: s3.<name> too)
     _digest,
     _endpoint_key,
@@ -309,7 +310,8 @@ def upload(local: str | os.PathLike, uri: str, quiet: bool = False) -> list[str]
     local = Path(local)
     bucket, key = parse(uri)
     if local.is_dir():
-        files = sorted(_tree_files(local), key=lambda p: (p.name == "config.json", str(p)))
+        files = sorted((p for p in _tree_files(local) if p.name != MANIFEST),  # local only
+                       key=lambda p: (p.name == "config.json", str(p)))
         keys = [f"{key.rstrip('/')}/{p.relative_to(local).as_posix()}".lstrip("/")
                 for p in files]
     else:

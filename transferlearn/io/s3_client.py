@@ -9,6 +9,7 @@ import os
 import re
 from pathlib import Path
 
+from ..checks import environment_value
 from ..errors import StorageError, redact
 
 RETRIES = 5
@@ -18,12 +19,10 @@ CONNECT_TIMEOUT = 10
 
 
 def read_timeout() -> float:
-    """Seconds a stalled read waits (``$TRANSFERLEARN_S3_TIMEOUT``, default 20): with the
-    retries, a server that stops sending gives one line in well under 2 minutes."""
-    try:
-        return max(0.1, float(os.environ.get("TRANSFERLEARN_S3_TIMEOUT", 20)))
-    except ValueError:
-        return 20.0
+    """Seconds a stalled read waits (``$TRANSFERLEARN_S3_TIMEOUT``, default 20, bounded by
+    :data:`~transferlearn.checks.ENVIRONMENT`): with the retries, a server that stops
+    sending gives one line in well under 2 minutes."""
+    return float(environment_value("TRANSFERLEARN_S3_TIMEOUT", 20.0, StorageError))
 
 
 def parse(uri: str) -> tuple[str, str]:

@@ -2,27 +2,20 @@
 
 Everything that reads a user-given location goes through :func:`local_path`, and everything
 that writes a file goes through :func:`atomic_write` (write a temp file, then rename), so a
-crash never leaves a half-written file under its final name.
+crash never leaves a half-written file under its final name, and each file written is
+recorded (:mod:`~transferlearn.io.manifest`). Where results may go is
+:mod:`~transferlearn.io.outputs`' to say.
 """
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import re
+import stat
 import tempfile
 from pathlib import Path
 
 from ..errors import StorageError, last_line
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes (bundles and checkpoints record them)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from .manifest import file_sha256, record
 
 
 def is_remote(location: str | os.PathLike) -> bool:
@@ -34,7 +27,7 @@ def is_s3(location: str | os.PathLike) -> bool:
     return str(location).startswith("s3://")
 
 
-def _unsupported(text: str, role: str) -> StorageError:
+def unsupported(text: str, role: str) -> StorageError:
     scheme = text.split("://", 1)[0]
     return StorageError(f"unsupported {role} scheme '{scheme}://' in {text!r} "
                         "(local paths and s3:// are supported)")
@@ -44,129 +37,100 @@ def local_path(location: str | os.PathLike, quiet: bool = False) -> Path:
     """Return a local path for `location`, fetching ``s3://`` objects into the cache first.
 
     ``s3://bucket/key`` gives the cached file; ``s3://bucket/prefix/`` (or a key that is
-    only a prefix) gives a cached directory tree of every object under it.
+    only a prefix) gives a cached directory tree of every object under it. A pipe (a FIFO,
+    ``<(cmd)``) is read once, as a stream, into a temp file (:func:`spool`). Messages that
+    name the local copy name the user's location instead (:func:`user_facing`).
 
     Raises
     ------
     StorageError
-        If the location does not exist, cannot be fetched, or its scheme is not supported.
+        If the location does not exist, cannot be fetched, is a device, or its scheme is
+        not supported.
     """
     text = str(location)
     if is_s3(text):
         from . import s3
 
-        return s3.fetch(text, quiet=quiet)
+        return remember(s3.fetch(text, quiet=quiet), text)
     if is_remote(text):
-        raise _unsupported(text, "location")
+        raise unsupported(text, "location")
     path = Path(text).expanduser()
     if not path.exists():
         raise StorageError(f"file not found: {text}")
+    kind = path.stat().st_mode
+    if stat.S_ISFIFO(kind) or stat.S_ISSOCK(kind):
+        with open_stream(path, text) as handle:
+            return spool(handle, text, path.name)
+    if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):
+        raise StorageError(f"{text}: not a regular file or directory (a device); give a file")
     return path
 
 
-# Every name the tool writes into a run directory (a bundle, a comparison or a curve, and
-# their per-epoch checkpoints). An --out holding anything else is refused before any work, so
-# a run never overwrites or deletes a file the tool did not write.
-RUN_FILES = frozenset({
-    "model.params", "config.json", "vocab.json", "metrics.json", "history.png",  # a bundle
-    "linear.json",  # an ensemble's linear model
-    "best.params", "optimizer.params", "state.json",  # a checkpoint
-    "comparison.csv", "curve.csv", "curve.md", "curve.png",  # compare, learning curve
-    "vectors.vec", "pretrain.json",  # pretrain
-})
-RUN_DIRS = re.compile(r"checkpoints|epoch-\d+|[a-z][a-z0-9+_-]*")  # checkpoints, strategies
-TEMP_NAME = re.compile(r"\..+\.tmp(-.*)?|\.epoch-tmp-.*")  # left by a killed write
+# Local copies (S3 cache entries, spooled pipes) -> the location the user gave, for messages.
+_GIVEN: dict[str, str] = {}
+MAX_STREAM_BYTES = 8 << 30  # a pipe read into a temp file: at most this much
+STREAM_GRACE_SECONDS = 1.0  # a pipe with no writer is empty after this long
 
 
-def foreign_entries(directory: str | os.PathLike, depth: int = 3) -> list[str]:
-    """Paths (relative to `directory`) of what the tool would not have written there.
-
-    Empty for a missing or empty directory, an earlier bundle, comparison or curve, and their
-    checkpoints. Links are always foreign: the tool writes none.
-    """
-    directory = Path(directory)
-    found: list[str] = []
-    if not directory.is_dir():
-        return found
-    for entry in sorted(directory.iterdir()):
-        name = entry.name
-        if entry.is_symlink():
-            found.append(name)
-        elif entry.is_dir() and depth > 0 and RUN_DIRS.fullmatch(name):
-            found += [f"{name}/{inner}" for inner in foreign_entries(entry, depth - 1)]
-        elif not (entry.is_file() and name in RUN_FILES or TEMP_NAME.fullmatch(name)):
-            found.append(name + ("/" if entry.is_dir() else ""))
-    return found
+def remember(path: Path, given: str) -> Path:
+    """Note that local `path` stands for the user's `given` location; returns `path`."""
+    _GIVEN[str(path)] = given
+    return path
 
 
-def refuse_foreign(directory: str | os.PathLike, role: str = "--out") -> None:
-    """Raise :class:`StorageError` if `directory` holds anything the tool did not write."""
-    foreign = foreign_entries(directory)
-    if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
-                                          else "")
-        raise StorageError(f"{role} {directory} holds files that are not a transferlearn "
-                           f"bundle ({shown}); choose a new or empty directory")
+def user_facing(message: str) -> str:
+    """`message` with every local copy named as the location the user gave."""
+    for local in sorted(_GIVEN, key=len, reverse=True):
+        message = message.replace(local, _GIVEN[local])
+    return message
 
 
-def check_output(location: str | os.PathLike, inputs=()) -> None:
-    """Fail before any work if results cannot be written to `location` safely.
-
-    ``s3://`` locations get a real write (and delete) of a probe object. A local path must be
-    (or be creatable in) a writable directory that holds nothing but earlier results of the
-    tool, and must not contain, equal or lie inside any local path of `inputs` (the data,
-    the base bundle), so writing the results can never overwrite or delete them.
-    """
-    text = str(location)
-    if is_s3(text):
-        from . import s3
-
-        s3.check_writable(text)
-        return
-    if is_remote(text):
-        raise _unsupported(text, "output")
-    path = Path(text).expanduser().absolute()
-    if path.exists() and not path.is_dir():
-        raise StorageError(f"cannot write results to {text}: it is a file, not a directory")
-    _check_apart(text, path, inputs)
-    refuse_foreign(text)
-    ancestor = path
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise StorageError(f"cannot write results to {text}: {ancestor} is a file")
-    _probe_writable(text, ancestor)
-
-
-def _check_apart(text: str, path: Path, inputs) -> None:
-    real = path.resolve()
-    for given in inputs:
-        if given is None or not isinstance(given, (str, os.PathLike)) or is_remote(given):
-            continue
-        source = Path(given).expanduser()
-        if not source.exists():
-            continue
-        source = source.resolve()
-        if source == real:
-            raise StorageError(f"--out {text} is the input {given} itself; write the results "
-                               "to another directory")
-        if real in source.parents:
-            raise StorageError(f"--out {text} contains the input {given}; write the results "
-                               "to a new directory")
-        if source in real.parents:
-            raise StorageError(f"--out {text} lies inside the input {given}; write the "
-                               "results outside it")
-
-
-def _probe_writable(text: str, directory: Path) -> None:
-    """Create and remove a temp file: a real write, so read-only mounts fail here too."""
+@contextlib.contextmanager
+def open_stream(path: Path, text: str):
+    """A pipe opened for reading without waiting for a writer (``open`` would block until
+    one comes): binary, blocking reads once open."""
     try:
-        fd, probe = tempfile.mkstemp(prefix=".probe-", suffix=".tmp", dir=directory)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
-        raise StorageError(f"cannot write results to {text}: {exc.strerror or exc} in "
-                           f"{directory}") from None
-    os.close(fd)
-    os.unlink(probe)
+        raise StorageError(f"cannot read {text}: {exc.strerror or exc}") from None
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "rb") as handle:
+        yield handle
+
+
+def spool(handle, given: str, name: str = "stream", suffix: str = "") -> Path:
+    """Read a stream (stdin, a pipe) to its end into a temp file, once; returns its path.
+
+    A writer that connects within :data:`STREAM_GRACE_SECONDS` is waited for; a pipe with
+    none by then reads as empty. At most :data:`MAX_STREAM_BYTES` are read.
+    """
+    import time
+
+    folder = Path(tempfile.mkdtemp(prefix="transferlearn-stream-"))
+    _cleanup(folder)
+    path = folder / ((name or "stream") + suffix)
+    deadline, size = time.monotonic() + STREAM_GRACE_SECONDS, 0
+    with open(path, "wb") as out:
+        while True:
+            block = handle.read(1 << 20)
+            if block is None or (not block and not size and time.monotonic() < deadline):
+                time.sleep(0.05)  # no writer yet (or no data): wait a little for one
+                continue
+            if not block:
+                break
+            size += len(block)
+            if size > MAX_STREAM_BYTES:
+                raise StorageError(f"{given}: over {MAX_STREAM_BYTES:,} bytes; save it to a "
+                                   "file first")
+            out.write(block)
+    return remember(path, given)
+
+
+def _cleanup(folder: Path) -> None:
+    import atexit
+    import shutil
+
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -183,7 +147,7 @@ def output_dir(location: str | os.PathLike, quiet: bool = False):
         yield Path(text).expanduser()
         return
     if not is_s3(text):
-        raise _unsupported(text, "output")
+        raise unsupported(text, "output")
     from . import s3
 
     with tempfile.TemporaryDirectory(prefix="transferlearn-out-") as tmp:
@@ -210,7 +174,9 @@ def atomic_path(path: str | os.PathLike):
         yield Path(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        digest = file_sha256(tmp)
         os.replace(tmp, path)
+        record(path, digest)  # the tool's to replace later (io.outputs)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -262,37 +228,3 @@ def temp_dir(parent: str | os.PathLike, prefix: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     os.chmod(path, 0o777 & ~_umask())  # mkdtemp makes 0700
     return path
-
-
-@contextlib.contextmanager
-def output_lock(location: str | os.PathLike):
-    """Hold an exclusive lock on a local output directory for the length of the block.
-
-    A second run writing to the same place is refused at once, so two runs never interleave
-    their files. The lock is the OS's ``flock`` on the directory itself, taken on its real
-    path (a link to it is the same directory), so it needs no lock file and a killed run
-    releases it. The directory is created if missing, and removed again at the end if it is
-    still empty. ``s3://`` outputs are not locked (S3 has no locks; each bundle upload is
-    atomic per object).
-    """
-    if is_remote(location):
-        yield
-        return
-    import fcntl
-
-    path = Path(location).expanduser()
-    created = not path.exists()
-    path.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.resolve(), os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StorageError(f"another run is writing to {location}; wait for it to finish "
-                               "or choose another output") from None
-        yield
-    finally:
-        os.close(fd)  # closing releases the flock
-        if created:
-            with contextlib.suppress(OSError):
-                path.rmdir()  # only succeeds while empty: a failed run leaves nothing behind

@@ -69,6 +69,12 @@ def load_vectors(location, quiet: bool = True):
                         f"{first}") from None
     if not embedding.idx_to_token:
         raise DataError(f"{location} holds no vectors")
+    finite = np.isfinite(embedding.idx_to_vec.asnumpy()).all(axis=1)
+    if not finite.all():
+        i = int(np.flatnonzero(~finite)[0])
+        raise DataError(f"{location}: the vector of {embedding.idx_to_token[i]!r} (vector "
+                        f"{i + 1:,} of the file) is not finite (nan or inf); "
+                        f"{int((~finite).sum()):,} such vectors in all")
     return embedding
 
 
