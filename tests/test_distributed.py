@@ -45,7 +45,8 @@ def test_two_workers_converge_like_one_and_rank0_writes_the_bundle(single_worker
     bundle = load_bundle(tmp_path / "two")
     assert bundle.predict(["a wonderful, moving film", "dull and lifeless"]) is not None
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == [
-        "config.json", "history.png", "metrics.json", "model.params", "vocab.json"]
+        ".transferlearn.json", "config.json", "history.png", "metrics.json", "model.params",
+        "vocab.json"]
     # the rank-1 worker sent its (quiet) output to its log; rank 0 printed live
     (other,) = list(logs.iterdir())
     assert "| accuracy |" not in other.read_text()

@@ -17,6 +17,7 @@ from conftest import ROOT, run_script
 
 from transferlearn.errors import StorageError
 from transferlearn.io.outputs import foreign_entries, output_lock
+from transferlearn.io.storage import atomic_write
 
 TINY = ["--encoder", "mean", "--embed-dim", "8", "--hidden-size", "8", "--max-len", "16",
         "--epochs", "1", "--quiet"]
@@ -49,9 +50,9 @@ def project(tmp_path, movie_slice):
 def test_out_holding_the_users_files_is_refused_and_they_survive(project, movie_slice):
     before = snapshot(project)
     result = run_script("train_base.py", "--data", movie_slice, "--out", project, *TINY)
-    assert one_error(result) == (f"error: --out {project} holds files that are not a "
-                                 "transferlearn bundle (mydata.csv, notes.txt); choose a new "
-                                 "or empty directory")
+    assert one_error(result) == (f"error: --out {project} holds files transferlearn did not "
+                                 "write (mydata.csv, notes.txt); choose a new or empty "
+                                 "directory")
     assert snapshot(project) == before
 
 
@@ -83,7 +84,7 @@ def test_out_linked_to_the_base_is_the_base(base_bundle, movie_slice, tmp_path):
     result = run_script("transfer.py", "--base", base, "--data", movie_slice, "--out",
                         tmp_path / "link", *TRANSFER)
     assert one_error(result) == (f"error: --out {tmp_path / 'link'} is the input {base} "
-                                 "itself; write the results to another directory")
+                                 "itself; write the results elsewhere")
     assert snapshot(base) == before
 
 
@@ -92,13 +93,14 @@ def test_an_earlier_bundle_and_its_checkpoints_are_replaced(movie_slice, tmp_pat
     assert run_script("train_base.py", "--data", movie_slice, "--out", out, *TINY).returncode == 0
     first = json.loads((out / "config.json").read_text())["created"]
     (out / "checkpoints" / "epoch-0003").mkdir(parents=True)  # as a killed longer run leaves
-    (out / "checkpoints" / "epoch-0003" / "state.json").write_text("{}")
+    with atomic_write(out / "checkpoints" / "epoch-0003" / "state.json") as handle:
+        handle.write("{}")  # written by the tool, as a killed longer run leaves it
     again = run_script("train_base.py", "--data", movie_slice, "--out", out, "--seed", "1",
                        *TINY)
     assert again.returncode == 0, again.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "history.png",
-                                                     "metrics.json", "model.params",
-                                                     "vocab.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".transferlearn.json", "config.json",
+                                                     "history.png", "metrics.json",
+                                                     "model.params", "vocab.json"]
     assert json.loads((out / "config.json").read_text())["training"]["seed"] == 1
     assert first  # the first bundle was complete before it was replaced
 
@@ -110,9 +112,9 @@ def test_out_dot_writes_inside_the_current_directory(movie_slice, tmp_path):
                              str(movie_slice), "--out", ".", *TINY], cwd=here,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in here.iterdir()) == ["config.json", "history.png",
-                                                      "metrics.json", "model.params",
-                                                      "vocab.json"]
+    assert sorted(p.name for p in here.iterdir()) == [".transferlearn.json", "config.json",
+                                                      "history.png", "metrics.json",
+                                                      "model.params", "vocab.json"]
 
 
 def test_a_symlinked_out_shares_the_lock_of_its_target(movie_slice, tmp_path):
@@ -137,15 +139,23 @@ def test_save_bundle_refuses_a_folder_with_other_files(base_bundle, tmp_path):
 
 
 def test_foreign_entries_tells_results_from_user_files(tmp_path):
+    from transferlearn.io.storage import atomic_write
+
     (tmp_path / "fine-tune" / "checkpoints" / "epoch-0002").mkdir(parents=True)
     for name in ("fine-tune/model.params", "fine-tune/checkpoints/epoch-0002/state.json",
-                 "comparison.csv", "metrics.json", ".config.json.abc.tmp"):
-        (tmp_path / name).write_text("x")
+                 "comparison.csv", "metrics.json"):
+        with atomic_write(tmp_path / name) as handle:  # as the tool writes: recorded
+            handle.write("x")
+    (tmp_path / ".config.json.abc.tmp").write_text("x")  # a killed write's temp file
     assert foreign_entries(tmp_path) == []
     (tmp_path / "fine-tune" / "draft.md").write_text("mine")
     (tmp_path / "Data").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "metrics.json")
-    assert foreign_entries(tmp_path) == ["Data/", "fine-tune/draft.md", "link"]
+    (tmp_path / "curve.csv").write_text("a user's file of one of the tool's names")
+    (tmp_path / "fine-tune" / "model.params").write_text("edited since")
+    assert foreign_entries(tmp_path) == ["Data/", "curve.csv", "fine-tune/draft.md",
+                                         "fine-tune/model.params", "link"]
+    assert foreign_entries(tmp_path, overwrite=True) == ["Data/", "fine-tune/draft.md", "link"]
 
 
 def in_tmpfs(mount: Path, size_kb: int, *args) -> subprocess.CompletedProcess:
@@ -165,7 +175,8 @@ def test_out_at_a_mount_point_and_a_disk_that_fills(movie_slice, tmp_path):
     ok = in_tmpfs(mount, 4096, "--data", movie_slice, "--out", mount, *TINY)
     assert ok.returncode == 0, ok.stderr
     assert sorted(p.name for p in Path(f"{mount}.copy").iterdir()) == [
-        "config.json", "history.png", "metrics.json", "model.params", "vocab.json"]
+        ".transferlearn.json", "config.json", "history.png", "metrics.json", "model.params",
+        "vocab.json"]
     params = (Path(f"{mount}.copy") / "model.params").stat().st_size
     # A checkpoint is about 3 parameter files (weights, Adam's two moments): room for the
     # first epoch's, not for the second's beside it.

@@ -50,6 +50,7 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path):
     # nothing partial: no bundle file, no temp file, only epoch 1's complete checkpoint
     left = sorted(str(p.relative_to(killed)) for p in killed.rglob("*"))
     assert left == ["checkpoints", "checkpoints/epoch-0001",
+                    "checkpoints/epoch-0001/.transferlearn.json",
                     "checkpoints/epoch-0001/model.params",
                     "checkpoints/epoch-0001/optimizer.params",
                     "checkpoints/epoch-0001/state.json"], left

@@ -183,6 +183,17 @@ def test_scripts_read_and_write_s3_end_to_end(s3_env, imdb_slice, hotel_slice, t
 
     pulled = data_cmd("pull", f"s3://{bucket}/runs/hotel/", tmp_path / "hotel")
     assert pulled.returncode == 0, pulled.stderr
+    assert data_cmd("pull", f"s3://{bucket}/runs/hotel/", tmp_path / "hotel").returncode == 0
+    (tmp_path / "mine.csv").write_text("my table\n")  # a pull never replaces a user's file
+    refused = data_cmd("pull", f"s3://{bucket}/data/hotel.csv.gz", tmp_path / "mine.csv")
+    assert refused.returncode == 2 and refused.stderr == (
+        f"error: pull: destination {tmp_path / 'mine.csv'} exists and transferlearn did not "
+        "write it (or it changed since); choose a new name, or pass --overwrite to replace "
+        "it\n")
+    assert (tmp_path / "mine.csv").read_text() == "my table\n"
+    assert data_cmd("pull", f"s3://{bucket}/data/hotel.csv.gz", tmp_path / "mine.csv",
+                    "--overwrite").returncode == 0
+    assert (tmp_path / "mine.csv").read_bytes() == hotel_slice.read_bytes()
     table = pd.read_csv(tmp_path / "hotel" / "comparison.csv")
     assert set(table["strategy"]) >= {"fine-tune", "scratch", "tfidf-logreg"}
     tuned = load_bundle(tmp_path / "hotel" / "fine-tune")
@@ -221,3 +232,18 @@ def test_endpoint_userinfo_and_keys_never_reach_a_message(monkeypatch, tmp_path)
     for secret in ("hunter2pass", "AKIAEXAMPLEKEY123456", "supersecretvalue0123456789"):
         assert secret not in message
     assert s3.scrub("key AKIAEXAMPLEKEY123456 leaked") == "key *** leaked"
+
+
+def test_messages_name_the_uri_never_the_cache_copy(s3_env, base_bundle, tmp_path, capsys):
+    """``predict --input s3://bucket/prefix/``: the error names what the user typed."""
+    from transferlearn.cli.main import main
+
+    bucket = new_bucket(s3_env)
+    client = s3_env.client()
+    client.put_object(Bucket=bucket, Key="notes/a.md", Body=b"not a data set\n")
+    uri = f"s3://{bucket}/notes/"
+    assert main(["predict", "--bundle", str(base_bundle), "--input", uri]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {uri}: a directory, but not an aclImdb tree (expected train/pos, "
+                   "train/neg, test/pos, test/neg with *.txt files)")
+    assert str(tmp_path / "cache") not in err

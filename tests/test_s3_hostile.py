@@ -160,8 +160,11 @@ def test_pull_into_an_existing_folder_keeps_what_was_there(s3_env, tmp_path):
     dest = tmp_path / "dest"
     dest.mkdir()
     (dest / "notes.txt").write_text("mine")
-    (dest / "a.txt").write_text("old a")
-    assert datacmd.main(["pull", f"s3://{bucket}/p/", str(dest), "--quiet"]) == 0
+    (dest / "a.txt").write_text("old a")  # the user's: replaced only with --overwrite
+    assert datacmd.main(["pull", f"s3://{bucket}/p/", str(dest), "--quiet"]) == 2
+    assert (dest / "a.txt").read_text() == "old a" and not (dest / "sub").exists()
+    assert datacmd.main(["pull", f"s3://{bucket}/p/", str(dest), "--quiet",
+                         "--overwrite"]) == 0
     assert (dest / "notes.txt").read_text() == "mine"
     assert (dest / "a.txt").read_bytes() == b"new a"
     assert (dest / "sub" / "b.txt").read_bytes() == b"b"

@@ -98,11 +98,6 @@ def checked_source(part: str, recorded: list | None) -> str:
     if part in BUNDLED:
         return part
     hint = "; give the source rows with --source-data"
-    entry = next((r for r in recorded or () if isinstance(r, dict) and r.get("source") == part),
-                 None)
-    if entry is None:
-        raise DataError(f"the base bundle does not record what its training data {part} "
-                        f"held, so it is not read{hint}")
     if not is_remote(part):
         path = Path(part).expanduser()
         try:
@@ -114,9 +109,14 @@ def checked_source(part: str, recorded: list | None) -> str:
         if stat.S_ISREG(info.st_mode) and info.st_size > MAX_SOURCE_BYTES:
             raise DataError(f"the base's training data {part} holds {info.st_size:,} bytes, "
                             f"over the {MAX_SOURCE_BYTES:,} a source may{hint}")
-        if stat.S_ISREG(info.st_mode) and info.st_size != entry.get("bytes"):
-            raise DataError(f"the base's training data {part} changed since the base was "
-                            f"trained (size){hint}")
+    entry = next((r for r in recorded or () if isinstance(r, dict) and r.get("source") == part),
+                 None)
+    if entry is None:
+        raise DataError(f"the base bundle does not record what its training data {part} "
+                        f"held, so it is not read{hint}")
+    if not is_remote(part) and stat.S_ISREG(info.st_mode) and info.st_size != entry.get("bytes"):
+        raise DataError(f"the base's training data {part} changed since the base was "
+                        f"trained (size){hint}")
     if _digest(local_path(part, quiet=True)) != {k: entry.get(k) for k in ("bytes", "sha256")}:
         raise DataError(f"the base's training data {part} changed since the base was "
                         f"trained (sha256){hint}")

@@ -157,7 +157,7 @@ def check_pattern(pattern) -> str:
     nothing is probed, since no probe can prove a pattern safe."""
     from ..data.patterns import KNOWN_PATTERNS, compile_pattern
 
-    if pattern in KNOWN_PATTERNS:
+    if isinstance(pattern, str) and pattern in KNOWN_PATTERNS:
         return pattern
     if not isinstance(pattern, str) or not 0 < len(pattern) <= 500:
         raise SchemaError("pattern must be a regular expression of 1 to 500 characters")
