@@ -74,7 +74,8 @@ def load_vectors(location, quiet: bool = True):
         i = int(np.flatnonzero(~finite)[0])
         raise DataError(f"{location}: the vector of {embedding.idx_to_token[i]!r} (vector "
                         f"{i + 1:,} of the file) is not finite (nan or inf); "
-                        f"{int((~finite).sum()):,} such vectors in all")
+                        f"{int((~finite).sum()):,} such vector"
+                        f"{'s' * (int((~finite).sum()) != 1)} in all")
     return embedding
 
 
