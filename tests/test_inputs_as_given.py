@@ -260,7 +260,8 @@ def test_a_bundle_cannot_point_a_run_at_other_files(pointed_base, tmp_path, movi
     other = tmp_path / "private.csv"
     other.write_text("text,label\nmy secret words,positive\nmore,negative\n")
     for data, message in ((str(tmp_path / "zero.csv"), "not a regular file"),
-                          (str(other), "does not record what its training data")):
+                          (str(other), "does not record what its training data"),
+                          ("/", "a directory, but not an aclImdb tree")):
         bundle = load_bundle(pointed_base(data))
         start = time.monotonic()
         with pytest.raises(DataError, match=message):

@@ -169,12 +169,11 @@ def confusion_figure(result: dict, path, overwrite: bool = False) -> None:
 
 def evaluate_main(argv=None, prog: str | None = None) -> int:
     def body(args):
-        from pathlib import Path
-
         from ..data.readers import load_dataset
         from ..errors import DataError
         from ..io.bundle import load_bundle, write_json
         from ..io.outputs import check_output, output_lock
+        from ..io.storage import output_dir
 
         if args.out:  # before any work: never into the bundle or over a user's files
             check_output(args.out, (args.bundle, args.data), args.overwrite)
@@ -190,11 +189,11 @@ def evaluate_main(argv=None, prog: str | None = None) -> int:
         result = evaluation(bundle, df, args.worst)
         print("\n".join(evaluation_lines(result)))
         if args.out:
-            with output_lock(args.out):
-                out = Path(args.out)
+            with output_lock(args.out), output_dir(args.out, quiet=True) as out:
+                out.mkdir(parents=True, exist_ok=True)  # s3://: a local folder, then uploaded
                 write_json(out / "metrics.json", result)
                 confusion_figure(result, out / "confusion.png", args.overwrite)
-            print(f"\nmetrics.json and confusion.png in {out}")
+            print(f"\nmetrics.json and confusion.png in {args.out}")
 
     parser = evaluate_parser(prog)
     return run(body, argv, parser)

@@ -266,7 +266,7 @@ def _truthful(table: pd.DataFrame, origin: str) -> pd.DataFrame:
 
 
 def unlabeled_texts(source: str | os.PathLike, verbose: bool = False,
-    text_col: str | None = None) -> list[str]:
+                    text_col: str | None = None) -> list[str]:
     """Texts without labels: a ``.txt`` file (one text per line, whatever the lines look
     like; gzip allowed; blank lines skipped), or any table or data set :func:`load_dataset`
     reads (only its text column is used). Text must be UTF-8, as tables must be: the first

@@ -18,6 +18,7 @@ from ..checks import MAX_SOURCES
 from ..errors import DataError
 from ..io.manifest import file_sha256
 from ..io.storage import is_remote, local_path
+from .formats import detect_format
 from .readers import BUNDLED, load_dataset
 
 MAX_SOURCE_BYTES = 4 << 30  # the most a base's recorded training file may hold to be re-read
@@ -84,8 +85,12 @@ def _digest(path: Path) -> dict:
     import hashlib
 
     digest, size = hashlib.sha256(), 0
-    for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    for file in files:
         size += file.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            raise DataError(f"{path}: over {MAX_SOURCE_BYTES:,} bytes of files; too large to "
+                            "be a base's training data")
         digest.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
     return {"bytes": size, "sha256": digest.hexdigest()}
 
@@ -106,6 +111,8 @@ def checked_source(part: str, recorded: list | None) -> str:
             raise DataError(f"the base's training data {part} is not there{hint}") from None
         if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
             raise DataError(f"the base's training data {part} is not a regular file{hint}")
+        if stat.S_ISDIR(info.st_mode):
+            detect_format(path)  # only an aclImdb tree is read as a directory: else one line
         if stat.S_ISREG(info.st_mode) and info.st_size > MAX_SOURCE_BYTES:
             raise DataError(f"the base's training data {part} holds {info.st_size:,} bytes, "
                             f"over the {MAX_SOURCE_BYTES:,} a source may{hint}")
