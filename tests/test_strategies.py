@@ -29,10 +29,30 @@ def test_the_script_offers_exactly_the_registry():
         "scratch", "feature-extract", "fine-tune", "gradual", "ensemble", "prior", "blend",
         "auto")
     assert script.strategies(",".join(strategies.names())) == strategies.names()
-    with pytest.raises(Exception, match="choose from " + ", ".join(strategies.names())):
+    with pytest.raises(Exception, match="choose one of " + ", ".join(strategies.names())):
         script.strategies("magic")
     with pytest.raises(DataError, match="unknown strategy 'magic'; choose one of scratch, "):
         strategies.get("magic")
+
+
+def test_strategy_names_forgive_case_and_underscores_and_suggest_near_misses():
+    script = transfer_parser()
+    assert script.strategies("fine_tune, Feature_Extract") == ("fine-tune", "feature-extract")
+    assert strategies.get("FINE_TUNE").name == "fine-tune"
+    with pytest.raises(Exception, match=r"'finetune' \(did you mean 'fine-tune'\?\)"):
+        script.strategies("finetune")
+    with pytest.raises(DataError, match=r"'grdual' \(did you mean 'gradual'\?\)"):
+        strategies.get("grdual")
+    with pytest.raises(DataError, match=r"unknown strategy 'xyzzy'; choose"):
+        strategies.canonical("xyzzy")  # nothing near: no suggestion
+
+
+def test_the_api_takes_the_underscore_spelling_and_records_the_registered_one(base_bundle,
+                                                                              movie_slice):
+    metrics = workflow.transfer(base=str(base_bundle), data=str(movie_slice), out=None,
+                                strategy="feature_extract", train_size=120, epochs=1,
+                                verbose=False)
+    assert metrics["strategy"] == "feature-extract"
 
 
 def test_every_strategy_that_uses_the_base_is_checked_for_negative_transfer():

@@ -36,15 +36,17 @@ examples:
 
 def strategies(text: str) -> tuple:
     """``--strategy``: registered names, a comma list, or ``all`` (the registry says which)."""
-    known = registry.names()
-    names = (registry.default_names() if text == "all"
-             else tuple(s.strip() for s in text.split(",") if s))
-    unknown = [s for s in names if s not in known]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown strategy {', '.join(map(repr, unknown)) or repr(text)}; choose from "
-            f"{', '.join(known)}, a comma-separated list, or all")
-    return names
+    from ..errors import DataError
+
+    if text.strip() == "all":
+        return registry.default_names()
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected strategy names, got {text!r}")
+    try:
+        return tuple(registry.canonical(name) for name in names)
+    except DataError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}, a comma-separated list, or all") from None
 
 
 def target_arch(args) -> dict:
@@ -61,7 +63,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     data_arguments(p, "target")
     p.add_argument("--strategy", type=strategies, default=("fine-tune",),
                    help="; ".join(f"{s.name}: {s.help}" for s in registry.REGISTRY.values())
-                        + f"; a comma list, or all ({', '.join(registry.default_names())})")
+                        + f"; a comma list, or all ({', '.join(registry.default_names())}) "
+                          "(default: fine-tune)")
     p.add_argument("--out", default=TransferRun.out,
                    help="output directory (local, or s3://bucket/prefix)")
     setting(p, "train_size", TransferRun,

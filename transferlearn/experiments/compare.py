@@ -10,7 +10,7 @@ from ..data.readers import DEFAULT_SOURCE, DEFAULT_TARGET
 from ..io.bundle import load_bundle, write_json
 from ..io.storage import atomic_write, output_dir
 from ..log import logger, verbosity
-from ..transfer.strategies import STRATEGIES
+from ..transfer.strategies import STRATEGIES, canonical
 from .common import data_name, load_data, locked
 from .priors import source_data_of
 from .reports import BASELINES, marked_table, reference_rows, run_rows
@@ -30,8 +30,8 @@ def compare(base="runs/base", data=None, out="runs/target", strategies=STRATEGIE
     strategy. An ``s3://`` `out` receives everything once the whole run has succeeded.
     """
     run = TransferRun(base=base, data=data, out=out, **settings)
-    return _compare(run, strategies=tuple(strategies), baselines=tuple(baselines), tsne=tsne,
-                    tsne_points=tsne_points)
+    return _compare(run, strategies=tuple(map(canonical, strategies)),
+                    baselines=tuple(baselines), tsne=tsne, tsne_points=tsne_points)
 
 
 @locked

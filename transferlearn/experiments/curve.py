@@ -13,9 +13,7 @@ from ..errors import DataError
 from ..io.bundle import load_bundle
 from ..io.storage import atomic_write, output_dir
 from ..log import logger, verbosity, warn
-from ..transfer.strategies import (
-    STRATEGIES,
-)
+from ..transfer.strategies import STRATEGIES, canonical
 from ..transfer.strategies import get as get_strategy
 from .common import data_name, load_data, locked, settings_line
 from .curves import (
@@ -69,7 +67,8 @@ def learning_curve(base="runs/base", data=None, out="runs/curve",  # noqa: PLR09
     settings.setdefault("scratch_check", False)  # the curve has its own scratch rows
     run = TransferRun(base=base, data=data, out=out, **settings)
     return _learning_curve(run, sizes=list(sizes), repeats=repeats,
-                           strategies=tuple(strategies), baselines=tuple(baselines), plot=plot)
+                           strategies=tuple(map(canonical, strategies)),
+                           baselines=tuple(baselines), plot=plot)
 
 
 @locked

@@ -29,6 +29,7 @@ from ..transfer.strategies import (
     Strategy,
     Target,
     adapting_names,
+    canonical,
     prepare_target,
 )
 from ..transfer.strategies import get as get_strategy
@@ -76,6 +77,8 @@ def transfer(**settings) -> dict:
         As in :func:`~transferlearn.experiments.train_base` (checkpoints each epoch when
         `out` is set).
     """
+    if "strategy" in settings:
+        settings["strategy"] = canonical(settings["strategy"])
     return _transfer(TransferRun(**settings))
 
 

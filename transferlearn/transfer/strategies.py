@@ -131,12 +131,28 @@ def unregister(name: str) -> None:
 
 
 def get(name: str) -> Strategy:
-    """The strategy called `name`; one line listing the known ones otherwise."""
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise DataError(f"unknown strategy {name!r}; choose one of {', '.join(names())}") \
-            from None
+    """The strategy called `name` (``fine_tune`` and ``Fine-Tune`` are ``fine-tune``); one
+    line with the nearest name and the known ones otherwise."""
+    return REGISTRY[canonical(name)]
+
+
+def canonical(name) -> str:
+    """The registered spelling of `name`, or :class:`DataError` (with "did you mean")."""
+    text = str(name).strip()
+    for candidate in (text, text.lower().replace("_", "-")):
+        if candidate in REGISTRY:
+            return candidate
+    raise DataError(f"unknown strategy {text!r}{suggestion(text)}; choose one of "
+                    f"{', '.join(names())}")
+
+
+def suggestion(name: str) -> str:
+    """``"; did you mean 'fine-tune'?"`` for a near miss, else empty."""
+    import difflib
+
+    close = difflib.get_close_matches(name.lower().replace("_", "-"), names(), n=1,
+                                      cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def names() -> tuple[str, ...]:
