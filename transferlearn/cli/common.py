@@ -86,7 +86,7 @@ def training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kvstore", choices=("device", "dist_sync", "dist_async"),
                         default="device",
                         help="dist_sync/dist_async: run as a worker of a distributed run "
-                             "started by python -m transferlearn.launch")
+                             "started by transferlearn launch")
 
 
 def setting(parser, name: str, settings_class, help: str | None = None, **kwargs) -> None:  # noqa: A002
@@ -182,3 +182,6 @@ def one_line_errors(parser: argparse.ArgumentParser) -> None:
         sys.exit(2)
 
     parser.error = error  # type: ignore[method-assign]
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        for sub in getattr(action, "choices", {}).values():  # `data get`, `data describe`
+            one_line_errors(sub)

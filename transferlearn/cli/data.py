@@ -1,11 +1,12 @@
-"""``python -m transferlearn.data``: describe a data set, push it to S3, pull it back.
+"""``transferlearn data``: get the blog's data sets, describe one, push it to S3, pull it back.
 
 Examples::
 
-    python -m transferlearn.data describe ../shared/datasets/imdb_reviews.csv.gz
-    python -m transferlearn.data push aclImdb_v1.tar.gz s3://my-bucket/data/
-    python -m transferlearn.data pull s3://my-bucket/data/hotel.csv.gz data/hotel.csv.gz
-    python -m transferlearn.data describe s3://my-bucket/data/aclImdb/ --json
+    transferlearn data get imdb          # -> data/imdb_reviews.csv.gz, then --data imdb
+    transferlearn data describe imdb
+    transferlearn data push aclImdb_v1.tar.gz s3://my-bucket/data/
+    transferlearn data pull s3://my-bucket/data/hotel.csv.gz data/hotel.csv.gz
+    transferlearn data describe s3://my-bucket/data/aclImdb/ --json
 """
 from __future__ import annotations
 
@@ -66,10 +67,21 @@ def format_description(info: dict) -> str:
     return "\n".join(lines)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m transferlearn.data",
-                                description="Describe data sets and stage them in S3.")
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    from ..data.download import REGISTRY
+
+    p = argparse.ArgumentParser(prog=prog or "transferlearn data",
+                                description="Get the blog's data sets, describe data sets and "
+                                            "stage them in S3.")
     sub = p.add_subparsers(dest="command", required=True)
+    get = sub.add_parser("get", help="download a data set from its publisher, check it "
+                                     "against a pinned checksum, prepare it in data/",
+                         description="; ".join(f"{r.name}: {r.about}"
+                                               for r in REGISTRY.values()))
+    get.add_argument("names", nargs="+", choices=list(REGISTRY), metavar="NAME",
+                     help=f"{' or '.join(REGISTRY)}; then --data NAME reads it")
+    get.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    overwrite_argument(get)
     d = sub.add_parser("describe", help="rows, columns, label balance, length percentiles")
     d.add_argument("source", help="a file, aclImdb directory/archive, s3:// URI or bundled name")
     data_arguments(d, "source", data_flag=False)
@@ -95,7 +107,12 @@ def _body(args) -> None:
     from ..io import s3
     from ..io.storage import is_s3, local_path
 
-    if args.command == "describe":
+    if args.command == "get":
+        from ..data.download import get
+
+        for name in args.names:
+            print(get(name, quiet=args.quiet, overwrite=args.overwrite))
+    elif args.command == "describe":
         df = load_dataset(args.source, args.text_col, args.label_col, args.neutral_band,
                           truthful_only=args.truthful_only, quiet=args.json,
                           categorical=args.categorical)
@@ -139,8 +156,8 @@ def _copy(cached: Path, dest: Path, overwrite: bool = False) -> None:
             shutil.copyfileobj(src, out)
 
 
-def main(argv=None) -> int:
-    return run(_body, argv, build_parser())
+def main(argv=None, prog: str | None = None) -> int:
+    return run(_body, argv, build_parser(prog))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m transferlearn.launch -n 2 -s 1 -- python scripts/train_base.py --out runs/base
+    transferlearn launch -n 2 -s 1 -- transferlearn train-base --out runs/base
 
 Every process gets the ``DMLC_*`` environment of MXNet's parameter-server KVStore. The
 workers run the given command (``--kvstore dist_sync`` is added when the command has no
@@ -150,11 +150,11 @@ def _port(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m transferlearn.launch",
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog or "transferlearn launch",
                                 description="Run a training script as a distributed MXNet job "
                                             "on this machine.",
-                                epilog="example: python -m transferlearn.launch -n 2 -- python "
+                                epilog="example: transferlearn launch -n 2 -- python "
                                        "scripts/train_base.py --out runs/base")
     p.add_argument("-n", "--num-workers", type=_at_least(1), default=2)
     p.add_argument("-s", "--num-servers", type=_at_least(1), default=1)
@@ -168,10 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
+def main(argv=None, prog: str | None = None) -> int:
     from .common import one_line_errors
 
-    parser = build_parser()
+    parser = build_parser(prog)
     one_line_errors(parser)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command

@@ -7,7 +7,8 @@
     transferlearn transfer --base runs/base --data hotel.csv --strategy auto --out runs/hotel
     transferlearn predict --bundle runs/hotel --input reviews.txt --out labels.csv
     transferlearn evaluate --bundle runs/hotel --data labelled.csv --out runs/eval
-    transferlearn data describe ../shared/datasets/imdb_reviews.csv.gz
+    transferlearn data get imdb
+    transferlearn data describe imdb
     transferlearn launch -n 2 -- transferlearn train-base --out runs/base
 
 ``transferlearn SUBCOMMAND --help`` lists each one's flags; ``scripts/train_base.py`` and
@@ -26,7 +27,7 @@ COMMANDS = {
                                      "comparison, learning curve)"),
     "predict": ("predict", "predict_main", "labels and probabilities of texts from a bundle"),
     "evaluate": ("predict", "evaluate_main", "score a bundle on labelled texts"),
-    "data": ("data", "main", "describe a data set, push it to S3, pull it back"),
+    "data": ("data", "main", "get the blog's data sets, describe one, push to S3, pull back"),
     "launch": ("launch", "main", "start a distributed run (scheduler, servers, workers)"),
 }
 
@@ -58,10 +59,7 @@ def main(argv=None) -> int:
         return 2
     module, function, _ = COMMANDS[argv[0]]
     entry = getattr(importlib.import_module(f"{__package__}.{module}"), function)
-    prog = f"transferlearn {argv[0]}"
-    if module in ("data", "launch"):  # their parsers name themselves
-        return entry(argv[1:])
-    return entry(argv[1:], prog=prog)
+    return entry(argv[1:], prog=f"transferlearn {argv[0]}")
 
 
 if __name__ == "__main__":

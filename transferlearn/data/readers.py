@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..errors import DataError, StorageError
 from ..io.storage import is_remote, local_path
+from .download import named
 from .formats import (
     HTML_BREAK,
     detect_format,
@@ -184,7 +185,8 @@ def load_dataset(
     Parameters
     ----------
     source : str or path, default ``"movie_snippets"``
-        A bundled name (``movie_snippets``, ``amazon_snippets``), a local path or an
+        A bundled name (``movie_snippets``, ``amazon_snippets``), a name ``transferlearn
+        data get`` downloaded (``imdb``, ``hotel``), a local path or an
         ``s3://bucket/key`` (or ``s3://bucket/prefix/`` for an aclImdb tree): a CSV/TSV/Parquet
         table (gzip allowed), an ``aclImdb`` directory or archive, or a snippet file.
     text_col, label_col : str, optional
@@ -209,7 +211,7 @@ def load_dataset(
     >>> load_dataset("s3://reviews/aclImdb/").split.unique()  # doctest: +SKIP
     array(['train', 'test'], dtype=object)
     """
-    source = DEFAULT_SOURCE if source is None else source
+    source = named(DEFAULT_SOURCE if source is None else source)
     if str(source) in BUNDLED:
         if categorical:
             raise DataError(f"{source}: the bundled snippets have no categorical columns")
@@ -271,6 +273,7 @@ def unlabeled_texts(source: str | os.PathLike, verbose: bool = False,
     like; gzip allowed; blank lines skipped), or any table or data set :func:`load_dataset`
     reads (only its text column is used). Text must be UTF-8, as tables must be: the first
     line that is not is named."""
+    source = named(source)
     if str(source) in BUNDLED:
         return load_dataset(source)["text"].tolist()
     path = local_path(source, quiet=not verbose)

@@ -18,6 +18,7 @@ from ..checks import MAX_SOURCES
 from ..errors import DataError
 from ..io.manifest import file_sha256
 from ..io.storage import is_remote, local_path
+from .download import named
 from .formats import detect_format
 from .readers import BUNDLED, load_dataset
 
@@ -73,7 +74,7 @@ def source_digests(data) -> list[dict]:
     for part in source_list(data):
         if str(part) in BUNDLED:
             continue
-        path = local_path(part, quiet=True)
+        path = local_path(named(part), quiet=True)
         found.append({"source": str(part), **_digest(path)})
     return found
 
@@ -103,8 +104,9 @@ def checked_source(part: str, recorded: list | None) -> str:
     if part in BUNDLED:
         return part
     hint = "; give the source rows with --source-data"
+    where = named(part)  # a downloaded data set's name: its file
     if not is_remote(part):
-        path = Path(part).expanduser()
+        path = Path(where).expanduser()
         try:
             info = os.stat(path)
         except OSError:
@@ -124,7 +126,7 @@ def checked_source(part: str, recorded: list | None) -> str:
     if not is_remote(part) and stat.S_ISREG(info.st_mode) and info.st_size != entry.get("bytes"):
         raise DataError(f"the base's training data {part} changed since the base was "
                         f"trained (size){hint}")
-    if _digest(local_path(part, quiet=True)) != {k: entry.get(k) for k in ("bytes", "sha256")}:
+    if _digest(local_path(where, quiet=True)) != {k: entry.get(k) for k in ("bytes", "sha256")}:
         raise DataError(f"the base's training data {part} changed since the base was "
                         f"trained (sha256){hint}")
     return part

@@ -1,0 +1,154 @@
+"""`transferlearn data get`: the blog's data sets from a server (here a local HTTP server
+serving the shared copies), checked against a checksum, prepared once, then `--data NAME`."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import tarfile
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import shared_file
+
+from transferlearn.cli.data import main as data_main
+from transferlearn.data import download as dl
+from transferlearn.data import load_dataset
+from transferlearn.errors import DataError, StorageError
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    requests: list[str] = []
+
+    def log_message(self, *args):
+        Quiet.requests.append(self.path)
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A directory served over HTTP on loopback: (directory, base URL)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Quiet.requests = []
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    path = tmp_path / "data"
+    monkeypatch.setenv("TRANSFERLEARN_DATA", str(path))
+    monkeypatch.delenv("TRANSFERLEARN_DATA_URL", raising=False)
+    return path
+
+
+def test_hotel_comes_from_the_mirror_checked_against_the_pinned_sha256(served, home,
+                                                                        monkeypatch, capsys):
+    root, url = served
+    original = gzip.decompress(shared_file("hotel_reviews_deceptive_opinion.csv.gz")
+                               .read_bytes())
+    (root / "deceptive-opinion.csv").write_bytes(original)  # the file the pin names
+    monkeypatch.setenv("TRANSFERLEARN_DATA_URL", url)
+    assert data_main(["get", "hotel", "--quiet"]) == 0
+    out = home / "hotel_reviews.csv.gz"
+    assert capsys.readouterr().out.strip() == str(out)
+    assert gzip.decompress(out.read_bytes()) == original
+    df = load_dataset("hotel")  # the name now reads the prepared file
+    assert len(df) == 1600 and df["label"].value_counts().to_dict() == {"negative": 800,
+                                                                         "positive": 800}
+    # a second get uses the copy: no request
+    Quiet.requests = []
+    assert data_main(["get", "hotel", "--quiet"]) == 0
+    assert Quiet.requests == []
+
+
+def test_a_download_that_does_not_match_its_pin_is_not_kept(served, home, monkeypatch,
+                                                            capsys):
+    root, url = served
+    (root / "deceptive-opinion.csv").write_text("text,polarity\nnot the corpus,positive\n")
+    monkeypatch.setenv("TRANSFERLEARN_DATA_URL", url)
+    assert data_main(["get", "hotel"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and "does not match its pinned sha256:1a64b1f7" in \
+        err[-1]
+    assert not [p for p in home.iterdir() if p.name != ".transferlearn.json"]
+
+
+def test_offline_is_one_line_that_says_what_to_do(home, monkeypatch, capsys):
+    monkeypatch.setenv("TRANSFERLEARN_DATA_URL", "http://127.0.0.1:9")  # nothing listens
+    assert data_main(["get", "hotel"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: cannot download http://127.0.0.1:9/"
+                                               "deceptive-opinion.csv")
+    assert f"put deceptive-opinion.csv in {home}" in err[0]
+
+
+def test_a_copy_already_in_the_data_folder_is_used_without_a_server(home, monkeypatch):
+    monkeypatch.setenv("TRANSFERLEARN_DATA_URL", "http://127.0.0.1:9")  # would fail
+    home.mkdir()
+    (home / "deceptive-opinion.csv").write_bytes(gzip.decompress(
+        shared_file("hotel_reviews_deceptive_opinion.csv.gz").read_bytes()))
+    assert dl.get("hotel", quiet=True) == home / "hotel_reviews.csv.gz"
+    assert len(load_dataset("hotel")) == 1600
+
+
+def test_a_users_file_of_the_same_name_is_not_replaced(home):
+    home.mkdir()
+    (home / "hotel_reviews.csv.gz").write_bytes(b"mine")
+    with pytest.raises(StorageError, match="did not write it"):
+        dl.get("hotel", quiet=True)
+    assert (home / "hotel_reviews.csv.gz").read_bytes() == b"mine"
+
+
+def test_a_name_not_downloaded_yet_says_how_to_get_it(home):
+    with pytest.raises(DataError, match="imdb: not downloaded yet .* run: transferlearn data "
+                                        "get imdb"):
+        load_dataset("imdb")
+
+
+def aclimdb_archive(slice_: pd.DataFrame, path: Path) -> Path:
+    """An aclImdb_v1.tar.gz of the slice's reviews, under their original file names."""
+    with tarfile.open(path, "w:gz") as tar:
+        for row in slice_.itertuples():
+            data = row.review.encode("utf-8")
+            info = tarfile.TarInfo(f"aclImdb/{row.file}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        unsup = tarfile.TarInfo("aclImdb/train/unsup/0_0.txt")
+        unsup.size = 1
+        tar.addfile(unsup, io.BytesIO(b"x"))
+    return path
+
+
+def test_imdb_archive_becomes_the_table_of_the_shared_copy(served, home, imdb_slice,
+                                                           monkeypatch):
+    root, url = served
+    archive = aclimdb_archive(imdb_slice, root / "aclImdb_v1.tar.gz")
+    md5 = hashlib.md5(archive.read_bytes()).hexdigest()  # noqa: S324 (the pin's kind)
+    spec = dl.Remote("imdb", f"{url}/aclImdb_v1.tar.gz", f"md5:{md5}", "imdb_reviews.csv.gz",
+                     "a slice", "this test", dl.imdb_table)
+    monkeypatch.setitem(dl.REGISTRY, "imdb", spec)
+    out = dl.get("imdb", quiet=True)
+    got = pd.read_csv(out)
+    # the same rows and columns as the shared CSV, in its order (split, label, numeric id)
+    want = imdb_slice.assign(id=imdb_slice["file"].str.extract(r"/(\d+)_")[0].astype(int))
+    want = want.sort_values(["split", "sentiment", "id"], ascending=[False, True, True])
+    pd.testing.assert_frame_equal(got, want[got.columns.tolist()].reset_index(drop=True),
+                                  check_dtype=False)
+    df = load_dataset("imdb")
+    assert set(df["split"]) == {"train", "test"} and len(df) == len(imdb_slice)
+
+
+def test_unknown_names_and_bad_pins_are_refused(home):
+    with pytest.raises(DataError, match="unknown data set 'imbd'; .* knows imdb, hotel"):
+        dl.get("imbd")
+    assert dl.REGISTRY["imdb"].checksum == "md5:7c2ac02c03563afcf9b574c7e56c153a"
+    assert dl.REGISTRY["imdb"].url.startswith("https://ai.stanford.edu/")
