@@ -100,6 +100,14 @@ def test_a_copy_already_in_the_data_folder_is_used_without_a_server(home, monkey
     assert len(load_dataset("hotel")) == 1600
 
 
+def test_the_shared_imdb_table_put_in_the_data_folder_is_used_as_it_is(home, monkeypatch):
+    monkeypatch.setenv("TRANSFERLEARN_DATA_URL", "http://127.0.0.1:9")  # would fail
+    home.mkdir()
+    (home / "imdb_reviews.csv.gz").write_bytes(shared_file("imdb_reviews.csv.gz").read_bytes())
+    assert dl.get("imdb", quiet=True) == home / "imdb_reviews.csv.gz"
+    assert dl.path_of("imdb") == home / "imdb_reviews.csv.gz"
+
+
 def test_a_users_file_of_the_same_name_is_not_replaced(home):
     home.mkdir()
     (home / "hotel_reviews.csv.gz").write_bytes(b"mine")
@@ -133,16 +141,15 @@ def test_imdb_archive_becomes_the_table_of_the_shared_copy(served, home, imdb_sl
     root, url = served
     archive = aclimdb_archive(imdb_slice, root / "aclImdb_v1.tar.gz")
     md5 = hashlib.md5(archive.read_bytes()).hexdigest()  # noqa: S324 (the pin's kind)
-    spec = dl.Remote("imdb", f"{url}/aclImdb_v1.tar.gz", f"md5:{md5}", "imdb_reviews.csv.gz",
-                     "a slice", "this test", dl.imdb_table)
-    monkeypatch.setitem(dl.REGISTRY, "imdb", spec)
-    out = dl.get("imdb", quiet=True)
-    got = pd.read_csv(out)
-    # the same rows and columns as the shared CSV, in its order (split, label, numeric id)
+    # the shared CSV's rows in its order (split, label, numeric id), written as it was
     want = imdb_slice.assign(id=imdb_slice["file"].str.extract(r"/(\d+)_")[0].astype(int))
     want = want.sort_values(["split", "sentiment", "id"], ascending=[False, True, True])
-    pd.testing.assert_frame_equal(got, want[got.columns.tolist()].reset_index(drop=True),
-                                  check_dtype=False)
+    table = want.drop(columns="id").to_csv(index=False).encode()
+    spec = dl.Remote("imdb", f"{url}/aclImdb_v1.tar.gz", f"md5:{md5}", "imdb_reviews.csv.gz",
+                     "a slice", "this test", dl.imdb_table, hashlib.sha256(table).hexdigest())
+    monkeypatch.setitem(dl.REGISTRY, "imdb", spec)
+    out = dl.get("imdb", quiet=True)
+    assert gzip.decompress(out.read_bytes()) == table  # byte for byte
     df = load_dataset("imdb")
     assert set(df["split"]) == {"train", "test"} and len(df) == len(imdb_slice)
 

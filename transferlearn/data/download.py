@@ -5,8 +5,9 @@ Each data set is one registered :class:`Remote`: its URL, the checksum of the fi
 from a published source, named in ``pinned_by``), the file it becomes in the data folder and
 how. The data folder is ``$TRANSFERLEARN_DATA``, else ``data/`` at the project's root (a source
 checkout) or in the working directory. A copy already there is used: the prepared file if the
-tool wrote it (its record, :mod:`transferlearn.io.manifest`, holds its bytes), else the
-downloaded file if its checksum holds. ``$TRANSFERLEARN_DATA_URL`` names a mirror that serves
+tool wrote it (its record, :mod:`transferlearn.io.manifest`, holds its bytes) or if its content
+has the pinned sha256 (a copy of the same table), else the downloaded file if its checksum
+holds. ``$TRANSFERLEARN_DATA_URL`` names a mirror that serves
 the same files under the same names (checked the same way).
 
 Example::
@@ -40,7 +41,8 @@ TIMEOUT = 60.0
 @dataclass(frozen=True)
 class Remote:
     """A data set published at `url`; `checksum` ``"md5:..."`` / ``"sha256:..."`` is the
-    downloaded file's; `prepare(downloaded, out)` writes the file the tool reads (`file`)."""
+    downloaded file's; `prepare(downloaded, out)` writes the file the tool reads (`file`), a
+    gzip CSV whose uncompressed bytes have the sha256 `content` (None: not pinned)."""
 
     name: str
     url: str
@@ -49,6 +51,7 @@ class Remote:
     about: str
     pinned_by: str
     prepare: Callable[[Path, Path], None]
+    content: str | None = None
 
     @property
     def download_name(self) -> str:
@@ -104,7 +107,9 @@ register(Remote(
     "md5:7c2ac02c03563afcf9b574c7e56c153a", "imdb_reviews.csv.gz",
     "Stanford Large Movie Review Dataset v1.0 (Maas et al., ACL 2011): 50,000 labelled "
     "reviews, official 25k/25k split; 84 MB download",
-    "torchtext.datasets.IMDB (MD5)", imdb_table))
+    "torchtext.datasets.IMDB (MD5)", imdb_table,
+    # the CSV's bytes: those of the copy in this project's shared datasets (its README)
+    "631e3c4f244a8d2faada6ca7be86925d0004dc72206b8d0d21a7f7737160c7d9"))
 register(Remote(
     "hotel", "https://raw.githubusercontent.com/ahmedMkhedr/NLP-Random-forest-and-Gradiant-"
              "boost-to-predict-fake-hotel-reviews/7820fbf5add7d3a22cdf17e69a36d5c11f603c74/"
@@ -113,7 +118,8 @@ register(Remote(
     "hotel_reviews.csv.gz",
     "Deceptive Opinion Spam corpus v1.4 (Ott et al., ACL 2011, NAACL 2013), Kaggle's one-CSV "
     "form: 1,600 hotel reviews, 800 positive / 800 negative (label: polarity); 1.4 MB",
-    "git blob 89b47949ff126897159c425c7199d565406ed33f at the pinned commit", gzipped))
+    "git blob 89b47949ff126897159c425c7199d565406ed33f at the pinned commit", gzipped,
+    "1a64b1f736e45be33db8e94f9d659107362d42d3f092908985e56891874344e6"))
 
 
 def data_home() -> Path:
@@ -163,6 +169,10 @@ def get(name: str, *, quiet: bool = False, overwrite: bool = False,
     if written_by_tool(out):
         _say(quiet, f"{spec.name}: using {out} (already downloaded and checked)")
         return out
+    if out.is_file() and not out.is_symlink() and spec.content and _content_holds(out, spec):
+        record_files(home, {out.name: file_sha256(out)})  # a copy of the same bytes: used
+        _say(quiet, f"{spec.name}: using {out} (its content's sha256 matches)")
+        return out
     check_output_file(out, overwrite=overwrite, role=f"data get {spec.name}")
     home.mkdir(parents=True, exist_ok=True)
     downloaded = home / spec.download_name
@@ -177,6 +187,9 @@ def get(name: str, *, quiet: bool = False, overwrite: bool = False,
     os.close(fd)
     try:
         spec.prepare(downloaded, Path(tmp))
+        if spec.content and not _content_holds(Path(tmp), spec):
+            raise DataError(f"{spec.name}: the prepared {out.name} is not the published "
+                            f"table (sha256 of its content is not {spec.content[:12]}...)")
         os.replace(tmp, out)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -244,6 +257,20 @@ def _matches(path: Path, checksum: str) -> bool:
         while block := handle.read(1 << 20):
             digest.update(block)
     return digest.hexdigest() == expected.lower()
+
+
+def _content_holds(path: Path, spec: Remote) -> bool:
+    """True if `path` (gzip or not) holds the bytes whose sha256 is ``spec.content``."""
+    from .formats import open_text
+
+    digest = hashlib.sha256()
+    try:
+        with open_text(path, binary=True) as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except (OSError, EOFError, DataError):
+        return False
+    return digest.hexdigest() == spec.content
 
 
 def _say(quiet: bool, line: str) -> None:
