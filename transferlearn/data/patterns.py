@@ -3,6 +3,7 @@ time linear in the text (a bundle's pattern can come from anywhere)."""
 from __future__ import annotations
 
 import re
+import string
 
 # Words (keeping inner apostrophes: "don't", "he's") or single punctuation marks.
 DEFAULT_TOKEN_PATTERN = r"\w+(?:'\w+)*|[^\w\s]"
@@ -11,7 +12,10 @@ DEFAULT_TOKEN_PATTERN = r"\w+(?:'\w+)*|[^\w\s]"
 TOKEN_PATTERNS = {"words": DEFAULT_TOKEN_PATTERN, "whitespace": r"\S+"}
 # Split patterns the package ships: the blog's Tokenize default and the walkthrough's.
 SPLIT_PATTERNS = {"whitespace": r"\s+", "non-word": r"\W+"}
-KNOWN_PATTERNS = frozenset(TOKEN_PATTERNS.values()) | frozenset(SPLIT_PATTERNS.values())
+# The blog's Tokenize pattern: each punctuation mark becomes a token of its own.
+BLOG_PATTERN = f"([{re.escape(string.punctuation)}])"
+KNOWN_PATTERNS = (frozenset(TOKEN_PATTERNS.values()) | frozenset(SPLIT_PATTERNS.values())
+                  | {BLOG_PATTERN, f"([{string.punctuation}])"})
 
 
 def compile_pattern(pattern: str):
@@ -48,5 +52,5 @@ def compile_pattern(pattern: str):
             from None
 
 
-__all__ = ["DEFAULT_TOKEN_PATTERN", "KNOWN_PATTERNS", "SPLIT_PATTERNS", "TOKEN_PATTERNS",
-           "compile_pattern"]
+__all__ = ["BLOG_PATTERN", "DEFAULT_TOKEN_PATTERN", "KNOWN_PATTERNS", "SPLIT_PATTERNS",
+           "TOKEN_PATTERNS", "compile_pattern"]

@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from .patterns import (  # noqa: F401 (text.<name>: their old home)
+    BLOG_PATTERN,
     DEFAULT_TOKEN_PATTERN,
     KNOWN_PATTERNS,
     SPLIT_PATTERNS,
@@ -89,11 +90,14 @@ class _TextStep:
         """One column: the texts, tokens or ids of each row (what set_output names)."""
         return np.asarray([self.output_name], dtype=object)
 
-    def _out(self, rows: list):
-        """`rows` as they are, or as one DataFrame column of them after
+    def _out(self, rows: list, X=None):
+        """`rows` as they are; a Series like `X` if `X` is one (as the blog's steps return:
+        ``X.apply(...)``); one DataFrame column of them after
         ``set_output(transform="pandas")`` (a list of token lists is no 2-D table)."""
         if getattr(self, "_sklearn_output_config", {}).get("transform") == "pandas":
             return pd.DataFrame({self.output_name: rows})
+        if isinstance(X, pd.Series):
+            return pd.Series(rows, index=X.index, name=X.name, dtype=object)
         return rows
 
 
@@ -121,7 +125,8 @@ class NullImputer(_TextStep, TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> list[str]:
         check_is_fitted(self, "n_features_in_")
-        return self._out([self.fill_value if is_missing(x) else str(x) for x in text_list(X)])
+        return self._out([self.fill_value if is_missing(x) else str(x) for x in text_list(X)],
+                         X)
 
 
 class LowerCaser(_TextStep, TransformerMixin, BaseEstimator):
@@ -133,34 +138,41 @@ class LowerCaser(_TextStep, TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> list[str]:
         check_is_fitted(self, "n_features_in_")
-        return self._out([x.lower() for x in text_list(X)])
+        return self._out([x.lower() for x in text_list(X)], X)
 
 
 class Tokenizer(_TextStep, TransformerMixin, BaseEstimator):
-    """Split texts into tokens with a regular expression.
+    """Split texts into tokens with a regular expression, by one of three rules.
 
     `pattern` matches the tokens (by default words and single punctuation marks; a name from
     :data:`TOKEN_PATTERNS` or a regex). With `split_pattern`, the texts are split where it
-    matches instead (``re.split``, empty pieces dropped), as the blog's ``Tokenize(pattern)``
-    does. ``<br />`` tags (IMDB) are removed first when `strip_html` is true.
+    matches instead (``re.split``, empty pieces dropped). With `spaced_pattern`, each match
+    is set apart by spaces and the text split on whitespace, as the blog's ``Tokenize`` does
+    (``re.sub(pattern, r" \1 ", text).split()``: the matches become tokens). ``<br />``
+    tags (IMDB) are removed first when `strip_html` is true.
     """
 
     output_name = "tokens"
 
     def __init__(self, pattern: str = DEFAULT_TOKEN_PATTERN, strip_html: bool = True,
-                 split_pattern: str | None = None):
+                 split_pattern: str | None = None, spaced_pattern: str | None = None):
         self.pattern = pattern
         self.strip_html = strip_html
         self.split_pattern = split_pattern
+        self.spaced_pattern = spaced_pattern
+
+    def rule(self) -> tuple[str, str | None]:
+        """``(kind, regex)``: kind ``pattern`` (match), ``split_pattern`` or
+        ``spaced_pattern``, named as in :func:`pipeline_config`."""
+        if getattr(self, "spaced_pattern", None) is not None:
+            return "spaced_pattern", self.spaced_pattern
+        if self.split_pattern is not None:
+            return "split_pattern", self.split_pattern
+        return "pattern", TOKEN_PATTERNS.get(self.pattern, self.pattern)
 
     def fit(self, X, y=None):
-        self.regex_ = compile_pattern(self._pattern())
+        self.regex_ = compile_pattern(self.rule()[1])
         return self
-
-    def _pattern(self) -> str:
-        if self.split_pattern is not None:
-            return self.split_pattern
-        return TOKEN_PATTERNS.get(self.pattern, self.pattern)
 
     def __getstate__(self):  # joblib/pickle: an RE2 regex does not pickle; its source does
         state = dict(super().__getstate__())  # a copy: the live object keeps its regex
@@ -171,7 +183,7 @@ class Tokenizer(_TextStep, TransformerMixin, BaseEstimator):
     def __setstate__(self, state):
         super().__setstate__(state)
         if "regex_" in state:
-            self.regex_ = compile_pattern(self._pattern())
+            self.regex_ = compile_pattern(self.rule()[1])
 
     def transform(self, X) -> list[list[str]]:
         check_is_fitted(self, "regex_")
@@ -179,16 +191,27 @@ class Tokenizer(_TextStep, TransformerMixin, BaseEstimator):
         texts = text_list(X)
         if self.strip_html:
             texts = [html.sub(" ", t) for t in texts]
-        if self.split_pattern is not None:
-            return self._out([[t for t in self.regex_.split(text) if t] for text in texts])
-        return self._out([self.regex_.findall(t) for t in texts])
+        kind, regex = self.rule()[0], self.regex_
+        if kind == "spaced_pattern":
+            spaced = r" \1 " if regex.groups else r" \g<0> "  # the blog's r' \1 '
+            return self._out([regex.sub(spaced, t).split() for t in texts], X)
+        if kind == "split_pattern":
+            return self._out([[t for t in regex.split(text) if t] for text in texts], X)
+        return self._out([regex.findall(t) for t in texts], X)
 
 
 class Tokenize(Tokenizer):
-    """The blog's tokenizer: ``Tokenize(split_pattern)`` splits where the pattern matches."""
+    """The blog's tokenizer: ``Tokenize(split_pattern)`` puts spaces around every match of
+    `split_pattern` and splits on whitespace, so with the blog's pattern (each punctuation
+    mark, :data:`BLOG_PATTERN`, the default) ``"this is just an example."`` gives 6 tokens.
+    A pandas Series in gives a Series of token lists out, as in the blog."""
 
-    def __init__(self, split_pattern: str = r"\s+", strip_html: bool = True):
-        super().__init__(strip_html=strip_html, split_pattern=split_pattern)
+    def __init__(self, split_pattern: str = BLOG_PATTERN, strip_html: bool = True):
+        self.split_pattern = split_pattern
+        self.strip_html = strip_html
+
+    def rule(self) -> tuple[str, str | None]:
+        return "spaced_pattern", self.split_pattern
 
 
 class TokenIndexer(_TextStep, TransformerMixin, BaseEstimator):
@@ -220,7 +243,7 @@ class TokenIndexer(_TextStep, TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> list[list[int]]:
         check_is_fitted(self, "vocab_")
-        return self._out([self.vocab_.lookup(tokens) for tokens in _rows(X)])
+        return self._out([self.vocab_.lookup(tokens) for tokens in _rows(X)], X)
 
 
 class Tok2Idx(TokenIndexer):
@@ -270,19 +293,9 @@ def ngram_positions(max_tokens: int, n: int) -> int:
 
 
 class Padder(_TextStep, TransformerMixin, BaseEstimator):
-    """Cut or pad id lists to `max_len` columns of ``int32``.
-
-    Parameters
-    ----------
-    max_len : int
-        Number of columns of the output.
-    truncation : {"post", "pre"}
-        Which end of a long text is cut: ``"post"`` keeps the beginning.
-    pad_value : int
-        Id written into empty positions (the vocabulary's ``<pad>``, 0).
-
-    Padding always goes at the end, so position 0 holds the first kept token.
-    """
+    """Cut or pad id lists to `max_len` columns of ``int32``: `truncation` ``"post"`` keeps
+    a long text's beginning, ``"pre"`` its end; empty positions get `pad_value` (the
+    vocabulary's ``<pad>``, 0), always at the end, so position 0 holds the first kept token."""
 
     def __init__(self, max_len: int = 64, truncation: str = "post", pad_value: int = 0):
         self.max_len = max_len
@@ -321,6 +334,7 @@ def make_pipeline(  # noqa: PLR0913 (the pipeline's settings, one keyword each)
     base_vocabulary: Vocabulary | None = None,
     split_pattern: str | None = None,
     ngrams: int = 1,
+    spaced_pattern: str | None = None,
 ) -> Pipeline:
     """The standard text pipeline: impute, lower-case, tokenize, index, pad (`split_pattern`:
     split the texts where it matches instead of matching tokens with `pattern`). With
@@ -328,7 +342,8 @@ def make_pipeline(  # noqa: PLR0913 (the pipeline's settings, one keyword each)
     steps = [("impute", NullImputer())]
     if lowercase:
         steps.append(("lower", LowerCaser()))
-    steps.append(("tokenize", Tokenizer(pattern=pattern, split_pattern=split_pattern)))
+    steps.append(("tokenize", Tokenizer(pattern=pattern, split_pattern=split_pattern,
+                                        spaced_pattern=spaced_pattern)))
     width = max_len
     if ngrams > 1:
         steps.append(("ngrams", Ngrams(ngrams, max_len, truncation)))
@@ -344,16 +359,16 @@ def pipeline_config(pipe: Pipeline) -> dict:
     """The JSON-able settings of a pipeline made by :func:`make_pipeline` (no vocabulary)."""
     steps = dict(pipe.steps)
     grams = steps.get("ngrams")
+    kind, regex = steps["tokenize"].rule()
     return {
         "lowercase": "lower" in steps,
-        "pattern": steps["tokenize"].pattern,
+        "pattern": getattr(steps["tokenize"], "pattern", DEFAULT_TOKEN_PATTERN),
         "max_len": int(grams.max_tokens if grams else steps["pad"].max_len),
         **({"ngrams": int(grams.n)} if grams else {}),
         "truncation": steps["pad"].truncation,
         "min_freq": int(steps["index"].min_freq),
         "max_size": steps["index"].max_size,
-        **({"split_pattern": steps["tokenize"].split_pattern}
-           if getattr(steps["tokenize"], "split_pattern", None) is not None else {}),
+        **({kind: regex} if kind != "pattern" else {}),
     }
 
 
@@ -368,6 +383,7 @@ def fitted_pipeline(config: dict, vocab: Vocabulary) -> Pipeline:
         truncation=config.get("truncation", "post"),
         split_pattern=config.get("split_pattern"),
         ngrams=config.get("ngrams", 1),
+        spaced_pattern=config.get("spaced_pattern"),
     )
     for name, step in pipe.steps:
         if name == "index":

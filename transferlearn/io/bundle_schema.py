@@ -101,8 +101,9 @@ def check_preprocessing(preprocessing) -> dict:
     _choice(preprocessing, "truncation", ("pre", "post"), "post")
     _integer(preprocessing, "ngrams", 1, 4, 1)
     check_pattern(preprocessing.get("pattern", DEFAULT_TOKEN_PATTERN))
-    if preprocessing.get("split_pattern") is not None:
-        check_pattern(preprocessing["split_pattern"])
+    for kind in ("split_pattern", "spaced_pattern"):
+        if preprocessing.get(kind) is not None:
+            check_pattern(preprocessing[kind])
     return preprocessing
 
 
