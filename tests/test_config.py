@@ -11,7 +11,7 @@ from transferlearn.config import BaseRun, PretrainRun, TransferRun, fields
 # flags that are no setting of a run: what the script does around it
 SCRIPT_ONLY = {"quiet", "endpoint_url", "curve", "repeats", "curve_plot", "baselines", "tsne",
                "no_scratch_check", "target_encoder", "target_embed_dim", "target_hidden_size",
-               "target_num_filters"}
+               "target_num_filters", "markdown"}
 # settings whose flag has another shape: verbose is --quiet, scratch_check is
 # --no-scratch-check (transfer.py checks for negative transfer unless told not to),
 # target_arch is the --target-* group

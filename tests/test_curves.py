@@ -62,10 +62,11 @@ def test_learning_curve_end_to_end(base_bundle, amazon_slice, tmp_path):
         base=str(base_bundle), data=str(amazon_slice), out=str(tmp_path / "curve"),
         sizes=[60, 120, 5000], repeats=2, strategies=("scratch", "fine-tune", "prior"),
         baselines=("tfidf-logreg",), plot=True, epochs=1, verbose=False)
-    # per seed: source-only (as is, and with EM-estimated priors), then 4 rows at each of
-    # 2 sizes (5000 > the 480 training rows)
-    assert len(curve) == 2 * (2 + 2 * 4)
-    assert (curve.strategy == "source-only+priors").sum() == 2
+    # per seed: source-only (the base as is; its EM-priors row only with label_shift), then
+    # 4 rows at each of 2 sizes (5000 > the 480 training rows)
+    assert len(curve) == 2 * (1 + 2 * 4)
+    assert (curve.strategy == "source-only").sum() == 2
+    assert not curve.strategy.str.endswith("+priors").any()
     assert set(curve.n_train) == {0, 60, 120} and set(curve.seed) == {0, 1}
     saved = pd.read_csv(tmp_path / "curve" / "curve.csv").fillna({"picked": ""})
     assert list(saved.columns) == ["strategy", "n_train", "seed", "accuracy", "roc_auc",
@@ -85,9 +86,8 @@ def test_transfer_script_curve_and_scratch_check(base_bundle, amazon_slice, tmp_
                         "--baselines", "none", "--epochs", "1", "--out", tmp_path / "c")
     assert result.returncode == 0, result.stderr
     curve = pd.read_csv(tmp_path / "c" / "curve.csv")
-    assert curve.strategy.tolist() == ["source-only", "source-only+priors", "fine-tune",
-                                       "fine-tune"]
-    assert curve.n_train.tolist() == [0, 0, 50, 480]
+    assert curve.strategy.tolist() == ["source-only", "fine-tune", "fine-tune"]
+    assert curve.n_train.tolist() == [0, 50, 480]
     assert (tmp_path / "c" / "curve.png").exists()
     single = run_script("transfer.py", "--base", base_bundle, "--data", amazon_slice,
                         "--train-size", "100", "--epochs", "1", "--out", tmp_path / "ft")

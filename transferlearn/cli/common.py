@@ -12,11 +12,12 @@ from ..errors import TransferLearnError, redact
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter,
                     argparse.RawDescriptionHelpFormatter):
-    """Each flag's default once (a None default is the help text's to explain), and the
-    examples at the end kept as written."""
+    """Each flag's default once (a None default is the help text's to explain; an on/off flag
+    is off unless given), and the examples at the end kept as written."""
 
     def _get_help_string(self, action):
-        if action.default is None or "default" in (action.help or ""):
+        if (action.default is None or action.default is False
+                or "default" in (action.help or "")):
             return action.help
         return super()._get_help_string(action)
 

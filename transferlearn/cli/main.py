@@ -54,8 +54,12 @@ def main(argv=None) -> int:
         print(f"transferlearn {__version__}")
         return 0
     if argv[0] not in COMMANDS:
-        print(f"error: unknown subcommand {argv[0]!r}; choose from {', '.join(COMMANDS)} "
-              "(see transferlearn --help)", file=sys.stderr)
+        import difflib
+
+        near = difflib.get_close_matches(argv[0].replace("_", "-"), COMMANDS, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        print(f"error: unknown subcommand {argv[0]!r}{hint}; choose from "
+              f"{', '.join(COMMANDS)} (see transferlearn --help)", file=sys.stderr)
         return 2
     module, function, _ = COMMANDS[argv[0]]
     entry = getattr(importlib.import_module(f"{__package__}.{module}"), function)

@@ -63,15 +63,42 @@ def predictions(bundle, texts: list[str], batch_size: int = 512) -> pd.DataFrame
     return table
 
 
+RECOMMENDED = "auto"  # in a comparison: the strategy chosen by cross-validation
+
+
+def bundle_at(location: str):
+    """The bundle at `location`; for a comparison's directory (bundles in subdirectories),
+    its ``auto`` bundle with a note, or one line listing the bundles inside."""
+    from pathlib import Path
+
+    from ..errors import BundleError
+    from ..io.bundle import load_bundle
+    from ..io.storage import is_remote
+
+    path = Path(location).expanduser()
+    if is_remote(location) or not path.is_dir() or (path / "config.json").exists():
+        return load_bundle(location)
+    inside = sorted(p.name for p in path.iterdir()
+                    if p.is_dir() and not p.is_symlink() and (p / "config.json").is_file())
+    if not inside:
+        return load_bundle(location)  # its own error: not a model bundle
+    if RECOMMENDED in inside:
+        print(f"{location} holds {len(inside)} bundles (a comparison): using "
+              f"{path / RECOMMENDED}, chosen by cross-validation on the labelled rows; "
+              f"--bundle {path / inside[0]} etc. for another", file=sys.stderr)
+        return load_bundle(path / RECOMMENDED)
+    raise BundleError(f"{location} is not a bundle but holds {len(inside)}: "
+                      f"{', '.join(str(path / n) for n in inside)}; pass one with --bundle")
+
+
 def predict_main(argv=None, prog: str | None = None) -> int:
     def body(args):
-        from ..io.bundle import load_bundle
         from ..io.outputs import STDOUT, check_output_file
         from ..io.storage import atomic_write
 
         if args.out is not None:  # before any work: never over an input or a user's file
             check_output_file(args.out, (args.input, args.bundle), args.overwrite)
-        bundle = load_bundle(args.bundle)
+        bundle = bundle_at(args.bundle)
         table = predictions(bundle, _texts(args.input, args.text_col), args.batch_size)
         if args.out in (None, STDOUT):
             table.to_csv(sys.stdout, index=False)
@@ -171,13 +198,13 @@ def evaluate_main(argv=None, prog: str | None = None) -> int:
     def body(args):
         from ..data.readers import load_dataset
         from ..errors import DataError
-        from ..io.bundle import load_bundle, write_json
+        from ..io.bundle import write_json
         from ..io.outputs import check_output, output_lock
         from ..io.storage import output_dir
 
         if args.out:  # before any work: never into the bundle or over a user's files
             check_output(args.out, (args.bundle, args.data), args.overwrite)
-        bundle = load_bundle(args.bundle)
+        bundle = bundle_at(args.bundle)
         df = load_dataset(args.data, args.text_col, args.label_col, args.neutral_band,
                           truthful_only=args.truthful_only, categorical=args.categorical)
         unlabelled = df.attrs.get("n_dropped_no_label", 0)

@@ -49,10 +49,11 @@ def strategies(text: str) -> tuple:
         raise argparse.ArgumentTypeError(f"{exc}, a comma-separated list, or all") from None
 
 
-def target_arch(args) -> dict:
+def target_arch(args) -> dict | None:
+    """The --target-* sizes given, or None (the default: the base's architecture)."""
     sizes = {"encoder": args.target_encoder, "embed_dim": args.target_embed_dim,
              "hidden_size": args.target_hidden_size, "num_filters": args.target_num_filters}
-    return {k: v for k, v in sizes.items() if v is not None}
+    return {k: v for k, v in sizes.items() if v is not None} or None
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
@@ -67,6 +68,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                           "(default: fine-tune)")
     p.add_argument("--out", default=TransferRun.out,
                    help="output directory (local, or s3://bucket/prefix)")
+    p.add_argument("--markdown", action="store_true",
+                   help="print the results table as markdown (the default when the output "
+                        "is not a terminal); a terminal gets aligned columns")
     setting(p, "train_size", TransferRun,
             help="labelled target rows to train on (validation included); default all; 0 "
                  f"(no target label) for {', '.join(registry.adapting_names())}")
@@ -173,7 +177,7 @@ def _single(args, common: dict, baselines: tuple):
         splits = workflow.target_splits(categorical=args.categorical, **common)
     if baselines:
         rows = workflow.reference_rows(load_bundle(args.base), splits, baselines,
-                                       seed=args.seed)
+                                       seed=args.seed, label_shift=args.label_shift)
     if args.tsne and args.out is not None:  # the figure beside the bundle; OUT unchanged
         workflow.tsne_figure(load_bundle(args.base), load_bundle(args.out), splits.test,
                              path=args.tsne, seed=args.seed, title=args.strategy[0],
@@ -216,7 +220,8 @@ def main(argv=None, prog: str | None = None) -> int:
         else:
             table = workflow.compare(out=args.out, strategies=args.strategy, tsne=args.tsne,
                                      baselines=baselines, **common)
-        print("\n" + workflow.format_table(table))
+        markdown = args.markdown or not sys.stdout.isatty()  # a file gets markdown
+        print("\n" + workflow.format_table(table, markdown=markdown))
         print(f"\nresults in {args.out}")
 
     return run(body, argv, parser)

@@ -58,10 +58,10 @@ def _check_stratifiable(df: pd.DataFrame, share: float, what: str) -> None:
         return
     raise DataError(f"{len(df):,} rows in {len(counts)} classes are too few for a stratified "
                     f"{what} split of {share:g}: it would hold {n_held} row{'s' * (n_held != 1)} "
-                    "against "
-                    f"{len(counts)} classes, and the smallest class "
-                    f"('{counts.idxmin()}') has {counts.min()} rows; every class needs 2 "
-                    "rows and each side a row per class (more data, or another size)")
+                    f"against {len(counts)} classes, and the smallest class "
+                    f"('{counts.idxmin()}') has {counts.min()} row{'s' * (counts.min() != 1)}; "
+                    "every class needs 2 rows and each side a row per class (more data, or "
+                    "another size)")
 
 
 def take_labelled(df: pd.DataFrame, n: int | None, random_state: int = 0,

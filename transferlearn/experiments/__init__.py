@@ -46,6 +46,7 @@ from .reports import (
     table_of_runs,
     zero_label_scores,
 )
+from .result import Result
 from .selection import (
     NEURAL,
     WEIGHTS,
@@ -65,6 +66,7 @@ from .target import (
 
 __all__ = [
     "BASELINES",
+    "Result",
     "CURVE_COLUMNS",
     "Choice",
     "NEURAL",

@@ -33,9 +33,10 @@ from .common import (
     settings_line,
     training_options,
 )
+from .result import Result
 
 
-def train_base(**settings) -> dict:
+def train_base(**settings) -> Result:
     """Train a base classifier on `data` (bundled movie snippets by default) and save it to `out`.
 
     Every keyword is a field of :class:`~transferlearn.config.BaseRun` (defaults there).
@@ -50,6 +51,10 @@ def train_base(**settings) -> dict:
     its last one (same result as an uninterrupted run). `gpus` (e.g. ``[0, 1]``) splits each
     batch across GPUs; `kvstore` ``"dist_sync"``/``"dist_async"`` trains as one worker of a
     distributed run (see :mod:`transferlearn.cli.launch`), where rank 0 writes the bundle.
+
+    Returns the metrics as a :class:`~transferlearn.experiments.result.Result`: a dict that
+    also holds the trained model (``predict``, ``predict_proba``, ``save``, ``bundle``), so
+    ``out=None`` keeps it in memory.
     """
     return _train_base(BaseRun(**settings))
 
@@ -58,7 +63,7 @@ train_base.__signature__ = signature(BaseRun)  # type: ignore[attr-defined]
 
 
 @locked
-def _train_base(s: BaseRun) -> dict:
+def _train_base(s: BaseRun) -> Result:
     with verbosity(s.verbose and distributed.rank(s.kvstore) == 0):
         logger.info(settings_line("train_base", s))
         logger.info(runtime_line())
@@ -97,11 +102,12 @@ def _train_base(s: BaseRun) -> dict:
         provenance = ({"training_data": source_digests(s.data or DEFAULT_SOURCE)}
                       if options["checkpoint"] is not None and not isinstance(s.data, DataFrame)
                       else {})  # what the data held: a transfer re-reads it only if unchanged
-        if save_run(s, options["checkpoint"], net, pipe, labels, metrics, "training",
-                    provenance):
+        result = save_run(s, options["checkpoint"], net, pipe, labels, metrics, "training",
+                          provenance)
+        if options["checkpoint"] is not None:
             logger.info(f"test accuracy {metrics['accuracy']:.4f}, ROC AUC "
                         f"{metrics['roc_auc']:.4f}; bundle written to {s.out}")
-        return metrics
+        return result
 
 
 def _base_network(s: BaseRun, vocab_size: int, num_classes: int,

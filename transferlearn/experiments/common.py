@@ -177,17 +177,20 @@ def training_options(settings, X, y) -> dict:
 
 
 def save_run(settings, checkpoint, net, pipe, labels, metrics, kind,  # noqa: PLR0913
-             more: dict | None = None) -> bool:
-    """Write the bundle of a run that checkpoints (rank 0 with an `out`), then drop the
-    checkpoints; returns whether it wrote. `kind` names the settings in config.json; `more`
-    adds sections to it (an ensemble's TF-IDF model)."""
+             more: dict | None = None):
+    """The run's :class:`~.result.Result` (its metrics holding the trained model); the bundle
+    written for a run that checkpoints (rank 0 with an `out`), then its checkpoints dropped.
+    `kind` names the settings in config.json; `more` adds sections to it (an ensemble's
+    TF-IDF model)."""
+    from .result import Result
+
+    extra = {kind: {k: v for k, v in plain(settings).items()
+                    if k not in ("out", "overwrite", "verbose")}, **(more or {})}
     if checkpoint is None:
-        return False
+        return Result.of(metrics, net, pipe, labels, extra)
     with output_dir(settings.out, quiet=not settings.verbose) as local:
-        save_bundle(local, net, pipe, labels, metrics,
-                    extra={kind: {k: v for k, v in plain(settings).items()
-                                  if k not in ("out", "overwrite", "verbose")},
-                           **(more or {})}, overwrite=settings.overwrite)
+        save_bundle(local, net, pipe, labels, metrics, extra=extra,
+                    overwrite=settings.overwrite)
         if metrics.get("history"):
             from .curves import plot_history
 
@@ -195,7 +198,8 @@ def save_run(settings, checkpoint, net, pipe, labels, metrics, kind,  # noqa: PL
                          title=f"{metrics.get('strategy', 'base')}: {metrics.get('data', '')}",
                          best_epoch=metrics.get("best_epoch"), overwrite=settings.overwrite)
     checkpoint.clear()
-    return True
+    return Result.of(metrics, net, pipe, labels, extra,
+                     path=None if is_remote(settings.out) else settings.out)
 
 
 def checkpoint_dir(out) -> Path:

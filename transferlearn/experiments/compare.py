@@ -39,7 +39,7 @@ def _compare(s: TransferRun, *, strategies: tuple, baselines: tuple, tsne, tsne_
     with verbosity(s.verbose):
         bundle = load_bundle(s.base)
         splits = splits_for(s)
-        rows = reference_rows(bundle, splits, baselines, seed=s.seed)
+        rows = reference_rows(bundle, splits, baselines, seed=s.seed, label_shift=s.label_shift)
         with output_dir(s.out, quiet=not s.verbose) as local:
             for i, strategy in enumerate(strategies, 1):
                 logger.info(f"strategy {i}/{len(strategies)}: {strategy}")

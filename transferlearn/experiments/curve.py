@@ -125,7 +125,7 @@ def _curve_point(bundle, splits, s: TransferRun, strategies, baselines,  # noqa:
     n_train = splits.n_labelled
     rows = [{**row, "seed": s.seed}
             for row in reference_rows(bundle, splits, baselines if n_train else (), s.seed,
-                                      with_source)]
+                                      with_source, s.label_shift)]
     for strategy in strategies:
         if n_train == 0 and not get_strategy(strategy).adapts:
             continue  # nothing to train on without target labels

@@ -19,7 +19,7 @@ from ..io.bundle import Bundle, load_bundle
 from ..log import logger, verbosity
 from ..model.inference import predict_logits, predict_proba
 from ..model.linear import blend, linear_model
-from ..model.network import log_count_ratio, set_token_scale, summary
+from ..model.network import log_count_ratio, set_token_scale, summary, summary_line
 from ..training import distributed
 from ..training.fit import fit
 from ..training.metrics import evaluate, scores_with_loss
@@ -76,6 +76,9 @@ def transfer(**settings) -> dict:
     resume, gpus, kvstore :
         As in :func:`~transferlearn.experiments.train_base` (checkpoints each epoch when
         `out` is set).
+
+    Returns the metrics as a :class:`~transferlearn.experiments.result.Result`, holding the
+    trained model (``predict``, ``predict_proba``, ``save``), also with ``out=None``.
     """
     if "strategy" in settings:
         settings["strategy"] = canonical(settings["strategy"])
@@ -193,7 +196,8 @@ def _prepare(job: _TransferJob) -> list[str]:
     for note in job.target.notes:
         logger.info(note)
     logger.info(str(job.target.vocabulary))
-    logger.info(summary(job.target.net))
+    # the whole table only for a network of its own sizes; the base's table was shown with it
+    logger.info(summary(job.target.net) if s.target_arch else summary_line(job.target.net))
     for name, df in zip(("train", "val", "test"), (train_df, val_df, test_df), strict=True):
         job.X[name] = job.target.pipeline.transform(df["text"])
         job.y[name] = encode_labels(df["label"], labels, job.origin)
@@ -324,13 +328,13 @@ def _test_scores(job: _TransferJob) -> dict:
 def _finish(job: _TransferJob, metrics: dict) -> dict:
     """Save the run's bundle (when it checkpoints) and say how it did."""
     out = job.settings.out
-    save_run(job.settings, job.options["checkpoint"], job.target.net, job.target.pipeline,
-             job.labels, metrics, "transfer",
-             more={"ensemble": job.ensemble} if job.ensemble is not None else None)
+    result = save_run(job.settings, job.options["checkpoint"], job.target.net,
+                      job.target.pipeline, job.labels, metrics, "transfer",
+                      more={"ensemble": job.ensemble} if job.ensemble is not None else None)
     logger.info(f"[{metrics['strategy']}] test accuracy {metrics['accuracy']:.4f}, "
                       f"ROC AUC {metrics['roc_auc']:.4f}"
                       + (f"; bundle written to {out}" if out else ""))
-    return metrics
+    return result
 
 
 def _scratch_check(job: _TransferJob) -> dict:

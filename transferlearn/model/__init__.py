@@ -23,6 +23,7 @@ from .network import (
     build_model,
     named_parameters,
     summary,
+    summary_line,
 )
 
 __all__ = [
@@ -42,4 +43,5 @@ __all__ = [
     "predict_logits",
     "predict_proba",
     "summary",
+    "summary_line",
 ]

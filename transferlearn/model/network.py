@@ -229,6 +229,22 @@ def _context_of(net: gluon.Block):
     return mx.cpu()
 
 
+def summary_line(net: gluon.Block) -> str:
+    """One line: parameter counts and the slots that are frozen (:func:`summary` has them
+    all)."""
+    total = trainable = 0
+    frozen: list[str] = []
+    for name, param in named_parameters(net).items():
+        size = int(np.prod(param.shape))
+        total += size
+        if param.grad_req != "null":
+            trainable += size
+        elif name.split(".")[0] not in frozen:
+            frozen.append(name.split(".")[0])
+    return (f"network: {total:,} parameters, {trainable:,} trainable"
+            + (f", {', '.join(frozen)} frozen" if frozen else ""))
+
+
 def summary(net: gluon.Block) -> str:
     """A table of every parameter: slot, name, shape, count and whether it trains."""
     rows = [("slot", "parameter", "shape", "params", "trainable")]
