@@ -25,6 +25,17 @@ def test_the_command_lists_its_subcommands_and_refuses_unknown_ones():
         "error: unknown subcommand 'trian-base' (did you mean 'train-base'?)")
     assert cli("--version").stdout.startswith("transferlearn ")
     assert "usage: transferlearn transfer" in cli("transfer", "--help").stdout
+    for name in ("data", "launch"):  # every usage line as the user types it
+        assert cli(name, "--help").stdout.startswith(f"usage: transferlearn {name} ")
+
+
+def test_a_closed_pipe_ends_quietly_as_unix_tools_do():
+    for args in (["--help"], ["data", "--help"], ["transfer", "--help"]):
+        proc = subprocess.Popen([sys.executable, "-m", "transferlearn", *args], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdout.close()  # the reader is gone before the first line: `| head -0`
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == 0 and err == "", (args, err)
 
 
 def test_predict_writes_labels_and_probabilities(base_bundle, tmp_path):
