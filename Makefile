@@ -46,9 +46,11 @@ strategies: runs/base/config.json
 	  --curve 0,100,500,all --repeats 3 --baselines tfidf-logreg --label-shift --epochs 10 \
 	  --source-rows 2000 --out runs/strategies --curve-plot images/strategies.png
 
+# the blog's pair at full size; the data: transferlearn data get imdb|hotel, or a folder that
+# holds them in TRANSFERLEARN_DATA
 notebooks: $(STAMP)
 	$(PY) notebooks/build.py
-	cd notebooks && for nb in 01_*.ipynb 02_*.ipynb 03_*.ipynb; do \
+	cd notebooks && for nb in 01_*.ipynb 02_*.ipynb 03_*.ipynb 04_*.ipynb; do \
 	  ../$(PY) -m papermill --cwd . $$nb $$nb || exit 1; done
 
 test: $(STAMP)
