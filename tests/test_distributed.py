@@ -82,7 +82,7 @@ def test_dist_kvstore_outside_a_launched_run_is_a_clear_error(tmp_path):
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: --kvstore dist_sync needs the DMLC_* environment")
-    assert "python -m transferlearn.launch" in line
+    assert "start it with: transferlearn launch -n WORKERS -- transferlearn train-base" in line
 
 
 def test_gpus_on_a_cpu_build_is_a_clear_error(tmp_path):

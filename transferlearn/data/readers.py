@@ -15,7 +15,7 @@ Kaggle IMDB CSVs, the blog's hotel reviews (``Description``/``Is_Response``) or 
 Opinion Spam corpus (``text``/``polarity``/``deceptive``); and VADER-style snippet files.
 HTML line breaks (``<br />``, frequent in IMDB reviews) become spaces in every source.
 
-``python -m transferlearn.data describe|push|pull`` checks and stages data sets.
+``transferlearn data get|describe|push|pull`` gets, checks and stages data sets.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Which process this is in a distributed run (MXNet's parameter-server KVStore).
 
 A distributed run has one scheduler, one or more servers and N workers, all started with
-the ``DMLC_*`` environment (see :mod:`transferlearn.launch`). Every worker runs the same
+the ``DMLC_*`` environment (see :mod:`transferlearn.cli.launch`). Every worker runs the same
 script; :func:`cluster` tells it its rank, so that it trains on its share of each batch and
 only rank 0 writes the bundle.
 """
@@ -52,8 +52,8 @@ def _create(kind: str):
     if missing or os.environ.get("DMLC_ROLE", "worker") != "worker":
         raise TransferLearnError(
             f"--kvstore {kind} needs the DMLC_* environment of a distributed run "
-            f"(missing: {', '.join(missing) or 'DMLC_ROLE=worker'}); start it with: python -m "
-            "transferlearn.launch -n WORKERS -- python scripts/... --kvstore " + kind)
+            f"(missing: {', '.join(missing) or 'DMLC_ROLE=worker'}); start it with: "
+            "transferlearn launch -n WORKERS -- transferlearn train-base ... --kvstore " + kind)
     import mxnet as mx
 
     kv = mx.kv.create(kind)
