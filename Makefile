@@ -37,8 +37,9 @@ runs/base/config.json: | $(STAMP)
 	$(PY) scripts/train_base.py --out runs/base
 
 curve: runs/base/config.json
-	$(PY) scripts/transfer.py --base runs/base --strategy all --curve 100,200,500,1000,all \
-	  --repeats 3 --out runs/curve --curve-plot images/learning_curve.png
+	$(PY) scripts/transfer.py --base runs/base --strategy scratch,fine-tune,prior,auto \
+	  --baselines tfidf-logreg --curve 100,200,500,1000,all --repeats 3 --out runs/curve \
+	  --curve-plot images/learning_curve.png
 
 strategies: runs/base/config.json
 	$(PY) scripts/transfer.py --base runs/base \

@@ -20,9 +20,9 @@ from mxnet.gluon import rnn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lstm_hoist import E, H, N, milliseconds  # noqa: E402
+from lstm_hoist import E, H, N, milliseconds
 
-from transferlearn.model.encoders import LengthLSTM  # noqa: E402
+from transferlearn.model.encoders import LengthLSTM
 
 
 class Bidirectional(gluon.HybridBlock):

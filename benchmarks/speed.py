@@ -106,7 +106,7 @@ def torch_like_init(net) -> None:
         param.set_data(mx.nd.random.uniform(-bound, bound, shape=param.shape))
 
 
-def run_mxnet(arch, data, epochs, batch_size, seed, buckets=0, compile_=False,  # noqa: PLR0913
+def run_mxnet(arch, data, epochs, batch_size, seed, buckets=0, compile_=False,
               init="xavier") -> dict:
     import mxnet as mx
 
@@ -174,7 +174,7 @@ def torch_bilstm(encoder, emb, mask):
     return torch.cat([forward(emb)[0], back], 2)  # (batch, seq, 2 * hidden)
 
 
-def run_torch(arch, data, epochs, batch_size, seed, buckets=0, compile_=False,  # noqa: PLR0913
+def run_torch(arch, data, epochs, batch_size, seed, buckets=0, compile_=False,
               packed=False) -> dict:
     import torch
     from torch import nn
@@ -339,7 +339,7 @@ def table(results: list[dict], cores: int) -> str:
     return "\n".join(lines)
 
 
-def _run_worker(args, run: tuple, fw: str, seed: int, env) -> dict:  # noqa: PLR0913
+def _run_worker(args, run: tuple, fw: str, seed: int, env) -> dict:
     workload, arch, buckets = run
     cmd = [sys.executable, __file__, "--worker", fw, arch, "--workload", workload,
            "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),

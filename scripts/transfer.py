@@ -9,8 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from transferlearn.cli.transfer import *  # noqa: E402,F403  (build_parser, main, ...)
-from transferlearn.cli.transfer import main  # noqa: E402
+from transferlearn.cli.transfer import *  # noqa: F403  (build_parser, main, ...)
+from transferlearn.cli.transfer import main
 
 if __name__ == "__main__":
     sys.exit(main())

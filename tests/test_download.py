@@ -140,7 +140,7 @@ def test_imdb_archive_becomes_the_table_of_the_shared_copy(served, home, imdb_sl
                                                            monkeypatch):
     root, url = served
     archive = aclimdb_archive(imdb_slice, root / "aclImdb_v1.tar.gz")
-    md5 = hashlib.md5(archive.read_bytes()).hexdigest()  # noqa: S324 (the pin's kind)
+    md5 = hashlib.md5(archive.read_bytes()).hexdigest()
     # the shared CSV's rows in its order (split, label, numeric id), written as it was
     want = imdb_slice.assign(id=imdb_slice["file"].str.extract(r"/(\d+)_")[0].astype(int))
     want = want.sort_values(["split", "sentiment", "id"], ascending=[False, True, True])

@@ -28,7 +28,7 @@ class _Console(logging.Handler):
         try:
             tqdm.write(self.format(record), file=sys.stdout)
             sys.stdout.flush()
-        except Exception:  # noqa: BLE001 - logging must never raise
+        except Exception:
             self.handleError(record)
 
 

@@ -90,7 +90,7 @@ def training_arguments(parser: argparse.ArgumentParser) -> None:
                              "started by transferlearn launch")
 
 
-def setting(parser, name: str, settings_class, help: str | None = None, **kwargs) -> None:  # noqa: A002
+def setting(parser, name: str, settings_class, help: str | None = None, **kwargs) -> None:
     """``--<name>`` for the field `name` of a settings class (:mod:`transferlearn.config`):
     its default from there, its type from the bounds table (:mod:`transferlearn.checks`)."""
     from ..config import fields
@@ -99,7 +99,7 @@ def setting(parser, name: str, settings_class, help: str | None = None, **kwargs
         kwargs["type"] = flag_type(name)
     default = fields(settings_class)[name]
     if help is None and default is not None:  # argparse prints nothing for a flag without help
-        help = "(default: %(default)s)"  # noqa: A001
+        help = "(default: %(default)s)"
     parser.add_argument(f"--{name.replace('_', '-')}", default=default, help=help, **kwargs)
 
 

@@ -233,7 +233,7 @@ def _opened(url: str, spec: Remote):
     hint = (f"; offline? put {spec.download_name} in {data_home()} (or set "
             "TRANSFERLEARN_DATA_URL to a mirror) and run this again")
     try:
-        response = urllib.request.urlopen(url, timeout=TIMEOUT)  # noqa: S310 (http/https only)
+        response = urllib.request.urlopen(url, timeout=TIMEOUT)
     except urllib.error.HTTPError as exc:
         raise DataError(f"{url}: HTTP {exc.code} {exc.reason}{hint}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:

@@ -227,7 +227,7 @@ def load_dataset(
                        categorical)
 
 
-def _read_local(path: Path, origin: str, text_col, label_col, neutral_band, truthful_only,  # noqa: PLR0913
+def _read_local(path: Path, origin: str, text_col, label_col, neutral_band, truthful_only,
                 categorical) -> pd.DataFrame:
     """:func:`load_dataset` of a local file or directory, by its detected format."""
     if path.is_file() and path.stat().st_size == 0:

@@ -127,7 +127,7 @@ def split_validation(df: pd.DataFrame, val_size: float, seed: int):
                             what="validation")
 
 
-def make_splits(df: pd.DataFrame, labels: list, train_size: int | None = None,  # noqa: PLR0913
+def make_splits(df: pd.DataFrame, labels: list, train_size: int | None = None,
                 test_size: float = 0.2, val_size: float = 0.15, seed: int = 0,
                 origin: str = "target") -> Splits:
     """The splits of a target: the test rows (the data's own, or stratified), then

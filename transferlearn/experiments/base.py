@@ -140,7 +140,7 @@ def _init_vectors(location, embedding, net, vocab, X_train) -> dict | None:
     return report.to_dict()
 
 
-def _base_metrics(net, X: dict, y: dict, labels: list, history, origin: str,  # noqa: PLR0913
+def _base_metrics(net, X: dict, y: dict, labels: list, history, origin: str,
                   started: float) -> dict:
     test = evaluate(net, X["test"], y["test"])
     return {"accuracy": test["accuracy"], "roc_auc": test["roc_auc"], "loss": test["loss"],

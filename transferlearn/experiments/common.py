@@ -176,7 +176,7 @@ def training_options(settings, X, y) -> dict:
     return options
 
 
-def save_run(settings, checkpoint, net, pipe, labels, metrics, kind,  # noqa: PLR0913
+def save_run(settings, checkpoint, net, pipe, labels, metrics, kind,
              more: dict | None = None):
     """The run's :class:`~.result.Result` (its metrics holding the trained model); the bundle
     written for a run that checkpoints (rank 0 with an `out`), then its checkpoints dropped.

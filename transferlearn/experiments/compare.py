@@ -17,7 +17,7 @@ from .reports import BASELINES, marked_table, reference_rows, run_rows
 from .target import run_strategy, splits_for
 
 
-def compare(base="runs/base", data=None, out="runs/target", strategies=STRATEGIES,  # noqa: PLR0913
+def compare(base="runs/base", data=None, out="runs/target", strategies=STRATEGIES,
             baselines=BASELINES, tsne=None, tsne_points=600, **settings) -> pd.DataFrame:
     """Run several strategies on the same splits, plus the baselines, and tabulate them.
 

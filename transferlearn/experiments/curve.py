@@ -47,7 +47,7 @@ def parse_sizes(text: str) -> list:
     return sizes
 
 
-def learning_curve(base="runs/base", data=None, out="runs/curve",  # noqa: PLR0913
+def learning_curve(base="runs/base", data=None, out="runs/curve",
                    sizes=(100, 200, 500, 1000, None), repeats=3, strategies=STRATEGIES,
                    baselines=BASELINES, plot=None, **settings) -> pd.DataFrame:
     """Train every strategy and baseline at each number of labelled target rows, `repeats`
@@ -72,7 +72,7 @@ def learning_curve(base="runs/base", data=None, out="runs/curve",  # noqa: PLR09
 
 
 @locked
-def _learning_curve(s: TransferRun, *, sizes: list, repeats: int, strategies: tuple,  # noqa: PLR0913
+def _learning_curve(s: TransferRun, *, sizes: list, repeats: int, strategies: tuple,
                     baselines: tuple, plot) -> pd.DataFrame:
     with verbosity(s.verbose):
         logger.info(settings_line("learning_curve", s) + f", sizes={sizes}, repeats={repeats}")
@@ -120,7 +120,7 @@ def _curve_splits(loaded, s: TransferRun):
     return splits_for(s, loaded=loaded)
 
 
-def _curve_point(bundle, splits, s: TransferRun, strategies, baselines,  # noqa: PLR0913
+def _curve_point(bundle, splits, s: TransferRun, strategies, baselines,
                  with_source) -> list[dict]:
     n_train = splits.n_labelled
     rows = [{**row, "seed": s.seed}

@@ -29,7 +29,7 @@ def tsne_2d(features: np.ndarray, random_state: int = 0, perplexity: float = 30.
 MARKERS = ("o", "^", "s", "D", "v", "P", "X", "*")  # one per label, told apart in grey too
 
 
-def plot_domains(panels: dict, path: str | os.PathLike, random_state: int = 0,  # noqa: PLR0913
+def plot_domains(panels: dict, path: str | os.PathLike, random_state: int = 0,
                  verbose: bool = True, domains: tuple = ("source", "target"),
                  title: str | None = None, overwrite: bool = False) -> str:
     """Scatter t-SNE maps of source vs target features, one panel per entry of `panels`.

@@ -116,7 +116,7 @@ def source_priors(bundle) -> np.ndarray | None:
     return values / values.sum() if values.min() > 0 else None
 
 
-def reference_rows(bundle, splits, baselines=(), seed=0, with_source=True,  # noqa: PLR0913
+def reference_rows(bundle, splits, baselines=(), seed=0, with_source=True,
                    label_shift=False) -> list[dict]:
     """The rows every strategy is measured against, on the same splits: the zero-label rows
     (see :func:`zero_label_scores`; the ``+priors`` row with `label_shift`) and each of

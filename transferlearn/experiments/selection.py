@@ -241,7 +241,7 @@ def _mix(oof: dict, y: np.ndarray, network: str, name: str) -> tuple[list, tuple
     return rows, best
 
 
-def choose(bundle, splits: Splits, s: TransferRun, candidates: tuple,  # noqa: PLR0913
+def choose(bundle, splits: Splits, s: TransferRun, candidates: tuple,
            run_strategy, k: int = 3, priors=()) -> Choice:
     """Cross-validate `candidates` on the labelled rows of `splits` (never its test rows)
     and pick the best; see the module's description (`priors`: the source models of

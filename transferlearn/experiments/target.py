@@ -122,7 +122,7 @@ def splits_for(s: TransferRun, loaded=None) -> Splits:
                        origin_of(s.data, DEFAULT_TARGET))
 
 
-def run_strategy(bundle: Bundle, splits: Splits, s: TransferRun, *, on_epoch=None,  # noqa: PLR0913
+def run_strategy(bundle: Bundle, splits: Splits, s: TransferRun, *, on_epoch=None,
                  ensemble: dict | None = None, report: dict | None = None) -> dict:
     """Train the strategy of `s` from `bundle` on `splits` and score it: the metrics (saved
     with the bundle to ``s.out`` when it is set). Compare, the learning curve and the scratch

@@ -203,7 +203,7 @@ def _check_integrity(path: Path, config: dict) -> None:
                               "changed, truncated or damaged after saving)")
 
 
-def save_bundle(path: str | os.PathLike, net: TextClassifier, pipeline, labels,  # noqa: PLR0913
+def save_bundle(path: str | os.PathLike, net: TextClassifier, pipeline, labels,
                 metrics: dict | None = None, extra: dict | None = None,
                 overwrite: bool = False) -> Path:
     """Write a bundle directory at `path`, file by file, each through a temp file and a rename.

@@ -247,7 +247,7 @@ def _in_daemon_threads(work, items: list) -> None:
                 return
             try:
                 work(item, cancel)
-            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            except BaseException as exc:
                 failures.append(exc)
                 cancel.set()
 

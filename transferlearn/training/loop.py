@@ -84,7 +84,7 @@ def trainable_parameters(net: gluon.Block) -> dict:
     return {name: p for name, p in named_parameters(net).items() if p.grad_req != "null"}
 
 
-def make_trainer(net: gluon.Block, lr: float = 1e-3, weight_decay: float = 0.0,  # noqa: PLR0913
+def make_trainer(net: gluon.Block, lr: float = 1e-3, weight_decay: float = 0.0,
                  optimizer: str = "adam", kvstore="device", include_frozen: bool = False,
                  extra: dict | None = None) -> gluon.Trainer:
     """A Trainer over the currently trainable parameters (rebuild it after (un)freezing).

@@ -104,7 +104,7 @@ class Alignment(Step):
     loss (``<method>_loss``) and, for DANN, the domain classifier's accuracy.
     """
 
-    def __init__(self, method: str, X_domain, X_target=None, y_target=None,  # noqa: PLR0913
+    def __init__(self, method: str, X_domain, X_target=None, y_target=None,
                  weight: float = 1.0, random_state: int = 0):
         if method not in METHODS:
             raise ValueError(f"unknown adaptation method {method!r}; choose from {METHODS}")
