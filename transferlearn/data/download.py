@@ -24,7 +24,6 @@ import hashlib
 import os
 import shutil
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -162,6 +161,7 @@ def get(name: str, *, quiet: bool = False, overwrite: bool = False,
     the prepared file's path. A copy already there is used (see the module's text)."""
     from ..io.manifest import file_sha256, record_files, written_by_tool
     from ..io.outputs import check_output_file
+    from ..io.storage import atomic_path
 
     spec = spec or remote(name)
     home = data_home()
@@ -183,18 +183,12 @@ def get(name: str, *, quiet: bool = False, overwrite: bool = False,
         check_output_file(downloaded, overwrite=overwrite, role=f"data get {spec.name}")
         _download(spec, downloaded, quiet)
     _say(quiet, f"{spec.name}: preparing {out.name}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=home)
-    os.close(fd)
-    try:
-        spec.prepare(downloaded, Path(tmp))
-        if spec.content and not _content_holds(Path(tmp), spec):
+    with atomic_path(out) as tmp:  # renamed over `out` and recorded only if all went well
+        spec.prepare(downloaded, tmp)
+        if spec.content and not _content_holds(tmp, spec):
             raise DataError(f"{spec.name}: the prepared {out.name} is not the published "
                             f"table (sha256 of its content is not {spec.content[:12]}...)")
-        os.replace(tmp, out)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-    record_files(home, {p.name: file_sha256(p) for p in (out, downloaded)})
+    record_files(home, {downloaded.name: file_sha256(downloaded)})
     _say(quiet, f"{spec.name}: {out} ({spec.about})")
     return out
 
@@ -209,23 +203,20 @@ def _download(spec: Remote, dest: Path, quiet: bool) -> None:
     checksum matches."""
     from tqdm.auto import tqdm
 
+    from ..io.storage import atomic_path
+
     url = _url(spec)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle, _opened(url, spec) as response:
+    with atomic_path(dest) as tmp:  # kept, and recorded, only if the checksum matches
+        with open(tmp, "wb") as handle, _opened(url, spec) as response:
             size = int(response.headers.get("Content-Length") or 0) or None
             with tqdm(total=size, unit="B", unit_scale=True, desc=f"download {dest.name}",
                       disable=True if quiet else None) as bar:
                 while chunk := _read(response, url):
                     handle.write(chunk)
                     bar.update(len(chunk))
-        if not _matches(Path(tmp), spec.checksum):
+        if not _matches(tmp, spec.checksum):
             raise DataError(f"{url}: the download does not match its pinned "
                             f"{spec.checksum} ({spec.pinned_by}); nothing was kept")
-        os.replace(tmp, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
 
 
 @contextlib.contextmanager
