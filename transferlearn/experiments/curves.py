@@ -75,7 +75,7 @@ def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None =
     from matplotlib.figure import Figure
 
     stats = summarise(curve)
-    fig = Figure(figsize=(10, 5.2))
+    fig = Figure(figsize=(10 if stats["strategy"].nunique() <= 16 else 13, 5.2))
     ax = fig.subplots()
     order = style_order()
     names = list(order) + [n for n in stats["strategy"].unique() if n not in order]
@@ -105,8 +105,9 @@ def plot_curve(curve: pd.DataFrame, path: str | os.PathLike, title: str | None =
     runs = int(stats["runs"].max()) if len(stats) else 0
     ax.set_title(title or f"Learning curve ({runs} seeds)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9,  # off the points
-              borderaxespad=0)
+    entries = len(ax.get_legend_handles_labels()[1])  # past ~16 a column runs off the figure
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9 if entries <= 16 else 8,
+              borderaxespad=0, ncol=1 if entries <= 16 else 2)  # off the points
     fig.tight_layout()
     return save_figure(fig, path, overwrite=overwrite)
 
