@@ -24,6 +24,7 @@ def test_aclimdb_directory_matches_the_csv_it_came_from(aclimdb_tree, imdb_slice
     raw = read_aclimdb(aclimdb_tree)
     assert raw["rating"].between(1, 10).all()
     assert (raw.loc[raw.label == "positive", "rating"] >= 7).all()
+    assert sorted(raw["file"]) == sorted(imdb_slice["file"])  # each review's own path
 
 
 def test_aclimdb_archive_reads_like_the_directory(aclimdb_tree, tmp_path):

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DataError
-from .formats import _ACLIMDB_FILE, read_aclimdb
+from .formats import read_aclimdb
 
 # Seconds a download may wait on the server for any one read.
 TIMEOUT = 60.0
@@ -61,30 +61,9 @@ def imdb_table(archive: Path, out: Path) -> None:
     """``aclImdb_v1.tar.gz`` -> one gzip CSV: ``review`` (as in the file), ``sentiment``,
     ``split`` (the official 25k/25k), ``rating``, ``file`` (its path in the archive); rows by
     split (train first), label (negative first), numeric id; ``unsup`` left out."""
-    df = read_aclimdb(archive)
-    ids = {"negative": "neg", "positive": "pos"}
-    df = df.assign(review=df["text"], sentiment=df["label"])
-    # the file name: <split>/<pos|neg>/<id>_<rating>.txt; read_aclimdb keeps the order by id
-    df["file"] = _archive_names(archive, df, ids)
+    df = read_aclimdb(archive).rename(columns={"text": "review", "label": "sentiment"})
     with gzip.open(out, "wt", encoding="utf-8", newline="") as handle:
         df[["review", "sentiment", "split", "rating", "file"]].to_csv(handle, index=False)
-
-
-def _archive_names(archive: Path, df, ids: dict) -> list[str]:
-    import tarfile
-
-    names: dict[tuple, list] = {}
-    with tarfile.open(archive, "r:*") as tar:
-        for member in tar:
-            m = _ACLIMDB_FILE.search(member.name)
-            if m and member.isfile():
-                names.setdefault((m.group(1), m.group(2)), []).append(
-                    (int(m.group(3)), f"{m.group(1)}/{m.group(2)}/{m.group(3)}_{m.group(4)}.txt"))
-    ordered = {key: [name for _, name in sorted(found)] for key, found in names.items()}
-    out = []
-    for split, label in zip(df["split"], df["label"], strict=True):
-        out.append(ordered[(split, ids[label])].pop(0))
-    return out
 
 
 def gzipped(download: Path, out: Path) -> None:
@@ -177,9 +156,10 @@ def get(name: str, *, quiet: bool = False, overwrite: bool = False,
     home.mkdir(parents=True, exist_ok=True)
     downloaded = home / spec.download_name
     if downloaded.is_file() and _matches(downloaded, spec.checksum):
+        record_files(home, {downloaded.name: file_sha256(downloaded)})  # checked: the tool's
         _say(quiet, f"{spec.name}: using {downloaded} (its {spec.checksum.split(':')[0]} "
                     "matches)")
-    else:
+    else:  # atomic_path records it
         check_output_file(downloaded, overwrite=overwrite, role=f"data get {spec.name}")
         _download(spec, downloaded, quiet)
     _say(quiet, f"{spec.name}: preparing {out.name}")
@@ -188,7 +168,6 @@ def get(name: str, *, quiet: bool = False, overwrite: bool = False,
         if spec.content and not _content_holds(tmp, spec):
             raise DataError(f"{spec.name}: the prepared {out.name} is not the published "
                             f"table (sha256 of its content is not {spec.content[:12]}...)")
-    record_files(home, {downloaded.name: file_sha256(downloaded)})
     _say(quiet, f"{spec.name}: {out} ({spec.about})")
     return out
 

@@ -202,15 +202,18 @@ def _aclimdb_frame(rows: list, origin) -> pd.DataFrame:
                         "<id>_<rating>.txt files, as in aclImdb_v1.tar.gz)")
     df = pd.DataFrame(rows, columns=["split", "label", "id", "rating", "text"])
     df = df.sort_values(["split", "label", "id"], ascending=[False, True, True])
+    df["file"] = (df["split"] + "/" + df["label"] + "/" + df["id"].astype(str) + "_"
+                  + df["rating"].astype(str) + ".txt")  # its path in the archive
     df["label"] = df["label"].map({"pos": "positive", "neg": "negative"})
-    return df[["text", "label", "split", "rating"]].reset_index(drop=True)
+    return df[["text", "label", "split", "rating", "file"]].reset_index(drop=True)
 
 
 def read_aclimdb(path: str | os.PathLike) -> pd.DataFrame:
     """Read the Stanford Large Movie Review Dataset (a directory or ``aclImdb_v1.tar.gz``).
 
     Returns ``text``, ``label`` (``positive``/``negative``), ``split`` (``train``/``test``,
-    the official split) and ``rating`` (1-10, from the file name). Unlabelled ``unsup``
+    the official split), ``rating`` (1-10, from the file name) and ``file`` (the review's
+    path under ``aclImdb/``, e.g. ``train/pos/0_9.txt``). Unlabelled ``unsup``
     reviews are skipped.
     """
     path = Path(path)
