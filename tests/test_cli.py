@@ -97,6 +97,7 @@ def test_predict_on_a_comparison_uses_its_auto_bundle_or_lists_the_bundles(base_
     shutil.copytree(base_bundle, comparison / "auto")
     assert predict_main(["--bundle", str(comparison), "--input", str(tmp_path / "in.txt")]) == 0
     captured = capsys.readouterr()
-    assert f"using {comparison}/auto, chosen by cross-validation" in captured.err
+    assert (f"using {comparison}/auto, chosen by cross-validation on the labelled rows; "
+            f"--bundle {comparison}/fine-tune etc. for another") in captured.err
     assert captured.out.splitlines()[0].startswith("text,label,p_")
     assert len(captured.out.splitlines()) == 3

@@ -83,9 +83,11 @@ def bundle_at(location: str):
     if not inside:
         return load_bundle(location)  # its own error: not a model bundle
     if RECOMMENDED in inside:
+        other = next((n for n in inside if n != RECOMMENDED), None)
         print(f"{location} holds {len(inside)} bundles (a comparison): using "
-              f"{path / RECOMMENDED}, chosen by cross-validation on the labelled rows; "
-              f"--bundle {path / inside[0]} etc. for another", file=sys.stderr)
+              f"{path / RECOMMENDED}, chosen by cross-validation on the labelled rows"
+              + (f"; --bundle {path / other} etc. for another" if other else ""),
+              file=sys.stderr)
         return load_bundle(path / RECOMMENDED)
     raise BundleError(f"{location} is not a bundle but holds {len(inside)}: "
                       f"{', '.join(str(path / n) for n in inside)}; pass one with --bundle")
