@@ -338,7 +338,8 @@ def make_pipeline(  # noqa: PLR0913 (the pipeline's settings, one keyword each)
 ) -> Pipeline:
     """The standard text pipeline: impute, lower-case, tokenize, index, pad (`split_pattern`:
     split the texts where it matches instead of matching tokens with `pattern`). With
-    ``ngrams > 1``, an :class:`Ngrams` step keeps `max_len` tokens and adds their n-grams."""
+    ``ngrams > 1``, an :class:`Ngrams` step keeps `max_len` tokens and adds their n-grams.
+    A :class:`~.indexing.TextPipeline`: the same output, computed in chunks on integers."""
     steps = [("impute", NullImputer())]
     if lowercase:
         steps.append(("lower", LowerCaser()))
@@ -352,7 +353,9 @@ def make_pipeline(  # noqa: PLR0913 (the pipeline's settings, one keyword each)
         ("index", TokenIndexer(min_freq, max_size, base_vocabulary)),
         ("pad", Padder(max_len=width, truncation=truncation)),
     ]
-    return Pipeline(steps)
+    from .indexing import TextPipeline  # the same steps, run in chunks on integer arrays
+
+    return TextPipeline(steps)
 
 
 def pipeline_config(pipe: Pipeline) -> dict:

@@ -38,6 +38,9 @@ class Vocabulary:
     def __eq__(self, other) -> bool:
         return isinstance(other, Vocabulary) and self.idx_to_token == other.idx_to_token
 
+    def __getstate__(self) -> dict:  # pickle: the tokens, not the integer table built from them
+        return {k: v for k, v in self.__dict__.items() if k != "_table"}
+
     def __repr__(self) -> str:
         return f"Vocabulary(size={len(self)})"
 
