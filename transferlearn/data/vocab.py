@@ -1,8 +1,7 @@
 """``Vocabulary``: the token <-> id table of the text pipeline and of a bundle's vocab.json."""
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 PAD = "<pad>"
 UNK = "<unk>"
@@ -51,7 +50,7 @@ class Vocabulary:
     @classmethod
     def from_counts(
         cls,
-        counts: Counter,
+        counts: Mapping[str, int],
         min_freq: int = 1,
         max_size: int | None = None,
         base: Vocabulary | None = None,
