@@ -53,9 +53,9 @@ IMDB = ROOT.parent / "shared" / "datasets" / "imdb_reviews.csv.gz"
 
 def load_data(workload: str, seed: int):
     """Token ids and labels of `workload`, through the package pipeline."""
+    from transferlearn.data.pipeline import make_pipeline
     from transferlearn.data.readers import load_dataset
     from transferlearn.data.splits import split_train_test
-    from transferlearn.data.text import make_pipeline
 
     name, max_len, min_freq = WORKLOADS[workload]
     if workload == "imdb":

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import toy_texts
 
-from transferlearn.data.text import make_pipeline
+from transferlearn.data.pipeline import make_pipeline
 from transferlearn.model.network import TextClassifier
 from transferlearn.training.metrics import evaluate
 from transferlearn.transfer.adaptation import (

@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 
 from transferlearn.data import LowerCaser, NullImputer, Tok2Idx, Tokenize, make_pipeline
 from transferlearn.data.patterns import BLOG_PATTERN
-from transferlearn.data.text import fitted_pipeline, pipeline_config
+from transferlearn.data.pipeline import fitted_pipeline, pipeline_config
 
 SPLIT_PATTERN = f"([{string.punctuation}])"  # the blog's pattern, as it writes it
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import toy_texts
 
-from transferlearn.data.text import make_pipeline
+from transferlearn.data.pipeline import make_pipeline
 from transferlearn.io.checkpoint import Checkpointer, CheckpointError, fingerprint
 from transferlearn.model.network import TextClassifier
 from transferlearn.training import clone_state, fit
@@ -27,10 +27,11 @@ def _toy():
     return X, y, len(pipe.named_steps["index"].vocab_)
 
 
-def _net(vocab_size, dropout=0.5):
+def _net(vocab_size, dropout=0.5, encoder="cnn"):
     mx.random.seed(0)
-    net = TextClassifier(vocab_size, 2, embed_dim=8, encoder="cnn", num_filters=4,
-                         dropout=dropout, embed_dropout=dropout)
+    net = TextClassifier(vocab_size, 2, embed_dim=8, encoder=encoder, num_filters=4,
+                         dropout=dropout, embed_dropout=dropout,
+                         sparse_grad=encoder == "ngram")
     net.initialize(mx.init.Xavier())
     return net
 
@@ -45,16 +46,17 @@ def _fit(net, X, y, ckpt, resume=False, kill_after=None, **kwargs):
                **SETTINGS, **kwargs)
 
 
-def test_resumed_run_equals_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("encoder", ["cnn", "ngram"])  # ngram: the bag step, word dropout
+def test_resumed_run_equals_uninterrupted_run(tmp_path, encoder):
     X, y, vocab = _toy()
     fp = fingerprint(X, y, SETTINGS)
-    whole = _net(vocab)
+    whole = _net(vocab, encoder=encoder)
     h_whole = _fit(whole, X, y, Checkpointer(tmp_path / "a", fp))
-    first = _net(vocab)
+    first = _net(vocab, encoder=encoder)
     with pytest.raises(Killed):
         _fit(first, X, y, Checkpointer(tmp_path / "b", fp), kill_after=2)
     assert [p.name for p in (tmp_path / "b").iterdir()] == ["epoch-0002"]
-    resumed = _net(vocab)  # a fresh process would rebuild the network like this
+    resumed = _net(vocab, encoder=encoder)  # a fresh process would rebuild it like this
     h_resumed = _fit(resumed, X, y, Checkpointer(tmp_path / "b", fp), resume=True)
     a, b = clone_state(whole), clone_state(resumed)
     for name in a:

@@ -51,11 +51,29 @@ def test_the_network_the_estimator_and_the_runs_share_the_model_defaults():
     net = inspect.signature(TextClassifier).parameters
     estimator = inspect.signature(GluonTextClassifier).parameters
     run = inspect.signature(experiments.train_base).parameters
-    for key in ("encoder", "embed_dim", "hidden_size", "num_filters", "dropout",
-                "embed_dropout"):
+    for key in ("encoder", "hidden_size", "num_filters", "dropout", "embed_dropout"):
         assert net[key].default == estimator[key].default == run[key].default == model[key]
+    # None: the encoder's default; the network, built with a concrete size, takes the general one
+    assert estimator["embed_dim"].default is run["embed_dim"].default is model["embed_dim"] is None
+    assert net["embed_dim"].default == config.ENCODER_DEFAULTS[""]["embed_dim"]
     for key, value in fields(config.TrainingSettings).items():
         assert estimator[key if key != "epochs" else "epochs"].default == value, key
+
+
+def test_settings_left_at_none_take_the_encoders_defaults_fitted_to_the_data():
+    cnn, chosen = config.fill_defaults(config.BaseRun(), lambda: [5000] * 10)
+    assert (cnn.max_len, cnn.embed_dim, cnn.min_freq, cnn.batch_size, cnn.lr) == (
+        64, 128, 1, 64, 1e-3)  # what they were before they could be None: the demo's table
+    assert set(chosen) == {"max_len", "embed_dim", "min_freq", "batch_size", "lr"}
+    lengths = list(range(1, 301))  # the 95th percentile: 285.05 tokens
+    bag, _ = config.fill_defaults(config.BaseRun(encoder="ngram"), lambda: lengths)
+    assert (bag.max_len, bag.embed_dim, bag.min_freq, bag.batch_size) == (320, 64, 2, 256)
+    capped, _ = config.fill_defaults(config.BaseRun(encoder="ngram"), lambda: [10**6])
+    short, _ = config.fill_defaults(config.BaseRun(encoder="ngram"), lambda: [3, 4])
+    assert (capped.max_len, short.max_len) == (1024, 64)
+    given, chosen = config.fill_defaults(config.BaseRun(encoder="ngram", max_len=50, lr=0.1),
+                                         lambda: 1 / 0)  # a given setting reads no data
+    assert (given.max_len, given.lr) == (50, 0.1) and "max_len" not in chosen
 
 
 def test_a_run_refuses_an_unknown_setting_and_config_json_holds_the_fields(base_bundle):

@@ -5,7 +5,7 @@ import mxnet as mx
 import numpy as np
 from conftest import run_script, toy_texts
 
-from transferlearn.data.text import make_pipeline
+from transferlearn.data.pipeline import make_pipeline
 from transferlearn.model.network import TextClassifier
 from transferlearn.training import fit
 from transferlearn.training.metrics import evaluate

@@ -1,5 +1,5 @@
-"""TextPipeline (data/indexing.py): the chunked integer path gives what the steps give one by
-one, for every layout it takes on and the ones it hands back to the steps."""
+"""TextPipeline (data/pipeline.py, data/indexing.py): the chunked integer path gives what the
+steps give one by one, for every layout it takes on and the ones it hands back to the steps."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from sklearn.pipeline import Pipeline
 
 from transferlearn.data import indexing
-from transferlearn.data.text import Vocabulary, make_pipeline, vocabulary_of
+from transferlearn.data.pipeline import make_pipeline, vocabulary_of
+from transferlearn.data.vocab import Vocabulary
 
 WORDS = ["good", "bad", "not", "movie", "the", "a", "film", "!", "great", "<pad>", "x y"]
 texts = st.lists(st.one_of(st.none(), st.lists(st.sampled_from(WORDS), max_size=12).map(

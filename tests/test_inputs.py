@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from transferlearn.data.text import NullImputer, make_pipeline
+from transferlearn.data.pipeline import make_pipeline
+from transferlearn.data.text import NullImputer
 
 
 def test_a_single_string_is_refused_not_split_into_characters(base_bundle):
@@ -73,7 +74,7 @@ def test_the_blogs_pipeline_runs_as_the_blog_writes_it(tmp_path):
 
 
 def test_a_split_pattern_travels_with_the_bundle(tmp_path):
-    from transferlearn.data.text import fitted_pipeline, pipeline_config, vocabulary_of
+    from transferlearn.data.pipeline import fitted_pipeline, pipeline_config, vocabulary_of
 
     pipe = make_pipeline(max_len=6, split_pattern=r"[|/]+").fit(["a|b/c", "b||d"])
     again = fitted_pipeline(pipeline_config(pipe), vocabulary_of(pipe))

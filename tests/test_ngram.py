@@ -10,15 +10,13 @@ import pytest
 from conftest import toy_texts
 
 from transferlearn.config import ENCODER_NAMES
-from transferlearn.data.text import (
-    Ngrams,
-    Vocabulary,
+from transferlearn.data.pipeline import (
     fitted_pipeline,
     make_pipeline,
-    ngram_positions,
     pipeline_config,
     vocabulary_of,
 )
+from transferlearn.data.text import Ngrams, Vocabulary, ngram_positions
 from transferlearn.errors import DataError
 from transferlearn.model.encoders import ENCODERS
 from transferlearn.model.network import (
@@ -106,6 +104,39 @@ def test_the_ngram_network_averages_scaled_vectors_and_ignores_padding():
     np.testing.assert_allclose(net(x).asnumpy(), eager, rtol=1e-5)
     np.testing.assert_allclose(net(mx.nd.array([[3, 4, 7]], dtype="int32")).asnumpy(), eager,
                                rtol=1e-5)
+
+
+def test_a_bag_scores_and_trains_as_a_sparse_product_of_its_table(monkeypatch):
+    from transferlearn.model.inference import predict_logits
+    from transferlearn.model.network import bag_weights, is_bag
+    from transferlearn.training.fit import fit
+    from transferlearn.training.steps import BagCrossEntropy
+
+    texts, y = toy_texts(300, 1)
+    pipe = make_pipeline(max_len=6, ngrams=2)
+    X = pipe.fit_transform(texts)
+    net = _ngram_net(vocab_size=len(vocabulary_of(pipe)))
+    set_token_scale(net, log_count_ratio(X, y, net.config["vocab_size"], 2))
+    assert is_bag(net) and not is_bag(TextClassifier(20, 2, encoder="mean"))
+    weights = bag_weights(net, X)  # (rows, vocabulary): scale over the row's positions
+    assert weights.shape == (len(X), net.config["vocab_size"])
+    np.testing.assert_allclose(weights.sum(axis=1).A1[:5], [
+        net.embedding.scale.data().asnumpy().ravel()[row[row > 0]].mean() for row in X[:5]],
+        rtol=1e-5)
+    dense = net(mx.nd.array(X, dtype="int32")).asnumpy()  # the network's own forward
+    np.testing.assert_allclose(predict_logits(net, X), dense, rtol=1e-4, atol=1e-5)
+    steps = []
+    original = BagCrossEntropy.losses
+
+    def spy(self, loop, rows):
+        steps.append(type(self))
+        return original(self, loop, rows)
+
+    monkeypatch.setattr(BagCrossEntropy, "losses", spy)
+    fit(net, X[:240], y[:240], X[240:], y[240:], num_epochs=5, batch_size=32, lr=0.02,
+        verbose=False)
+    assert steps and set(steps) == {BagCrossEntropy}
+    assert (predict_logits(net, X[240:]).argmax(axis=1) == y[240:]).mean() > 0.9
 
 
 def test_token_weights_are_data_that_never_train():

@@ -4,7 +4,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transferlearn.data.text import PAD, UNK, Vocabulary, make_pipeline
+from transferlearn.data.pipeline import make_pipeline
+from transferlearn.data.text import PAD, UNK, Vocabulary
 from transferlearn.transfer.vocabulary import map_embeddings, target_vocabulary
 
 texts = st.lists(st.one_of(st.none(), st.text(max_size=200)), min_size=1, max_size=30)

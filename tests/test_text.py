@@ -4,6 +4,12 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from transferlearn.data.pipeline import (
+    fitted_pipeline,
+    make_pipeline,
+    pipeline_config,
+    vocabulary_of,
+)
 from transferlearn.data.text import (
     LowerCaser,
     NullImputer,
@@ -11,10 +17,6 @@ from transferlearn.data.text import (
     TokenIndexer,
     Tokenizer,
     Vocabulary,
-    fitted_pipeline,
-    make_pipeline,
-    pipeline_config,
-    vocabulary_of,
 )
 
 TRANSFORMERS = [NullImputer(fill_value="?"), LowerCaser(), Tokenizer(strip_html=False),

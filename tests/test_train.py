@@ -2,7 +2,7 @@ import mxnet as mx
 import numpy as np
 from conftest import toy_texts
 
-from transferlearn.data.text import make_pipeline
+from transferlearn.data.pipeline import make_pipeline
 from transferlearn.model.inference import predict_proba
 from transferlearn.model.network import TextClassifier
 from transferlearn.training import clone_state, fit

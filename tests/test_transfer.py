@@ -137,7 +137,7 @@ def test_em_recovers_shifted_class_priors_and_improves_accuracy():
 def test_gradual_unfreezing_trains_each_group_only_from_its_epoch():
     from conftest import toy_texts
 
-    from transferlearn.data.text import make_pipeline
+    from transferlearn.data.pipeline import make_pipeline
     from transferlearn.training import fit
     from transferlearn.transfer.freezing import unfreeze_schedule
     from transferlearn.transfer.strategies import apply_strategy
@@ -174,7 +174,7 @@ def test_gradual_unfreezing_trains_each_group_only_from_its_epoch():
 def test_fit_applies_the_learning_rate_schedule_every_step():
     from conftest import toy_texts
 
-    from transferlearn.data.text import make_pipeline
+    from transferlearn.data.pipeline import make_pipeline
     from transferlearn.training import fit, slanted_triangular
 
     texts, y = toy_texts(64)

@@ -15,6 +15,7 @@ import mxnet as _mx  # noqa: E402  (must follow the numpy check and the thread s
 check_mxnet(_mx.__version__)
 
 from . import _aliases  # noqa: E402
+from .data.pipeline import make_pipeline  # noqa: E402
 from .data.readers import load_dataset  # noqa: E402
 from .data.splits import split_train_test, take_labelled  # noqa: E402
 from .data.text import (  # noqa: E402
@@ -26,7 +27,6 @@ from .data.text import (  # noqa: E402
     Tokenize,
     Tokenizer,
     Vocabulary,
-    make_pipeline,
 )
 from .errors import BundleError, DataError, StorageError, TransferLearnError  # noqa: E402
 from .io.bundle import Bundle, export_model, load_bundle, save_bundle  # noqa: E402

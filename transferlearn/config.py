@@ -45,13 +45,13 @@ class ModelSettings:
     """The network and its preprocessing (a base's; a transfer inherits the base's)."""
 
     encoder: str = "cnn"  # cnn | bilstm | mean | ngram
-    embed_dim: int = 128
+    embed_dim: int | None = None  # None: the encoder's (ENCODER_DEFAULTS: 128; ngram 64)
     hidden_size: int = 100  # mean: dense units; bilstm: units per direction
     num_filters: int = 100  # cnn: filters per window size
     dropout: float = 0.5
     embed_dropout: float = 0.5
-    max_len: int = 64  # tokens kept per text
-    min_freq: int = 1  # tokens seen fewer times map to <unk>
+    max_len: int | None = None  # tokens kept per text; None: 64, ngram: from the data
+    min_freq: int | None = None  # tokens seen fewer times map to <unk>; None: 1, ngram: 2
     ngrams: int | None = None  # n-grams up to this order become tokens; None: 2 for ngram, else 1
     nb_scale: bool | None = None  # naive-Bayes token weights; None: on for ngram, else off
     init_vectors: Any = None  # token vectors file (.vec/GloVe/word2vec, or a pretrain run)
@@ -62,8 +62,8 @@ class TrainingSettings:
     """The training loop (a base model's)."""
 
     epochs: int = 10
-    batch_size: int = 64
-    lr: float = 1e-3
+    batch_size: int | None = None  # None: the encoder's (64; ngram 256)
+    lr: float | None = None  # None: the encoder's (1e-3; ngram 4e-3)
     weight_decay: float = 0.0
     patience: int | None = 3  # epochs without improvement before stopping; None: never
     val_size: float = 0.1  # share of the training rows held out for early stopping
@@ -78,7 +78,8 @@ class TransferTraining(TrainingSettings):
     the best epoch by validation loss (accuracy on a few rows moves in large steps)."""
 
     epochs: int = 15
-    batch_size: int = 32
+    batch_size: int | None = 32
+    lr: float | None = 1e-3
     patience: int | None = 4
     val_size: float = 0.15
     monitor: str = "loss"
@@ -196,10 +197,50 @@ def plain(settings) -> dict:
     return out
 
 
+# What a base's setting left at None takes, by encoder ("" for every other). max_len "data":
+# the 95th percentile of the training texts' token counts, rounded up to a multiple of 64,
+# 64 to 1,024: a bag's cost barely grows with length (its step reads each row's n-grams once,
+# see training.steps.BagCrossEntropy), so it reads whole reviews, where a CNN's or LSTM's
+# cost grows with every position. The ngram row (IMDB, 2 cores, docs/speed.md): batches of
+# 256 at 4e-3 take 2 s an epoch against 4 s for 64 at 1e-3, to the same accuracy; a 64-wide
+# table halves a 128-wide one's memory for 0.002 less; bigrams seen once are a third of
+# the table and noise.
+ENCODER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "": {"embed_dim": 128, "max_len": 64, "min_freq": 1, "batch_size": 64, "lr": 1e-3},
+    "ngram": {"embed_dim": 64, "max_len": "data", "min_freq": 2, "batch_size": 256,
+              "lr": 4e-3},
+}
+LENGTH_PERCENTILE, LENGTH_STEP, LENGTH_CAP = 95, 64, 1024
+
+
+def encoder_default(name: str, encoder: str, lengths=None):
+    """The value setting `name` takes when left at None for `encoder`; `lengths` (a
+    callable giving token counts of training texts) for a setting fitted to the data."""
+    value = ENCODER_DEFAULTS.get(encoder, ENCODER_DEFAULTS[""])[name]
+    if value != "data":
+        return value
+    import numpy as np
+
+    counts = np.asarray(lengths() if lengths is not None else [], dtype=float)
+    if not len(counts):
+        return ENCODER_DEFAULTS[""][name]
+    top = float(np.percentile(counts, LENGTH_PERCENTILE))
+    return int(min(LENGTH_CAP, max(LENGTH_STEP, -(-top // LENGTH_STEP) * LENGTH_STEP)))
+
+
+def fill_defaults(settings, lengths=None):
+    """`settings` with every None of :data:`ENCODER_DEFAULTS` filled for its encoder, and a
+    dict of what was filled (for the run's log)."""
+    chosen = {name: encoder_default(name, settings.encoder, lengths)
+              for name in ENCODER_DEFAULTS[""] if getattr(settings, name, 0) is None}
+    return dataclasses.replace(settings, **chosen), chosen
+
+
 MODEL = ModelSettings()
 TRAINING = TrainingSettings()
 
 __all__ = ["BaseRun", "ENCODER_NAMES", "DataSettings", "MODEL", "ModelSettings", "PretrainRun",
            "RunSettings",
-           "TRAINING", "TrainingSettings", "TransferRun", "TransferSettings", "TransferTraining",
+           "TRAINING", "TrainingSettings", "ENCODER_DEFAULTS", "encoder_default",
+           "fill_defaults", "TransferRun", "TransferSettings", "TransferTraining",
            "fields", "frame_name", "plain", "signature"]

@@ -13,6 +13,7 @@ from .formats import (
     read_snippets,
     read_table,
 )
+from .pipeline import TextPipeline, fitted_pipeline, make_pipeline, pipeline_config, vocabulary_of
 from .readers import (
     BUNDLED,
     DATA_DIR,
@@ -49,12 +50,8 @@ from .text import (
     Tokenizer,
     Vocabulary,
     category_token,
-    fitted_pipeline,
     is_missing,
-    make_pipeline,
-    pipeline_config,
     text_list,
-    vocabulary_of,
 )
 
 __all__ = [
@@ -68,6 +65,7 @@ __all__ = [
     "LABEL_COLUMNS",
     "LowerCaser",
     "NullImputer",
+    "TextPipeline",
     "PAD",
     "Padder",
     "SNIPPET_LINE",

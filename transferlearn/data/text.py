@@ -4,11 +4,14 @@
 texts into a fixed-size ``int32`` matrix for the network. Each step follows the sklearn
 contract (``__init__`` only stores arguments, ``fit`` returns ``self``, learned state ends in
 ``_``), so the chain is a plain :class:`sklearn.pipeline.Pipeline` that ``clone`` and
-``joblib.dump`` handle.
+``joblib.dump`` handle; :func:`~.pipeline.make_pipeline` chains them.
 
 Examples
 --------
->>> pipe = make_pipeline(max_len=6)  # ids: <pad>=0, <unk>=1, then by frequency
+>>> from sklearn.pipeline import Pipeline
+>>> pipe = Pipeline([("impute", NullImputer()), ("lower", LowerCaser()),
+...                  ("tokenize", Tokenizer()), ("index", TokenIndexer()),
+...                  ("pad", Padder(max_len=6))])  # ids: <pad>=0, <unk>=1, then by frequency
 >>> pipe.fit_transform(["Great movie!", None]).tolist()
 [[3, 4, 2, 0, 0, 0], [0, 0, 0, 0, 0, 0]]
 """
@@ -20,7 +23,6 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from .patterns import (  # noqa: F401 (text.<name>: their old home)
@@ -322,82 +324,3 @@ class Padder(_TextStep, TransformerMixin, BaseEstimator):
             ids = ids[: self.max_len] if self.truncation == "post" else ids[-self.max_len :]
             out[i, : len(ids)] = ids
         return out
-
-
-def make_pipeline(  # noqa: PLR0913 (the pipeline's settings, one keyword each)
-    max_len: int = 64,
-    min_freq: int = 1,
-    max_size: int | None = None,
-    lowercase: bool = True,
-    pattern: str = DEFAULT_TOKEN_PATTERN,
-    truncation: str = "post",
-    base_vocabulary: Vocabulary | None = None,
-    split_pattern: str | None = None,
-    ngrams: int = 1,
-    spaced_pattern: str | None = None,
-) -> Pipeline:
-    """The standard text pipeline: impute, lower-case, tokenize, index, pad (`split_pattern`:
-    split the texts where it matches instead of matching tokens with `pattern`). With
-    ``ngrams > 1``, an :class:`Ngrams` step keeps `max_len` tokens and adds their n-grams.
-    A :class:`~.indexing.TextPipeline`: the same output, computed in chunks on integers."""
-    steps = [("impute", NullImputer())]
-    if lowercase:
-        steps.append(("lower", LowerCaser()))
-    steps.append(("tokenize", Tokenizer(pattern=pattern, split_pattern=split_pattern,
-                                        spaced_pattern=spaced_pattern)))
-    width = max_len
-    if ngrams > 1:
-        steps.append(("ngrams", Ngrams(ngrams, max_len, truncation)))
-        width = ngram_positions(max_len, ngrams)
-    steps += [
-        ("index", TokenIndexer(min_freq, max_size, base_vocabulary)),
-        ("pad", Padder(max_len=width, truncation=truncation)),
-    ]
-    from .indexing import TextPipeline  # the same steps, run in chunks on integer arrays
-
-    return TextPipeline(steps)
-
-
-def pipeline_config(pipe: Pipeline) -> dict:
-    """The JSON-able settings of a pipeline made by :func:`make_pipeline` (no vocabulary)."""
-    steps = dict(pipe.steps)
-    grams = steps.get("ngrams")
-    kind, regex = steps["tokenize"].rule()
-    return {
-        "lowercase": "lower" in steps,
-        "pattern": getattr(steps["tokenize"], "pattern", DEFAULT_TOKEN_PATTERN),
-        "max_len": int(grams.max_tokens if grams else steps["pad"].max_len),
-        **({"ngrams": int(grams.n)} if grams else {}),
-        "truncation": steps["pad"].truncation,
-        "min_freq": int(steps["index"].min_freq),
-        "max_size": steps["index"].max_size,
-        **({kind: regex} if kind != "pattern" else {}),
-    }
-
-
-def fitted_pipeline(config: dict, vocab: Vocabulary) -> Pipeline:
-    """Rebuild a fitted pipeline from :func:`pipeline_config` output and a vocabulary."""
-    pipe = make_pipeline(
-        max_len=config["max_len"],
-        min_freq=config.get("min_freq", 1),
-        max_size=config.get("max_size"),
-        lowercase=config.get("lowercase", True),
-        pattern=config.get("pattern", DEFAULT_TOKEN_PATTERN),
-        truncation=config.get("truncation", "post"),
-        split_pattern=config.get("split_pattern"),
-        ngrams=config.get("ngrams", 1),
-        spaced_pattern=config.get("spaced_pattern"),
-    )
-    for name, step in pipe.steps:
-        if name == "index":
-            step.vocab_ = vocab
-        else:
-            step.fit([])
-    return pipe
-
-
-def vocabulary_of(pipe: Pipeline) -> Vocabulary:
-    """The fitted vocabulary of a text pipeline."""
-    indexer = pipe.named_steps["index"]
-    check_is_fitted(indexer, "vocab_")
-    return indexer.vocab_

@@ -7,11 +7,11 @@ import mxnet as mx
 from pandas import DataFrame
 
 from .._runtime import runtime_line
-from ..config import BaseRun, plain, signature
+from ..config import ENCODER_DEFAULTS, BaseRun, fill_defaults, plain, signature
+from ..data.pipeline import make_pipeline, sample_lengths, vocabulary_of
 from ..data.readers import DEFAULT_SOURCE
 from ..data.sources import source_digests
 from ..data.splits import split_train_test, split_validation
-from ..data.text import make_pipeline, vocabulary_of
 from ..log import logger, verbosity
 from ..model.encoders import bag_options
 from ..model.network import (
@@ -77,9 +77,11 @@ def _train_base(s: BaseRun) -> Result:
                                label_map=s.label_map, verbose=s.verbose)
         train_df, test_df = split_train_test(df, s.test_size, s.seed)
         train_df, val_df = split_validation(train_df, s.val_size, s.seed)
-        pipe = make_pipeline(max_len=s.max_len, min_freq=s.min_freq, ngrams=ngrams)
-        X = {"train": pipe.fit_transform(train_df["text"]),
-             "val": pipe.transform(val_df["text"]), "test": pipe.transform(test_df["text"])}
+        s = _filled(s, train_df["text"])
+        pipe = make_pipeline(max_len=int(s.max_len or 0), min_freq=int(s.min_freq or 0),
+                             ngrams=ngrams)
+        # the test rows' ids are made after training: their matrix is not held meanwhile
+        X = {"train": pipe.fit_transform(train_df["text"]), "val": pipe.transform(val_df["text"])}
         origin = origin_of(s.data, DEFAULT_SOURCE)
         y = {name: encode_labels(d["label"], labels, origin)
              for name, d in (("train", train_df), ("val", val_df), ("test", test_df))}
@@ -88,13 +90,15 @@ def _train_base(s: BaseRun) -> Result:
                             (X["train"], y["train"]) if nb_scale else None)
         logger.info(f"vocabulary {len(vocab):,} tokens; "
                     f"{len(X['train']):,} train / {len(X['val']):,} validation / "
-                    f"{len(X['test']):,} test rows")
+                    f"{len(test_df):,} test rows")
         vectors = _init_vectors(s.init_vectors, vectors, net, vocab, X["train"])
         logger.info(summary(net))
         options = training_options(s, X["train"], y["train"])
         history = fit(net, X["train"], y["train"], X["val"], y["val"], num_epochs=s.epochs,
-                      batch_size=s.batch_size, lr=s.lr, weight_decay=s.weight_decay,
-                      patience=s.patience, random_state=s.seed, verbose=s.verbose, **options)
+                      batch_size=int(s.batch_size or 0), lr=float(s.lr or 0),
+                      weight_decay=s.weight_decay, patience=s.patience, random_state=s.seed,
+                      verbose=s.verbose, **options)
+        X["test"] = pipe.transform(test_df["text"])
         metrics = _base_metrics(net, X, y, labels, history, origin, started)
         metrics["settings"] = {k: v for k, v in plain(s).items() if k != "verbose"}
         metrics.update({"init_vectors": vectors} if vectors else {})
@@ -110,6 +114,18 @@ def _train_base(s: BaseRun) -> Result:
         return result
 
 
+def _filled(s: BaseRun, train_texts) -> BaseRun:
+    """`s` with the settings left at None filled for its encoder, said in the log."""
+    s, chosen = fill_defaults(s, lambda: sample_lengths(train_texts, seed=s.seed))
+    if chosen:
+        fitted = ENCODER_DEFAULTS.get(s.encoder, {}).get("max_len") == "data"
+        logger.info(f"{s.encoder} defaults: " + ", ".join(
+            f"--{k.replace('_', '-')} {v}" for k, v in chosen.items())
+            + (" (max-len: the 95th percentile of the training texts' token counts)"
+               if fitted and "max_len" in chosen else ""))
+    return s
+
+
 def _base_network(s: BaseRun, vocab_size: int, num_classes: int,
                   nb_rows: tuple | None) -> TextClassifier:
     """The base's network, initialised; with `nb_rows` (ids, labels), naive-Bayes token
@@ -118,7 +134,8 @@ def _base_network(s: BaseRun, vocab_size: int, num_classes: int,
     # row-sparse embedding gradients for the n-gram bag (a table of ~500k rows on IMDB, of
     # which a batch touches a few thousand); one device only, the kvstores push dense arrays
     sparse = s.encoder == "ngram" and not s.gpus and s.kvstore == "device"
-    net = TextClassifier(vocab_size, num_classes, embed_dim=s.embed_dim, encoder=s.encoder,
+    net = TextClassifier(vocab_size, num_classes, embed_dim=int(s.embed_dim or 0),
+                         encoder=s.encoder,
                          hidden_size=s.hidden_size, num_filters=s.num_filters,
                          dropout=s.dropout, embed_dropout=s.embed_dropout,
                          nb_scale=nb_rows is not None, sparse_grad=sparse)

@@ -19,9 +19,9 @@ import os
 import time
 
 from ..config import PretrainRun, plain, signature
+from ..data.pipeline import make_pipeline
 from ..data.readers import unlabeled_texts
 from ..data.sources import source_list
-from ..data.text import make_pipeline
 from ..errors import DataError
 from ..io.storage import atomic_write, output_dir
 from ..log import logger, verbosity

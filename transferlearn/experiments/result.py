@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.text import pipeline_config
+from ..data.pipeline import pipeline_config
 from ..io.bundle import Bundle, save_bundle
 
 

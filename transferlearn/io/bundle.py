@@ -20,7 +20,8 @@ import mxnet as mx
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from ..data.text import Vocabulary, fitted_pipeline, pipeline_config, text_list, vocabulary_of
+from ..data.pipeline import fitted_pipeline, pipeline_config, vocabulary_of
+from ..data.text import Vocabulary, text_list
 from ..errors import BundleError, StorageError, last_line
 from ..model.linear import LinearMixture, LinearTextModel, blend, linear_model
 from ..model.network import TextClassifier, build_model

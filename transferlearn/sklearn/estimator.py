@@ -21,8 +21,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ..config import MODEL, TRAINING
-from ..data.text import make_pipeline
+from ..config import MODEL, TRAINING, encoder_default
+from ..data.pipeline import make_pipeline, sample_lengths
 from ..model.encoders import bag_options
 from ..model.inference import predict_proba
 from ..model.network import (
@@ -56,9 +56,10 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
     ----------
     encoder, embed_dim, hidden_size, num_filters, dropout, embed_dropout
         The network (see :class:`~transferlearn.model.TextClassifier`); ignored with
-        ``init_from``, whose architecture is kept.
+        ``init_from``, whose architecture is kept. ``embed_dim`` None: the encoder's.
     max_len, min_freq
-        Text pipeline: tokens kept per text, minimum token count for the vocabulary.
+        Text pipeline: tokens kept per text, minimum token count for the vocabulary (None:
+        the encoder's, see :data:`transferlearn.config.ENCODER_DEFAULTS`).
     ngrams, nb_scale
         Bag encoders: n-grams up to this order as tokens, naive-Bayes token weights (None:
         bigrams with NB weights for ``encoder="ngram"``, plain tokens otherwise).
@@ -135,8 +136,9 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         epoch_start = lr_schedule = None
         if self.init_from is None:
             ngrams, nb_scale = bag_options(self.encoder, self.ngrams, self.nb_scale)
-            self.pipeline_ = make_pipeline(max_len=self.max_len, min_freq=self.min_freq,
-                                           ngrams=ngrams)
+            self.pipeline_ = make_pipeline(
+                max_len=self._setting("max_len", lambda: sample_lengths(texts, seed=seed)),
+                min_freq=self._setting("min_freq"), ngrams=ngrams)
             self.pipeline_.fit([texts[i] for i in train_idx])
             self.net_ = self._new_net(len(self.pipeline_.named_steps["index"].vocab_), nb_scale)
         else:
@@ -149,12 +151,18 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         self.history_ = fit(self.net_, ids[train_idx], y_idx[train_idx],
                             ids[val_idx] if len(val_idx) else None,
                             y_idx[val_idx] if len(val_idx) else None,
-                            num_epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                            num_epochs=self.epochs, batch_size=self._setting("batch_size"),
+                            lr=self._setting("lr"),
                             weight_decay=self.weight_decay, patience=self.patience,
                             monitor="loss", random_state=seed, verbose=self.verbose,
                             epoch_start=epoch_start, lr_schedule=lr_schedule,
                             length_buckets=self.length_buckets)
         return self
+
+    def _setting(self, name: str, lengths=None):
+        """Setting `name`, or the encoder's default when it is None (config.ENCODER_DEFAULTS)."""
+        value = getattr(self, name)
+        return encoder_default(name, self.encoder, lengths) if value is None else value
 
     def _split(self, y_idx: np.ndarray, seed: int):
         rows = np.arange(len(y_idx))
@@ -165,9 +173,10 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
                                 stratify=y_idx)
 
     def _new_net(self, vocab_size: int, nb_scale: bool) -> TextClassifier:
-        net = TextClassifier(vocab_size, len(self.classes_), embed_dim=self.embed_dim,
-                             encoder=self.encoder, hidden_size=self.hidden_size,
-                             num_filters=self.num_filters, dropout=self.dropout,
+        net = TextClassifier(vocab_size, len(self.classes_),
+                             embed_dim=self._setting("embed_dim"), encoder=self.encoder,
+                             hidden_size=self.hidden_size, num_filters=self.num_filters,
+                             dropout=self.dropout,
                              embed_dropout=self.embed_dropout, nb_scale=nb_scale)
         net.initialize(mx.init.Xavier())
         return net

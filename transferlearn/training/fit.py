@@ -14,7 +14,7 @@ from mxnet import gluon
 from ..log import verbosity
 from .callbacks import Checkpoint, EpochEnd, KeepBest, Progress, Schedule, Unfreeze
 from .loop import Data, History, train_loop
-from .steps import CrossEntropy, Distillation
+from .steps import BagCrossEntropy, Distillation, cross_entropy
 
 
 def standard_callbacks(X_val=None, y_val=None, *, monitor: str = "accuracy",  # noqa: PLR0913
@@ -84,8 +84,7 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
     -------
     History
     """
-    step = (CrossEntropy() if soft_targets is None
-            else Distillation(soft_targets, temperature, alpha))
+    step = _step(net, ctx, kvstore, soft_targets, temperature, alpha)
     callbacks = standard_callbacks(
         X_val, y_val, monitor=monitor, patience=patience, verbose=verbose,
         epoch_callback=epoch_callback, epoch_start=epoch_start, lr_schedule=lr_schedule,
@@ -95,7 +94,18 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
                           batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                           random_state=random_state, ctx=ctx, kvstore=kvstore,
                           hybridize=hybridize, include_frozen=epoch_start is not None,
-                          length_buckets=length_buckets)
+                          # a bag step reads no padding: buckets would only group by length
+                          length_buckets=0 if isinstance(step, BagCrossEntropy)
+                          else length_buckets)
+
+
+def _step(net, ctx, kvstore, soft_targets, temperature: float, alpha: float):
+    """Distillation with `soft_targets`, else cross-entropy (a bag network's own on one
+    device and one worker)."""
+    if soft_targets is not None:
+        return Distillation(soft_targets, temperature, alpha)
+    devices = len(ctx) if isinstance(ctx, (list, tuple)) else 1
+    return cross_entropy(net, devices, kvstore not in ("device", "local"))
 
 
 __all__ = ["fit", "standard_callbacks"]

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import mxnet as mx
 from sklearn.pipeline import Pipeline
 
-from ..data.text import Vocabulary, fitted_pipeline, pipeline_config
+from ..data.pipeline import fitted_pipeline, pipeline_config
+from ..data.text import Vocabulary
 from ..errors import DataError
 from ..model.encoders import BAG_ENCODERS
 from ..model.network import TextClassifier, named_parameters
