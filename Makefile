@@ -7,6 +7,8 @@
 # make notebooks  rebuild notebooks/*.ipynb and execute them in place (the committed outputs)
 # make bench  set up .venv, run the benchmarks
 # make bases  base accuracy per encoder x initialisation, movie snippets and IMDB (README table)
+# make tta    time to accuracy against fastText, TF-IDF + LR and PyTorch (docs/speed.md); IMDB
+#             from data/ (transferlearn data get imdb)
 # make lint   ruff (style, complexity, argument counts) and mypy on the package; .ci/run runs it
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -17,7 +19,7 @@ STAMP := $(VENV)/.installed
 export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test test-fast bench bases lint clean curve strategies notebooks
+.PHONY: demo test test-fast bench bases lint clean curve strategies notebooks tta
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else \
@@ -65,6 +67,13 @@ bench: $(STAMP)
 	$(PY) benchmarks/speed.py --workload snippets --buckets 10 \
 	    --frameworks mxnet,mxnet-torchinit,torch --out benchmarks/results-snippets.md
 	$(PY) benchmarks/speed.py --workload imdb --buckets 10 --out benchmarks/results-imdb.md
+
+# time to accuracy and memory, transferlearn's encoders against fastText, TF-IDF + LR and a
+# PyTorch twin of the n-gram bag, IMDB and the movie snippets (about 25 minutes)
+tta: $(STAMP)
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PY) -m transferlearn data get imdb
+	$(PY) benchmarks/time_to_accuracy.py --imdb $${TRANSFERLEARN_DATA:-data}/imdb_reviews.csv.gz
 
 # base accuracy per encoder x initialisation (README "Base models"); IMDB takes about 40 min
 bases: $(STAMP)

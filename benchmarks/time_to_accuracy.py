@@ -66,6 +66,7 @@ def child_fasttext(data: Path, epochs: int, work: Path) -> dict:
     def line(text: str) -> str:
         return " ".join(TOKEN.findall(str(text).lower()))
 
+    train = train.sample(frac=1.0, random_state=0)  # fastText reads in file order: shuffled
     with open(work / "ft.train", "w", encoding="utf-8") as handle:
         for text, label in zip(train["text"], train["label"], strict=True):
             handle.write(f"__label__{label} {line(text)}\n")
@@ -174,19 +175,29 @@ def child_main(argv: list[str]) -> None:
 
 # ---- the parent -------------------------------------------------------------------------
 
-def timed(command: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """Run `command`; its wall seconds, peak RSS in GB and stdout."""
+GNU_TIME = Path("/usr/bin/time")
+
+
+def timed(command: list[str]) -> tuple[float, float, str]:
+    """Run `command`; its wall seconds, peak RSS in GB and stdout. The peak comes from GNU
+    time when there is one: Linux carries a process's peak RSS over fork and exec, so a child
+    of this (large) process would report at least this process's size."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT,
-                                env={**os.environ, **(env or {})})
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        out.seek(0), err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak"
+        wrapped = ([str(GNU_TIME), "-f", "%M", "-o", str(peak_file), *command]
+                   if GNU_TIME.exists() else command)
+        with open(Path(tmp) / "out", "w+b") as out, open(Path(tmp) / "err", "w+b") as err:
+            proc = subprocess.Popen(wrapped, stdout=out, stderr=err, cwd=ROOT)
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - started
+            out.seek(0), err.seek(0)
+            stdout, stderr = out.read().decode(), err.read().decode()
+        peak_kb = (int(peak_file.read_text().split()[-1]) if peak_file.exists()
+                   else usage.ru_maxrss)
     if status != 0:
         raise SystemExit(f"error: {' '.join(command)} failed:\n{stderr[-2000:]}")
-    return wall, usage.ru_maxrss / 1e6, stdout
+    return wall, peak_kb / 1e6, stdout
 
 
 def own(kind: str, data: Path, work: Path, epochs: int = 1) -> tuple[float, float, dict]:
