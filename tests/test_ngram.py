@@ -139,6 +139,37 @@ def test_a_bag_scores_and_trains_as_a_sparse_product_of_its_table(monkeypatch):
     assert (predict_logits(net, X[240:]).argmax(axis=1) == y[240:]).mean() > 0.9
 
 
+def test_mxnet_sums_repeated_ids_of_a_sparse_row_forward_and_backward():
+    """bag_weights leaves a repeated id repeated (no sort): MXNet's product and its
+    row-sparse gradient must sum repeats as scipy's merged matrix does."""
+    from mxnet import autograd
+    from scipy import sparse
+
+    rng = np.random.RandomState(0)
+    X = rng.randint(1, 50, size=(8, 12))
+    X[:, 9:] = 0
+    keep = X != 0
+    values = rng.rand(int(keep.sum())).astype(np.float32)
+    indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
+    repeated = sparse.csr_matrix((values, X[keep], indptr), shape=(8, 60))
+    merged = repeated.copy()
+    merged.sum_duplicates()
+    assert merged.nnz < repeated.nnz
+    table, upstream = rng.rand(60, 5).astype(np.float32), rng.rand(8, 5).astype(np.float32)
+
+    def forward_backward(m):
+        w = mx.nd.array(table)
+        w.attach_grad(stype="row_sparse")
+        x = mx.nd.sparse.csr_matrix((m.data, m.indices, m.indptr), shape=m.shape)
+        with autograd.record():
+            y = mx.nd.sparse.dot(x, w)
+        y.backward(mx.nd.array(upstream))
+        return y.asnumpy(), w.grad.tostype("default").asnumpy()
+
+    for a, b in zip(forward_backward(repeated), forward_backward(merged), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def test_token_weights_are_data_that_never_train():
     net = _ngram_net()
     unfreeze(net, ".")

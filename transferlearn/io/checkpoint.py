@@ -182,6 +182,20 @@ def check_state(state) -> dict:
     return state
 
 
+READ_BACK_BYTES = 64 << 20  # a saved file this small is read back whole
+
+
+def _check_saved(path: Path, content: dict) -> None:
+    """MXNet misses some failed writes (a full disk): a file shorter than its arrays' bytes
+    is refused, and one under :data:`READ_BACK_BYTES` is read back whole. Reading back the
+    IMDB n-gram bag's 320 MB of weights and Adam state doubled them in memory for a moment."""
+    need = sum(a.size * np.dtype(a.dtype).itemsize for a in content.values())
+    if path.stat().st_size < need:
+        raise OSError(28, "the file is shorter than what was written (disk full?)", str(path))
+    if need < READ_BACK_BYTES:
+        mx.nd.load(str(path))
+
+
 class Checkpointer:
     """Save and find the per-epoch checkpoints of one training run in `directory`.
 
@@ -225,7 +239,7 @@ class Checkpointer:
             files["best.params"] = best
         for name, content in files.items():
             mx.nd.save(str(tmp / name), content)
-            mx.nd.load(str(tmp / name))  # MXNet misses some failed writes: read it back
+            _check_saved(tmp / name, content)
         digests = {name: file_sha256(tmp / name) for name in files}
         record = {**state, "optimizer": meta, "fingerprint": self.fingerprint,
                   "sha256": digests}
