@@ -123,20 +123,24 @@ class Table:
         self.size = len(vocab)
         self.ident = _Identity(vocab.token_to_idx)
         self.spaces = False
-        pairs = []
+        firsts, seconds, where = [], [], []
         for i, token in enumerate(vocab.idx_to_token):
             if " " in token:
-                parts = token.split(" ")
-                if len(parts) != 2 or not all(parts):
+                a, _, b = token.partition(" ")
+                if not a or not b or " " in b:
                     self.spaces = True  # not a bigram of two words: the steps decide
                     continue
-                a, b = (self.ident.setdefault(p, len(self.ident)) for p in parts)
-                pairs.append((a, b, i))
+                firsts.append(a)
+                seconds.append(b)
+                where.append(i)
+        for word in itertools.chain(firsts, seconds):  # words found only inside bigrams
+            if word not in self.ident:
+                self.ident[word] = len(self.ident)
         self.width = max(len(self.ident), 1)
-        arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 3)
-        keys = arr[:, 0] * self.width + arr[:, 1]
+        a = np.fromiter(map(self.ident.__getitem__, firsts), dtype=np.int64, count=len(where))
+        b = np.fromiter(map(self.ident.__getitem__, seconds), dtype=np.int64, count=len(where))
         # a hash index: 4x faster than searchsorted on IMDB's 13M bigrams (0.5 against 2 s)
-        self.keys, self.values = pd.Index(keys), arr[:, 2]
+        self.keys, self.values = pd.Index(a * self.width + b), np.asarray(where, dtype=np.int64)
 
     @classmethod
     def of(cls, vocab: Vocabulary) -> Table:
