@@ -89,6 +89,10 @@ def test_pretrain_learns_vectors_from_several_sources_that_a_base_starts_from(tm
     trained = named_parameters(bundle.net)["embedding.weight"].data().asnumpy()[row]
     start = vectors.idx_to_vec[vectors.token_to_idx["great"]].asnumpy()
     assert np.abs(trained - start).max() < 0.1 * np.abs(start).max()
+    # with no --embed-dim the network takes the vectors' width (the encoder's 64 would not fit)
+    again = train_base(data=pd.DataFrame({"text": texts, "label": labels}), encoder="ngram",
+                       epochs=1, init_vectors=str(tmp_path / "vec"), out=None, verbose=False)
+    assert again["settings"]["embed_dim"] == 8 and again["init_vectors"]["found"] == 10
 
 
 def test_pretrain_script_end_to_end_and_its_errors(tmp_path):

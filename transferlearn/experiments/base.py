@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import mxnet as mx
 from pandas import DataFrame
@@ -77,7 +78,7 @@ def _train_base(s: BaseRun) -> Result:
                                label_map=s.label_map, verbose=s.verbose)
         train_df, test_df = split_train_test(df, s.test_size, s.seed)
         train_df, val_df = split_validation(train_df, s.val_size, s.seed)
-        s = _filled(s, train_df["text"])
+        s = _filled(s, train_df["text"], vectors)
         pipe = make_pipeline(max_len=int(s.max_len or 0), min_freq=int(s.min_freq or 0),
                              ngrams=ngrams)
         # the test rows' ids are made after training: their matrix is not held meanwhile
@@ -114,8 +115,11 @@ def _train_base(s: BaseRun) -> Result:
         return result
 
 
-def _filled(s: BaseRun, train_texts) -> BaseRun:
-    """`s` with the settings left at None filled for its encoder, said in the log."""
+def _filled(s: BaseRun, train_texts, vectors=None) -> BaseRun:
+    """`s` with the settings left at None filled for its encoder (embed_dim: the width of
+    the token vectors it starts from, if any), said in the log."""
+    if s.embed_dim is None and vectors is not None:
+        s = replace(s, embed_dim=int(vectors.idx_to_vec.shape[1]))
     s, chosen = fill_defaults(s, lambda: sample_lengths(train_texts, seed=s.seed))
     if chosen:
         fitted = ENCODER_DEFAULTS.get(s.encoder, {}).get("max_len") == "data"
