@@ -69,6 +69,29 @@ def run_script(name: str, *args: str, timeout: int = 300) -> subprocess.Complete
                           env={**os.environ, "OMP_NUM_THREADS": "2"})
 
 
+SCRIPT_MODULES = {"train_base.py": "train_base", "transfer.py": "transfer",
+                  "pretrain.py": "pretrain"}
+
+
+@pytest.fixture
+def script_here(capsys):
+    """scripts/NAME run in this process (its ``main`` with the script's name as ``prog``), as
+    a CompletedProcess like :func:`run_script`'s: for checks that end before any work, where a
+    new Python with MXNet would spend 1.5-2 s starting for a one-line error."""
+    import importlib
+
+    def run(name: str, *args) -> subprocess.CompletedProcess:
+        module = importlib.import_module(f"transferlearn.cli.{SCRIPT_MODULES[name]}")
+        try:
+            code = module.main([str(a) for a in args], prog=name)
+        except SystemExit as exc:  # argparse's own errors
+            code = exc.code
+        captured = capsys.readouterr()
+        return subprocess.CompletedProcess([name, *args], code, captured.out, captured.err)
+
+    return run
+
+
 @pytest.fixture
 def write_csv(tmp_path):
     def write(name: str, frame: pd.DataFrame | str) -> Path:

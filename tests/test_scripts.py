@@ -74,25 +74,25 @@ def _one_line_error(result, pattern):
     ("text,label\n" + ",pos\n,neg\n" * 10, "every text is empty"),
     ("", "the file is empty"),
 ])
-def test_train_base_bad_input(tmp_path, content, pattern):
+def test_train_base_bad_input(tmp_path, content, pattern, script_here):
     path = tmp_path / "data.csv"
     if content is not None:
         path.write_text(content)
-    result = run_script("train_base.py", "--data", path, "--out", tmp_path / "o", *SMALL)
+    result = script_here("train_base.py", "--data", path, "--out", tmp_path / "o", *SMALL)
     _one_line_error(result, pattern)
     assert not (tmp_path / "o").exists()
 
 
-def test_transfer_bad_input(base_bundle, amazon_slice, tmp_path):
-    _one_line_error(run_script("transfer.py", "--base", tmp_path / "none", "--out",
-                               tmp_path / "o"), "model bundle not found")
-    _one_line_error(run_script("transfer.py", "--base", base_bundle, "--data", amazon_slice,
-                               "--text-col", "body", "--out", tmp_path / "o"),
+def test_transfer_bad_input(base_bundle, amazon_slice, tmp_path, script_here):
+    _one_line_error(script_here("transfer.py", "--base", tmp_path / "none", "--out",
+                                tmp_path / "o"), "model bundle not found")
+    _one_line_error(script_here("transfer.py", "--base", base_bundle, "--data", amazon_slice,
+                                "--text-col", "body", "--out", tmp_path / "o"),
                     "no text column 'body'")
-    _one_line_error(run_script("transfer.py", "--base", base_bundle, "--data", amazon_slice,
-                               "--train-size", "100000", "--out", tmp_path / "o"),
+    _one_line_error(script_here("transfer.py", "--base", base_bundle, "--data", amazon_slice,
+                                "--train-size", "100000", "--out", tmp_path / "o"),
                     "larger than the 480 training rows")
-    bad = run_script("transfer.py", "--strategy", "magic")
+    bad = script_here("transfer.py", "--strategy", "magic")
     assert bad.returncode == 2 and "unknown strategy 'magic'" in bad.stderr
 
 

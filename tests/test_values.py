@@ -52,8 +52,8 @@ def one_error(result) -> str:
     ("transfer.py", "--alpha", "1.5", "must be a number in [0, 1], got '1.5'"),
     ("transfer.py", "--adapt-weight", "-1", "must be a number >= 0, got '-1'"),
 ])
-def test_every_numeric_flag_has_a_range(script, flag, value, expected):
-    message = one_error(run_script(script, flag, value))
+def test_every_numeric_flag_has_a_range(script, flag, value, expected, script_here):
+    message = one_error(script_here(script, flag, value))
     assert message == f"error: argument {flag}: {expected} (see {script} --help)"
 
 
@@ -72,11 +72,11 @@ def test_the_api_applies_the_same_ranges_before_any_work(tmp_path):
     (["--categorical", "device,label"], "--categorical names the label column 'label'"),
     (["--categorical", "text"], "--categorical names the text column 'text'"),
 ])
-def test_a_column_plays_one_role(flags, expected, tmp_path):
+def test_a_column_plays_one_role(flags, expected, tmp_path, script_here):
     path = tmp_path / "d.csv"
     reviews().to_csv(path, index=False)
-    message = one_error(run_script("train_base.py", "--data", path, "--out", tmp_path / "o",
-                                   *flags, *TINY))
+    message = one_error(script_here("train_base.py", "--data", path, "--out", tmp_path / "o",
+                                    *flags, *TINY))
     assert expected in message
     assert not (tmp_path / "o").exists()
 
@@ -138,11 +138,11 @@ def test_compressed_tables_are_read_by_content(kind, sep, tmp_path):
     (reviews(1000, tuple(f"c{i}" for i in range(200))),
      "800 rows in 200 classes are too few for a stratified validation split of 0.1"),
 ])
-def test_data_too_small_for_a_stratified_split_says_so(frame, expected, tmp_path):
+def test_data_too_small_for_a_stratified_split_says_so(frame, expected, tmp_path, script_here):
     path = tmp_path / "d.csv"
     frame.to_csv(path, index=False)
-    message = one_error(run_script("train_base.py", "--data", path, "--out", tmp_path / "o",
-                                   *TINY))
+    message = one_error(script_here("train_base.py", "--data", path, "--out", tmp_path / "o",
+                                    *TINY))
     assert expected in message
 
 
