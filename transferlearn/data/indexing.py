@@ -117,7 +117,7 @@ def vocabulary_from_ids(index, words: dict, ids: np.ndarray, lengths: np.ndarray
 
 class Table:
     """A vocabulary as integers: each word's identity (its id; words found only inside
-    n-gram tokens get ids past the end) and the bigram tokens as sorted pair keys."""
+    n-gram tokens get ids past the end) and the bigram tokens as pair keys in a hash index."""
 
     def __init__(self, vocab: Vocabulary):
         self.size = len(vocab)
@@ -137,10 +137,13 @@ class Table:
             if word not in self.ident:
                 self.ident[word] = len(self.ident)
         self.width = max(len(self.ident), 1)
-        a = np.fromiter(map(self.ident.__getitem__, firsts), dtype=np.int64, count=len(where))
-        b = np.fromiter(map(self.ident.__getitem__, seconds), dtype=np.int64, count=len(where))
+        left = np.fromiter(map(self.ident.__getitem__, firsts), dtype=np.int64,
+                           count=len(where))
+        right = np.fromiter(map(self.ident.__getitem__, seconds), dtype=np.int64,
+                            count=len(where))
         # a hash index: 4x faster than searchsorted on IMDB's 13M bigrams (0.5 against 2 s)
-        self.keys, self.values = pd.Index(a * self.width + b), np.asarray(where, dtype=np.int64)
+        self.keys = pd.Index(left * self.width + right)
+        self.values = np.asarray(where, dtype=np.int64)
 
     @classmethod
     def of(cls, vocab: Vocabulary) -> Table:
