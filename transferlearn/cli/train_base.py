@@ -35,15 +35,22 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--out", default=BaseRun.out,
                    help="bundle directory to write (local, or s3://bucket/prefix)")
     for name, more in (("encoder", {"choices": ENCODER_NAMES}),
-                       ("embed_dim", {}),
+                       ("embed_dim", {"help": "token vector width (default: the --init-vectors' "
+                                              "width, else 128; ngram 64)"}),
                        ("hidden_size", {"help": "mean: dense units; bilstm: units per "
                                                 "direction"}),
                        ("num_filters", {"help": "cnn: per window"}), ("dropout", {}),
-                       ("embed_dropout", {}), ("max_len", {"help": "tokens kept per text"}),
-                       ("min_freq", {}),
+                       ("embed_dropout", {}),
+                       ("max_len", {"help": "tokens kept per text (default: 64; ngram: the 95th "
+                                            "percentile of the training texts' lengths, "
+                                            "rounded up to 64, at most 1,024)"}),
+                       ("min_freq", {"help": "tokens seen fewer times map to <unk> (default: "
+                                             "1; ngram 2)"}),
                        ("ngrams", {"help": "n-grams up to this order become tokens of a bag "
                                            "encoder (default: 2 for ngram, else 1)"}),
-                       ("epochs", {}), ("batch_size", {}), ("lr", {}),
+                       ("epochs", {}),
+                       ("batch_size", {"help": "rows per batch (default: 64; ngram 256)"}),
+                       ("lr", {"help": "Adam's learning rate (default: 1e-3; ngram 4e-3)"}),
                        ("weight_decay", {}), ("patience", {}),
                        ("val_size", {"help": "share of the training rows for early stopping"}),
                        ("length_buckets", {"help": LENGTH_BUCKETS_HELP}),
