@@ -39,7 +39,8 @@ def predict_logits(net: gluon.Block, X: np.ndarray, batch_size: int = 512, ctx=N
 def _bag_logits(net, X: np.ndarray, ctx, batch_size: int = 4096) -> np.ndarray:
     """A bag network's logits as sparse weights times its embedding table, then its head
     (the same numbers as the network's forward, to float rounding; tested). IMDB's 25,000
-    test reviews at 1,024 tokens: 0.5 s instead of 9 s, 2 cores."""
+    test reviews at 704 tokens with bigrams: 0.45 s instead of 6.05 s through the network's
+    forward, 2 cores."""
     table = named_parameters(net)["embedding.weight"].data(ctx)
     outs = [net.output(mx.nd.sparse.dot(sparse_rows(bag_weights(net, X[s:s + batch_size]), ctx),
                                         table))

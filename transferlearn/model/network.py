@@ -210,7 +210,8 @@ def is_bag(net) -> bool:
     """Whether `net` is a bag of n-grams (``ngram`` encoder, mean pooling): its pooled output
     is then a sparse ``(rows, vocabulary)`` matrix of weights (:func:`bag_weights`) times the
     embedding table, which trains and scores without the ``(batch, seq_len, embed_dim)``
-    array of token vectors (IMDB at 1,024 tokens: 2 s an epoch instead of over 40, 2 cores)."""
+    array of token vectors (IMDB at 704 tokens: 2 s an epoch; scoring its 25,000 test
+    reviews 0.45 s instead of 6.05 s, 2 cores)."""
     config = getattr(net, "config", None) or {}
     return config.get("encoder") == "ngram" and config.get("pooling") == "mean"
 

@@ -70,8 +70,9 @@ class BagCrossEntropy(CrossEntropy):
     there is no per-position vector to drop elements of. MXNet's generator draws it, so a
     resumed run matches an uninterrupted one.
 
-    Measured on IMDB at 1,024 tokens with bigrams, 2 cores: an epoch in 2 s, against 40 s
-    for the forward through ``(batch, seq_len, embed_dim)`` token vectors.
+    Measured on IMDB (22,500 reviews at 704 tokens with bigrams, 2 cores): an epoch in 2 s;
+    the forward through ``(batch, seq_len, embed_dim)`` token vectors took 5.5 s an epoch
+    at 64 tokens, and its cost grows with the width.
     """
 
     def begin(self, loop) -> None:
