@@ -61,10 +61,13 @@ def test_the_network_the_estimator_and_the_runs_share_the_model_defaults():
 
 
 def test_settings_left_at_none_take_the_encoders_defaults_fitted_to_the_data():
-    cnn, chosen = config.fill_defaults(config.BaseRun(), lambda: [5000] * 10)
+    snippets = [21] * 95 + [50] * 5  # the movie snippets: 95th percentile 38-41 tokens
+    cnn, chosen = config.fill_defaults(config.BaseRun(), lambda: snippets)
     assert (cnn.max_len, cnn.embed_dim, cnn.min_freq, cnn.batch_size, cnn.lr) == (
         64, 128, 1, 64, 1e-3)  # what they were before they could be None: the demo's table
     assert set(chosen) == {"max_len", "embed_dim", "min_freq", "batch_size", "lr"}
+    reviews, _ = config.fill_defaults(config.BaseRun(), lambda: [5000] * 10)
+    assert reviews.max_len == 256  # a sequence encoder's cost grows with every position
     lengths = list(range(1, 301))  # the 95th percentile: 285.05 tokens
     bag, _ = config.fill_defaults(config.BaseRun(encoder="ngram"), lambda: lengths)
     assert (bag.max_len, bag.embed_dim, bag.min_freq, bag.batch_size) == (320, 64, 2, 256)

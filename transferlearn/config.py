@@ -50,7 +50,7 @@ class ModelSettings:
     num_filters: int = 100  # cnn: filters per window size
     dropout: float = 0.5
     embed_dropout: float = 0.5
-    max_len: int | None = None  # tokens kept per text; None: 64, ngram: from the data
+    max_len: int | None = None  # tokens kept per text; None: from the data (LENGTH_CAP)
     min_freq: int | None = None  # tokens seen fewer times map to <unk>; None: 1, ngram: 2
     ngrams: int | None = None  # n-grams up to this order become tokens; None: 2 for ngram, else 1
     nb_scale: bool | None = None  # naive-Bayes token weights; None: on for ngram, else off
@@ -199,18 +199,20 @@ def plain(settings) -> dict:
 
 # What a base's setting left at None takes, by encoder ("" for every other). max_len "data":
 # the 95th percentile of the training texts' token counts, rounded up to a multiple of 64,
-# 64 to 1,024: a bag's cost barely grows with length (its step reads each row's n-grams once,
-# see training.steps.BagCrossEntropy), so it reads whole reviews, where a CNN's or LSTM's
-# cost grows with every position. The ngram row (IMDB, 2 cores, docs/speed.md): batches of
-# 256 at 4e-3 take 2 s an epoch against 4 s for 64 at 1e-3, to the same accuracy; a 64-wide
-# table halves a 128-wide one's memory for 0.002 less; bigrams seen once are a third of
-# the table and noise.
+# from 64 to the encoder's cap. A bag's cost barely grows with length (its step reads each
+# row's n-grams once, see training.steps.BagCrossEntropy), so it reads whole reviews, up to
+# 1,024 tokens; a CNN's or LSTM's cost grows with every position, so they stop at 256 (the
+# movie and Amazon snippets, 95th percentile 38-41 tokens, get 64 as before; IMDB's reviews
+# 256). The ngram row (IMDB, 2 cores, docs/speed.md): batches of 256 at 4e-3 take 2 s an
+# epoch against 4 s for 64 at 1e-3, to the same accuracy; a 64-wide table halves a 128-wide
+# one's memory for 0.002 less; bigrams seen once are a third of the table and noise.
 ENCODER_DEFAULTS: dict[str, dict[str, Any]] = {
-    "": {"embed_dim": 128, "max_len": 64, "min_freq": 1, "batch_size": 64, "lr": 1e-3},
+    "": {"embed_dim": 128, "max_len": "data", "min_freq": 1, "batch_size": 64, "lr": 1e-3},
     "ngram": {"embed_dim": 64, "max_len": "data", "min_freq": 2, "batch_size": 256,
               "lr": 4e-3},
 }
-LENGTH_PERCENTILE, LENGTH_STEP, LENGTH_CAP = 95, 64, 1024
+LENGTH_PERCENTILE, LENGTH_STEP = 95, 64
+LENGTH_CAP = {"": 256, "ngram": 1024}  # tokens at most, by encoder
 
 
 def encoder_default(name: str, encoder: str, lengths=None):
@@ -223,9 +225,10 @@ def encoder_default(name: str, encoder: str, lengths=None):
 
     counts = np.asarray(lengths() if lengths is not None else [], dtype=float)
     if not len(counts):
-        return ENCODER_DEFAULTS[""][name]
+        return LENGTH_STEP
     top = float(np.percentile(counts, LENGTH_PERCENTILE))
-    return int(min(LENGTH_CAP, max(LENGTH_STEP, -(-top // LENGTH_STEP) * LENGTH_STEP)))
+    cap = LENGTH_CAP.get(encoder, LENGTH_CAP[""])
+    return int(min(cap, max(LENGTH_STEP, -(-top // LENGTH_STEP) * LENGTH_STEP)))
 
 
 def fill_defaults(settings, lengths=None):

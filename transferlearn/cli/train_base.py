@@ -41,9 +41,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                                                 "direction"}),
                        ("num_filters", {"help": "cnn: per window"}), ("dropout", {}),
                        ("embed_dropout", {}),
-                       ("max_len", {"help": "tokens kept per text (default: 64; ngram: the 95th "
-                                            "percentile of the training texts' lengths, "
-                                            "rounded up to 64, at most 1,024)"}),
+                       ("max_len", {"help": "tokens kept per text (default: the 95th percentile "
+                                            "of the training texts' lengths, rounded up to "
+                                            "64; at most 256, ngram 1,024)"}),
                        ("min_freq", {"help": "tokens seen fewer times map to <unk> (default: "
                                              "1; ngram 2)"}),
                        ("ngrams", {"help": "n-grams up to this order become tokens of a bag "
