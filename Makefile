@@ -69,7 +69,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/speed.py --workload imdb --buckets 10 --out benchmarks/results-imdb.md
 
 # time to accuracy and memory, transferlearn's encoders against fastText, TF-IDF + LR and a
-# PyTorch twin of the n-gram bag, IMDB and the movie snippets (about 25 minutes)
+# PyTorch twin of the n-gram bag, IMDB and the movie snippets (about 11 minutes)
 tta: $(STAMP)
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
 	$(PY) -m transferlearn data get imdb
