@@ -227,8 +227,12 @@ def encoder_default(name: str, encoder: str, lengths=None):
     if not len(counts):
         return LENGTH_STEP
     top = float(np.percentile(counts, LENGTH_PERCENTILE))
-    cap = LENGTH_CAP.get(encoder, LENGTH_CAP[""])
-    return int(min(cap, max(LENGTH_STEP, -(-top // LENGTH_STEP) * LENGTH_STEP)))
+    return int(min(length_cap(encoder), max(LENGTH_STEP, -(-top // LENGTH_STEP) * LENGTH_STEP)))
+
+
+def length_cap(encoder: str) -> int:
+    """The most tokens a max_len fitted to the data gives `encoder` (:data:`LENGTH_CAP`)."""
+    return LENGTH_CAP.get(encoder, LENGTH_CAP[""])
 
 
 def fill_defaults(settings, lengths=None):
@@ -245,5 +249,5 @@ TRAINING = TrainingSettings()
 __all__ = ["BaseRun", "ENCODER_NAMES", "DataSettings", "MODEL", "ModelSettings", "PretrainRun",
            "RunSettings",
            "TRAINING", "TrainingSettings", "ENCODER_DEFAULTS", "encoder_default",
-           "fill_defaults", "TransferRun", "TransferSettings", "TransferTraining",
+           "fill_defaults", "length_cap", "TransferRun", "TransferSettings", "TransferTraining",
            "fields", "frame_name", "plain", "signature"]

@@ -24,11 +24,6 @@ from .vocab import Vocabulary
 CHUNK = 2_000  # texts per chunk: IMDB's reviews, about 10 MB of token strings at a time
 
 
-def keep_of(grams) -> tuple | None:
-    """(tokens kept, truncation) of the n-gram step, or None (the indexer sees every token)."""
-    return None if grams is None else (int(grams.max_tokens), grams.truncation)
-
-
 def _chunks(front, texts: list):
     """Each chunk's token lists (impute, lower-case, tokenize)."""
     for start in range(0, len(texts), CHUNK):
@@ -36,13 +31,6 @@ def _chunks(front, texts: list):
         for step in front:
             rows = step.transform(rows)
         yield rows
-
-
-def _cut(tokens: list, keep: tuple | None) -> list:
-    if keep is None:
-        return tokens
-    n, truncation = keep
-    return tokens[:n] if truncation == "post" else tokens[-n:]
 
 
 class Numbering(dict):
@@ -61,23 +49,24 @@ class _Identity(dict):
         return -1
 
 
-def provisional_ids(front, texts: list, words: Numbering, keep) -> tuple:
-    """Flat provisional ids of every token (the n-gram step's cut applied) and row lengths;
-    `words` is filled with every token seen."""
-    return _numbers(front, texts, words.__getitem__, keep)
+def provisional_ids(front, texts: list, words: Numbering, grams) -> tuple:
+    """Flat provisional ids of every token (what the n-gram step `grams` keeps, if any) and
+    row lengths; `words` is filled with every token seen."""
+    return _numbers(front, texts, words.__getitem__, grams)
 
 
-def identities(front, texts: list, table: Table, keep) -> tuple:
+def identities(front, texts: list, table: Table, grams) -> tuple:
     """Flat word identities (:class:`Table`; -1: a word no vocabulary token holds) and row
     lengths."""
-    return _numbers(front, texts, table.ident.__getitem__, keep)
+    return _numbers(front, texts, table.ident.__getitem__, grams)
 
 
-def _numbers(front, texts: list, number, keep) -> tuple:
-    """``number(token)`` for every token of every text, flat, and each text's count."""
+def _numbers(front, texts: list, number, grams) -> tuple:
+    """``number(token)`` for every token of every text, flat, and each text's count; with an
+    n-gram step, of the tokens it keeps (without one the indexer sees every token)."""
     parts, lengths = [], []
     for rows in _chunks(front, texts):
-        rows = rows if keep is None else [_cut(tokens, keep) for tokens in rows]
+        rows = rows if grams is None else [grams.kept(tokens) for tokens in rows]
         sizes = [len(tokens) for tokens in rows]
         lengths += sizes
         parts.append(np.fromiter(map(number, itertools.chain.from_iterable(rows)),
@@ -99,7 +88,7 @@ def _pair_ends(lengths: np.ndarray) -> np.ndarray:
 
 
 def vocabulary_from_ids(index, words: dict, ids: np.ndarray, lengths: np.ndarray,
-                grams) -> Vocabulary:
+                        grams) -> Vocabulary:
     """The indexer's vocabulary from integer counts: what counting the token strings gives."""
     tokens = list(words)
     min_freq = index.min_freq
@@ -181,7 +170,7 @@ def pad_ids(table: Table, ident: np.ndarray, lengths: np.ndarray, grams, pad):
 
 def _fill(out: np.ndarray, table: Table, ident: np.ndarray, lengths: np.ndarray, grams,
           truncation: str) -> None:
-    """:func:`_pad` for one block of rows, into `out`."""
+    """:func:`pad_ids` for one block of rows, into `out`."""
     n, width = out.shape
     if not len(ident):
         return
@@ -203,5 +192,5 @@ def _fill(out: np.ndarray, table: Table, ident: np.ndarray, lengths: np.ndarray,
     out[rows[keep], pos[keep]] = values[keep]
 
 
-__all__ = ["CHUNK", "Numbering", "Table", "identities", "keep_of", "pad_ids",
+__all__ = ["CHUNK", "Numbering", "Table", "identities", "pad_ids",
            "provisional_ids", "vocabulary_from_ids"]

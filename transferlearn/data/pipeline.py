@@ -19,7 +19,6 @@ from .indexing import (
     Numbering,
     Table,
     identities,
-    keep_of,
     pad_ids,
     provisional_ids,
     vocabulary_from_ids,
@@ -76,7 +75,7 @@ class TextPipeline(Pipeline):
         for step in front + ([grams] if grams is not None else []) + [pad]:
             step.fit(texts[:1])  # stateless steps: checks their settings, compiles the regex
         words = Numbering()  # token -> provisional id, in order of first sight
-        ids, lengths = provisional_ids(front, texts, words, keep_of(grams))
+        ids, lengths = provisional_ids(front, texts, words, grams)
         if any(" " in w for w in words) and grams is not None:
             # a token with a space could equal an n-gram's string: the steps decide
             return super().fit_transform(texts, y)
@@ -84,9 +83,9 @@ class TextPipeline(Pipeline):
         if grams is not None:
             grams.n_features_in_ = 1
         table = Table.of(index.vocab_)
-        tokens = list(words)
-        ident = np.array([table.ident.get(t, -1) for t in tokens] or [0], dtype=np.int64)
-        return pad_ids(table, ident[ids] if len(ids) else ids, lengths, grams, pad)
+        ident = np.fromiter(map(table.ident.__getitem__, words), dtype=np.int64,
+                            count=len(words))  # provisional id -> identity
+        return pad_ids(table, ident[ids], lengths, grams, pad)
 
     def transform(self, X, **params):
         layout = self._layout()
@@ -97,7 +96,7 @@ class TextPipeline(Pipeline):
         table = Table.of(index.vocab_)
         if table.spaces and grams is not None:
             return super().transform(texts)
-        ids, lengths = identities(front, texts, table, keep_of(grams))
+        ids, lengths = identities(front, texts, table, grams)
         return pad_ids(table, ids, lengths, grams, pad)
 
 

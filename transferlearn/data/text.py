@@ -275,12 +275,18 @@ class Ngrams(_TextStep, TransformerMixin, BaseEstimator):
         self.n_features_in_ = 1
         return self
 
+    def kept(self, tokens: list) -> list:
+        """The `max_tokens` tokens of a text this step keeps (its beginning, or its end with
+        ``truncation="pre"``)."""
+        keep = int(self.max_tokens)
+        return tokens[:keep] if self.truncation == "post" else tokens[-keep:]
+
     def transform(self, X) -> list[list[str]]:
         check_is_fitted(self, "n_features_in_")
-        n, keep = int(self.n), int(self.max_tokens)
+        n = int(self.n)
         out = []
         for tokens in _rows(X):
-            tokens = tokens[:keep] if self.truncation == "post" else tokens[-keep:]
+            tokens = self.kept(tokens)
             grams = []
             for i, token in enumerate(tokens):
                 grams.append(token)

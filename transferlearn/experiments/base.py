@@ -8,7 +8,7 @@ import mxnet as mx
 from pandas import DataFrame
 
 from .._runtime import runtime_line
-from ..config import ENCODER_DEFAULTS, LENGTH_CAP, BaseRun, fill_defaults, plain, signature
+from ..config import BaseRun, fill_defaults, length_cap, plain, signature
 from ..data.pipeline import make_pipeline, sample_lengths, vocabulary_of
 from ..data.readers import DEFAULT_SOURCE
 from ..data.sources import source_digests
@@ -122,12 +122,10 @@ def _filled(s: BaseRun, train_texts, vectors=None) -> BaseRun:
         s = replace(s, embed_dim=int(vectors.idx_to_vec.shape[1]))
     s, chosen = fill_defaults(s, lambda: sample_lengths(train_texts, seed=s.seed))
     if chosen:
-        fitted = ENCODER_DEFAULTS.get(s.encoder, ENCODER_DEFAULTS[""])["max_len"] == "data"
         logger.info(f"{s.encoder} defaults: " + ", ".join(
             f"--{k.replace('_', '-')} {v}" for k, v in chosen.items())
             + (" (max-len: the 95th percentile of the training texts' token counts, "
-               f"at most {LENGTH_CAP.get(s.encoder, LENGTH_CAP[''])})"
-               if fitted and "max_len" in chosen else ""))
+               f"at most {length_cap(s.encoder)})" if "max_len" in chosen else ""))
     return s
 
 

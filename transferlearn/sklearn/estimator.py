@@ -134,15 +134,16 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         train_idx, val_idx = self._split(y_idx, seed)
         mx.random.seed(seed)
         epoch_start = lr_schedule = None
+        train_texts = [texts[i] for i in train_idx]
         if self.init_from is None:
             ngrams, nb_scale = bag_options(self.encoder, self.ngrams, self.nb_scale)
             self.pipeline_ = make_pipeline(
-                max_len=self._setting("max_len", lambda: sample_lengths(texts, seed=seed)),
+                max_len=self._setting("max_len", lambda: sample_lengths(train_texts, seed=seed)),
                 min_freq=self._setting("min_freq"), ngrams=ngrams)
-            self.pipeline_.fit([texts[i] for i in train_idx])
+            self.pipeline_.fit(train_texts)
             self.net_ = self._new_net(len(self.pipeline_.named_steps["index"].vocab_), nb_scale)
         else:
-            epoch_start, lr_schedule = self._init_from([texts[i] for i in train_idx])
+            epoch_start, lr_schedule = self._init_from(train_texts)
         ids = self.pipeline_.transform(texts)
         if self.init_from is None and "embedding.scale" in named_parameters(self.net_):
             set_token_scale(self.net_, log_count_ratio(ids[train_idx], y_idx[train_idx],

@@ -12,6 +12,7 @@ import numpy as np
 from mxnet import gluon
 
 from ..log import verbosity
+from . import distributed
 from .callbacks import Checkpoint, EpochEnd, KeepBest, Progress, Schedule, Unfreeze
 from .loop import Data, History, train_loop
 from .steps import BagCrossEntropy, Distillation, cross_entropy
@@ -105,7 +106,7 @@ def _step(net, ctx, kvstore, soft_targets, temperature: float, alpha: float):
     if soft_targets is not None:
         return Distillation(soft_targets, temperature, alpha)
     devices = len(ctx) if isinstance(ctx, (list, tuple)) else 1
-    return cross_entropy(net, devices, kvstore not in ("device", "local"))
+    return cross_entropy(net, devices, distributed.is_distributed(kvstore))
 
 
 __all__ = ["fit", "standard_callbacks"]

@@ -78,6 +78,8 @@ class BagCrossEntropy(CrossEntropy):
     def begin(self, loop) -> None:
         self.weights = bag_weights(loop.net, loop.data.X)
         self.keep = 1.0 - float(loop.net.config.get("embed_dropout", 0.0))
+        # the Parameter, not its array: a resume or keep-best restore puts in fresh arrays
+        self.table = named_parameters(loop.net)["embedding.weight"]
 
     def losses(self, loop, rows):
         ctx = loop.ctxs[0]
@@ -88,8 +90,7 @@ class BagCrossEntropy(CrossEntropy):
             data = data / self.keep
         bag = mx.nd.sparse.csr_matrix((data, part.indices, part.indptr), shape=part.shape,
                                       ctx=ctx)
-        table = named_parameters(loop.net)["embedding.weight"].data(ctx)
-        pooled = mx.nd.sparse.dot(bag, table)  # (batch, embed_dim)
+        pooled = mx.nd.sparse.dot(bag, self.table.data(ctx))  # (batch, embed_dim)
         logits = loop.net.output(loop.net.dropout(pooled))  # (batch, num_classes)
         losses = [self.loss_fn(logits, self.target(loop, rows)[0])]
         return losses, {"train_loss": losses}
