@@ -55,7 +55,7 @@ CHILD = r"""
 import json, resource, sys, time
 import numpy as np
 from transferlearn.experiments import train_base
-from transferlearn.io.bundle import load_bundle
+from transferlearn.bundle.store import load_bundle
 from transferlearn.data.readers import load_dataset
 args = json.loads(sys.argv[1])
 target = args.pop("target")

@@ -54,10 +54,10 @@ def amazon_slice(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def base_bundle(movie_slice, tmp_path_factory) -> Path:
     """A small base model trained on the movie slice (mean encoder, 2 epochs)."""
-    from transferlearn import workflow
+    from transferlearn import experiments
 
     out = tmp_path_factory.mktemp("runs") / "base"
-    workflow.train_base(data=str(movie_slice), out=str(out), encoder="mean", embed_dim=16,
+    experiments.train_base(data=str(movie_slice), out=str(out), encoder="mean", embed_dim=16,
                         hidden_size=16, max_len=24, epochs=2, verbose=False)
     return out
 

@@ -1,11 +1,13 @@
 """The package's shape: subpackages by concern whose imports run one way (cli -> experiments
--> sklearn -> transfer -> training -> model/data/io -> errors/checks/config), no import
+-> sklearn -> transfer -> training -> bundle -> model -> data -> io -> errors/checks/config),
+folder by folder (a folder's ``__init__`` counts: importing any module runs it), no import
 cycles (module-level or deferred inside functions), no function over 60 lines and no module
 over 400, and version 1's flat module names still importable."""
 from __future__ import annotations
 
 import ast
 import importlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,12 +17,12 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "transferlearn"
 
 # lower numbers are lower layers; a module may import its own layer and the ones below
-LAYERS = {"": 0, "io": 1, "model": 1, "data": 1, "training": 2, "transfer": 3, "sklearn": 4,
-          "experiments": 5, "cli": 6}
+LAYERS = {"": 0, "io": 1, "data": 2, "model": 3, "bundle": 4, "training": 5, "transfer": 6,
+          "sklearn": 7, "experiments": 8, "cli": 9}
 
 
 def modules() -> dict[str, ast.Module]:
-    """Dotted module name under the package (``io.bundle``, ``errors``) -> its syntax tree;
+    """Dotted module name under the package (``bundle.store``, ``errors``) -> its syntax tree;
     package ``__init__`` and ``__main__`` files re-export or run, and are left out."""
     found = {}
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -122,7 +124,7 @@ def test_no_import_cycles():
     g = graph()
     assert cycles(g) == []
     # the checker does see real imports, relative and deferred ones included
-    assert {"io.storage", "model.network", "data.text"} <= g["io.bundle"]
+    assert {"io.storage", "model.network", "data.text"} <= g["bundle.store"]
     assert "io.s3" in g["io.storage"]  # a deferred import inside a function
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c"]]
 
@@ -166,3 +168,28 @@ def test_version_1_names_run_as_modules():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "usage: transferlearn launch" in result.stdout  # the old name runs the command
+
+
+def test_folders_import_in_layer_order_and_the_command_starts_without_mxnet():
+    """At run time too: importing the folders from the bottom up, none pulls in a folder
+    above it; and the package root, the command's entry and its flag checks import no MXNet
+    (``transferlearn --help`` answers in a fraction of a second)."""
+    folders = sorted((f for f in LAYERS if f), key=LAYERS.get)
+    code = f"""
+import importlib, json, sys
+report = {{}}
+for folder in {folders!r}:
+    importlib.import_module("transferlearn." + folder)
+    report[folder] = sorted({{m.split(".")[1] for m in sys.modules
+                             if m.startswith("transferlearn.") and m.split(".")[1] in {folders!r}}})
+print(json.dumps(report))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    for folder, loaded in json.loads(result.stdout).items():
+        assert max(LAYERS[f] for f in loaded) == LAYERS[folder], (folder, loaded)
+    command = subprocess.run([sys.executable, "-c", "import sys, transferlearn.cli.main, "
+                              "transferlearn.cli.train_base; print('mxnet' in sys.modules)"],
+                             capture_output=True, text=True, timeout=120)
+    assert command.stdout.strip() == "False", command.stderr

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from transferlearn import workflow
+from transferlearn import experiments
 from transferlearn.data.readers import load_dataset
 from transferlearn.errors import DataError, StorageError, TransferLearnError
 
@@ -78,7 +78,7 @@ def test_bad_source_data(case, tmp_path, capsys):
     assert err == [expected.format(path=path)]
     assert not (tmp_path / "out").exists()
     with pytest.raises(TransferLearnError):
-        workflow.train_base(data=str(path), out=str(tmp_path / "api"), verbose=False)
+        experiments.train_base(data=str(path), out=str(tmp_path / "api"), verbose=False)
 
 
 def test_zero_rows_after_filtering(tmp_path, capsys):
@@ -113,7 +113,7 @@ def test_a_one_megabyte_review_is_truncated_not_a_memory_error(tmp_path):
     frame = reviews(120)
     frame.loc[0, "text"] = "great " * 180_000  # about 1 MB
     path = write(tmp_path / "huge.csv", frame)
-    m = workflow.train_base(data=str(path), out=str(tmp_path / "out"), encoder="mean",
+    m = experiments.train_base(data=str(path), out=str(tmp_path / "out"), encoder="mean",
                             embed_dim=8, hidden_size=8, max_len=16, epochs=1, verbose=False)
     assert m["n_train"] > 0
     from transferlearn import load_bundle
@@ -125,7 +125,7 @@ def test_a_one_megabyte_review_is_truncated_not_a_memory_error(tmp_path):
 def tiny_base(tmp_path_factory):
     path = write(tmp_path_factory.mktemp("src") / "source.csv", reviews(200))
     out = tmp_path_factory.mktemp("base") / "base"
-    workflow.train_base(data=str(path), out=str(out), encoder="mean", embed_dim=8,
+    experiments.train_base(data=str(path), out=str(out), encoder="mean", embed_dim=8,
                         hidden_size=8, max_len=16, epochs=1, verbose=False)
     return out
 
@@ -162,4 +162,4 @@ def test_unwritable_out_is_refused_before_any_work(where, tmp_path, capsys):
                 f"error: cannot write results to {out}: {blocker} is a file")
     assert code == 2 and capsys.readouterr().err.strip() == expected
     with pytest.raises(StorageError):
-        workflow.train_base(out=str(out), verbose=False)
+        experiments.train_base(out=str(out), verbose=False)

@@ -90,7 +90,7 @@ def test_a_mixture_of_one_model_is_that_model():
     (lambda mix: mix.update(mixture=mix["mixture"] * 3), "a list of 2 to 4 parts"),
 ])
 def test_a_mixture_out_of_bounds_is_refused(change, message):
-    from transferlearn.io.bundle_schema import SchemaError, check_ensemble
+    from transferlearn.bundle.schema import SchemaError, check_ensemble
 
     arrays = {"terms": ["good", "bad"], "idf": [1.0, 1.2], "ngram_range": [1, 2],
               "coef": [[1.0, -1.0]], "intercept": [0.1], "classes": [0, 1]}

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from conftest import run_script
 
+from transferlearn.bundle.store import load_bundle
 from transferlearn.data.readers import DataError, load_dataset, with_categories
 from transferlearn.data.text import category_token
-from transferlearn.io.bundle import load_bundle
 
 
 def _frame(n, devices, seed):

@@ -103,3 +103,28 @@ def test_help_shows_each_flags_default_once(name):
             continue
         text = parser._get_formatter()._expand_help(action) if action.help else ""
         assert text.count("default") == 1, (action.dest, text)
+
+
+def test_ranges_fingerprints_and_inputs_are_marked_once_on_the_fields():
+    import dataclasses
+
+    from transferlearn.checks import BOUNDS, OPTIONS, flag_type
+    from transferlearn.experiments.common import INPUT_ARGUMENTS, NOT_FINGERPRINTED
+
+    seen: dict = {}
+    for cls in config.SETTINGS:  # a field shared by several classes says the same in each
+        for f in dataclasses.fields(cls):
+            if f.metadata:
+                assert seen.setdefault(f.name, dict(f.metadata)) == dict(f.metadata), f.name
+    # every numeric field has a range, and the table is the fields' ranges plus the options'
+    numeric = {f.name for cls in config.SETTINGS for f in dataclasses.fields(cls)
+               if any(t in str(f.type) for t in ("int", "float")) and "bool" not in str(f.type)}
+    assert numeric <= set(BOUNDS)
+    assert BOUNDS == {**config.bounds(), **OPTIONS} and not set(OPTIONS) & set(config.bounds())
+    assert set(INPUT_ARGUMENTS) == {"data", "base", "source_data", "unlabeled", "init_vectors"}
+    assert {"out", "resume", "kvstore", "gpus", "data", "base"} <= set(NOT_FINGERPRINTED)
+    assert not {"lr", "epochs", "encoder", "max_len", "strategy"} & set(NOT_FINGERPRINTED)
+    # the range on a field is what the flag and the run check
+    assert flag_type("alpha")("1") == 1.0
+    with pytest.raises(Exception, match=r"in \[0, 1\]"):
+        flag_type("alpha")("1.5")

@@ -85,7 +85,7 @@ def test_cross_arch_strategy_from_the_script(base_bundle, amazon_slice, tmp_path
 
     from conftest import run_script
 
-    from transferlearn.io.bundle import load_bundle
+    from transferlearn.bundle.store import load_bundle
 
     result = run_script("transfer.py", "--base", base_bundle, "--data", amazon_slice,
                         "--strategy", "cross-arch", "--target-embed-dim", "12",

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from conftest import run_script
 
-from transferlearn import workflow
+from transferlearn import experiments
 from transferlearn.experiments.curves import (
     curve_table,
     mark_negative_transfer,
@@ -58,7 +58,7 @@ def test_proxy_a_distance_tracks_how_separable_the_domains_are():
 
 
 def test_learning_curve_end_to_end(base_bundle, amazon_slice, tmp_path):
-    curve = workflow.learning_curve(
+    curve = experiments.learning_curve(
         base=str(base_bundle), data=str(amazon_slice), out=str(tmp_path / "curve"),
         sizes=[60, 120, 5000], repeats=2, strategies=("scratch", "fine-tune", "prior"),
         baselines=("tfidf-logreg",), plot=True, epochs=1, verbose=False)
@@ -115,8 +115,8 @@ def test_plotting_leaves_the_users_matplotlib_backend_alone(tmp_path):
 
     code = ("import matplotlib; matplotlib.use('svg'); import numpy as np\n"
             "from test_curves import synthetic_curve\n"
-            "from transferlearn.curves import plot_curve\n"
-            "from transferlearn.embeddings import plot_domains\n"
+            "from transferlearn.experiments.curves import plot_curve\n"
+            "from transferlearn.experiments.embeddings import plot_domains\n"
             f"plot_curve(synthetic_curve(), {str(tmp_path / 'c.png')!r})\n"
             "r = np.random.RandomState(0).normal(size=(40, 3))\n"
             "plot_domains({'p': (r[:20], [0, 1] * 10, r[20:], [0, 1] * 10)}, "

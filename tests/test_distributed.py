@@ -6,15 +6,15 @@ import sys
 import pytest
 from conftest import ROOT, run_script
 
-from transferlearn import launch
-from transferlearn.io.bundle import load_bundle
+from transferlearn.bundle.store import load_bundle
+from transferlearn.cli import launch
 
 ARGS = ["--encoder", "cnn", "--embed-dim", "32", "--num-filters", "32", "--max-len", "48",
         "--epochs", "3", "--seed", "0"]
 
 
 def _launch(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "transferlearn.launch", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "transferlearn", "launch", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 

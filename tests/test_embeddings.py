@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from transferlearn.bundle.store import load_bundle
 from transferlearn.experiments.embeddings import plot_domains
-from transferlearn.io.bundle import load_bundle
 from transferlearn.model.inference import layer_output, predict_logits
 
 TEXTS = ["a great film", "an awful plot", "so so", "loved it", "hated it", "fine"]

@@ -14,7 +14,7 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
-from transferlearn.io.bundle import load_bundle
+from transferlearn.bundle.store import load_bundle
 from transferlearn.sklearn.estimator import GluonTextClassifier, LayerEmbedder
 
 SMALL = dict(encoder="mean", embed_dim=8, hidden_size=8, max_len=8, epochs=8, lr=1e-2,

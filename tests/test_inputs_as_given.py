@@ -205,7 +205,7 @@ SLOW_ELSEWHERE = r"(?:b+)+c|\w+|[^\w\s]"
 
 @pytest.mark.parametrize("field", ["pattern", "split_pattern"])
 def test_a_pattern_slow_only_on_other_texts_runs_in_linear_time(base_bundle, tmp_path, field):
-    from transferlearn.io.bundle import load_bundle
+    from transferlearn.bundle.store import load_bundle
 
     bundle = tmp_path / "bundle"
     shutil.copytree(base_bundle, bundle)
@@ -253,8 +253,8 @@ def pointed_base(base_bundle, tmp_path):
 
 
 def test_a_bundle_cannot_point_a_run_at_other_files(pointed_base, tmp_path, movie_slice):
+    from transferlearn.bundle.store import load_bundle
     from transferlearn.experiments.priors import source_data_of
-    from transferlearn.io.bundle import load_bundle
 
     (tmp_path / "zero.csv").symlink_to("/dev/zero")
     other = tmp_path / "private.csv"
@@ -280,8 +280,8 @@ def test_a_bundle_cannot_point_a_run_at_other_files(pointed_base, tmp_path, movi
 
 def test_the_base_records_its_training_data_and_a_transfer_rereads_it(base_bundle,
                                                                       movie_slice):
+    from transferlearn.bundle.store import load_bundle
     from transferlearn.experiments.priors import source_data_of
-    from transferlearn.io.bundle import load_bundle
     from transferlearn.io.manifest import file_sha256
 
     bundle = load_bundle(base_bundle)
@@ -292,8 +292,8 @@ def test_the_base_records_its_training_data_and_a_transfer_rereads_it(base_bundl
 
 
 def test_a_linear_json_link_and_bad_content_are_named_as_such(blend_bundle, tmp_path):
+    from transferlearn.bundle.store import load_bundle
     from transferlearn.errors import BundleError
-    from transferlearn.io.bundle import load_bundle
 
     linked = tmp_path / "linked"
     shutil.copytree(blend_bundle, linked)
@@ -314,7 +314,7 @@ def test_a_linear_json_link_and_bad_content_are_named_as_such(blend_bundle, tmp_
 
 def reseal_all(bundle: Path) -> None:
     """Record the current digest of every file config.json lists, and its own."""
-    from transferlearn.io.bundle_schema import config_digest
+    from transferlearn.bundle.schema import config_digest
     from transferlearn.io.manifest import file_sha256
 
     config = json.loads((bundle / "config.json").read_text())

@@ -195,8 +195,8 @@ def test_shared_ngrams_keep_their_vectors_and_weights_in_a_transfer():
 
 
 def test_ngram_base_run_saves_a_bundle_that_loads_and_predicts(tmp_path):
+    from transferlearn.bundle.store import load_bundle
     from transferlearn.experiments import train_base
-    from transferlearn.io.bundle import load_bundle
 
     texts, labels = toy_texts(300)
     df = pd.DataFrame({"text": texts, "label": labels})
@@ -238,7 +238,7 @@ def test_scratch_on_an_ngram_base_takes_the_targets_own_weights(tmp_path):
         metrics = transfer(base=str(base), data=target, strategy=strategy, epochs=10, lr=0.01,
                            out=str(tmp_path / strategy), verbose=False)
         assert metrics["accuracy"] > 0.8, strategy
-    from transferlearn.io.bundle import load_bundle
+    from transferlearn.bundle.store import load_bundle
 
     for strategy, expect_superb in (("scratch", "above"), ("fine-tune", "mean")):
         bundle = load_bundle(tmp_path / strategy)
@@ -266,7 +266,7 @@ def test_the_estimator_takes_the_ngram_encoder_and_pickles():
 
 
 def test_a_bundle_with_too_high_an_ngram_order_is_refused():
-    from transferlearn.io.bundle_schema import SchemaError, check_preprocessing
+    from transferlearn.bundle.schema import SchemaError, check_preprocessing
 
     check_preprocessing({"max_len": 8, "ngrams": 3})
     with pytest.raises(SchemaError, match="ngrams must be an integer in"):

@@ -129,7 +129,7 @@ def test_a_symlinked_out_shares_the_lock_of_its_target(movie_slice, tmp_path):
 
 
 def test_save_bundle_refuses_a_folder_with_other_files(base_bundle, tmp_path):
-    from transferlearn.io.bundle import load_bundle, save_bundle
+    from transferlearn.bundle.store import load_bundle, save_bundle
 
     bundle = load_bundle(base_bundle)
     (tmp_path / "mine.txt").write_text("keep me")

@@ -5,8 +5,8 @@ import mxnet as mx
 import numpy as np
 import pytest
 
+from transferlearn.bundle.store import export_model, load_bundle, save_bundle
 from transferlearn.errors import BundleError
-from transferlearn.io.bundle import export_model, load_bundle, save_bundle
 from transferlearn.io.manifest import file_sha256, recorded
 
 TEXTS = ["a great film", "an awful plot", "unknown words here", ""]

@@ -80,7 +80,7 @@ def test_pretrain_learns_vectors_from_several_sources_that_a_base_starts_from(tm
                          out=str(tmp_path / "base"), verbose=False)
     assert metrics["init_vectors"]["found"] == 10
     assert metrics["init_vectors"]["token_coverage"] == pytest.approx(1.0)
-    from transferlearn.io.bundle import load_bundle
+    from transferlearn.bundle.store import load_bundle
 
     bundle = load_bundle(tmp_path / "base")
     assert metrics["settings"]["init_vectors"] == str(tmp_path / "vec")
@@ -142,8 +142,8 @@ def test_several_sources_are_read_as_one_with_their_labels_mapped(tmp_path):
     assert metrics["n_test"] == 60 + 24  # a's test rows, 20% of b (the default test_size)
     # the base's own rows, read again for joint training and for the t-SNE sample, come back
     # through the same sources and label map
+    from transferlearn.bundle.store import load_bundle
     from transferlearn.experiments import source_sample, transfer
-    from transferlearn.io.bundle import load_bundle
 
     base = load_bundle(tmp_path / "base")
     assert set(source_sample(base, 50)["label"]) == {"negative", "positive"}

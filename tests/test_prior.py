@@ -139,7 +139,7 @@ def test_source_models_are_fitted_once_per_file_and_again_when_it_changes(tmp_pa
     (lambda lin: lin.update(priors=[lin["priors"][0]] * 9), "at most 8"),
 ])
 def test_a_prior_section_out_of_bounds_is_refused(texts, change, message):
-    from transferlearn.io.bundle_schema import SchemaError, check_ensemble
+    from transferlearn.bundle.schema import SchemaError, check_ensemble
 
     source, target = texts
     spec = PriorLogisticRegression([fit_source_logreg(source["texts"][:200],
@@ -155,8 +155,8 @@ def test_a_prior_section_out_of_bounds_is_refused(texts, change, message):
 def test_a_changed_or_misnamed_linear_file_is_refused(base_bundle, amazon_slice, tmp_path,
                                                       monkeypatch):
     from transferlearn import experiments, load_bundle
+    from transferlearn.bundle.schema import config_digest
     from transferlearn.errors import BundleError
-    from transferlearn.io.bundle_schema import config_digest
 
     monkeypatch.setattr(selection, "WEIGHTS", np.array([0.0]))
     out = tmp_path / "p"

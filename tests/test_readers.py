@@ -53,11 +53,11 @@ def test_kaggle_imdb_csv_schemas(imdb_slice, write_csv):
 
 
 def test_numeric_labels_come_back_as_the_users_labels(imdb_slice, write_csv, tmp_path):
-    from transferlearn import load_bundle, workflow
+    from transferlearn import experiments, load_bundle
 
     frame = pd.DataFrame({"text": imdb_slice.review,
                           "label": (imdb_slice.sentiment == "positive").astype(int) + 1})
-    workflow.train_base(data=str(write_csv("stars.csv", frame)), out=str(tmp_path / "b"),
+    experiments.train_base(data=str(write_csv("stars.csv", frame)), out=str(tmp_path / "b"),
                         encoder="mean", embed_dim=8, hidden_size=8, max_len=32, epochs=1,
                         verbose=False)
     bundle = load_bundle(tmp_path / "b")

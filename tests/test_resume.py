@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, run_script
 
-from transferlearn.io.bundle import load_bundle
+from transferlearn.bundle.store import load_bundle
 
 ARGS = ["--encoder", "cnn", "--embed-dim", "32", "--num-filters", "32", "--max-len", "48",
         "--epochs", "3", "--patience", "5", "--seed", "3", "--quiet"]

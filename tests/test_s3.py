@@ -9,9 +9,10 @@ import pytest
 import s3server
 from conftest import ROOT
 
-from transferlearn import load_bundle, s3
+from transferlearn import load_bundle
 from transferlearn.data.readers import load_dataset
 from transferlearn.errors import StorageError
+from transferlearn.io import s3, s3_client
 from transferlearn.io.storage import local_path
 
 SMALL = ["--encoder", "mean", "--embed-dim", "16", "--hidden-size", "16", "--max-len", "24",
@@ -75,7 +76,7 @@ def test_interrupted_download_leaves_no_file_in_the_cache(s3_env, tmp_path, monk
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        s3._fetch_object(s3.client(), bucket, "big.csv", s3.client().head_object(
+        s3._fetch_object(s3_client.client(), bucket, "big.csv", s3_client.client().head_object(
             Bucket=bucket, Key="big.csv")["ETag"], 3_000_000, True, interrupt_mid_download)
     assert cache_files(tmp_path / "cache") == []
     assert local_path(f"s3://{bucket}/big.csv").stat().st_size == 3_000_000
@@ -232,7 +233,7 @@ def test_endpoint_userinfo_and_keys_never_reach_a_message(monkeypatch, tmp_path)
     assert f"cannot reach http://127.0.0.1:{port}" in message
     for secret in ("hunter2pass", "AKIAEXAMPLEKEY123456", "supersecretvalue0123456789"):
         assert secret not in message
-    assert s3.scrub("key AKIAEXAMPLEKEY123456 leaked") == "key *** leaked"
+    assert s3_client.scrub("key AKIAEXAMPLEKEY123456 leaked") == "key *** leaked"
 
 
 def test_messages_name_the_uri_never_the_cache_copy(s3_env, base_bundle, tmp_path, capsys):

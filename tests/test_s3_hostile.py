@@ -15,7 +15,7 @@ from conftest import ROOT
 from s3fake import FakeS3
 from test_s3 import new_bucket
 
-from transferlearn import datacmd
+from transferlearn.cli import data as datacmd
 from transferlearn.errors import StorageError
 from transferlearn.io.storage import local_path
 

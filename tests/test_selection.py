@@ -131,8 +131,8 @@ def test_an_ensemble_section_out_of_bounds_is_refused(base_bundle, tmp_path):
     import shutil
 
     from transferlearn import load_bundle
+    from transferlearn.bundle.schema import config_digest
     from transferlearn.errors import BundleError
-    from transferlearn.io.bundle_schema import config_digest
 
     texts = ["good", "bad", "fine product", "awful thing"] * 5
     spec = export_tfidf_logreg(fit_tfidf_logreg(texts, [1, 0, 1, 0] * 5))

@@ -8,10 +8,12 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from transferlearn import curves, strategies, workflow
+from transferlearn import experiments
+from transferlearn.bundle.store import load_bundle
 from transferlearn.errors import DataError
-from transferlearn.io.bundle import load_bundle
+from transferlearn.experiments import curves
 from transferlearn.sklearn.estimator import GluonTextClassifier
+from transferlearn.transfer import strategies
 from transferlearn.transfer.freezing import freeze
 
 
@@ -49,7 +51,7 @@ def test_strategy_names_forgive_case_and_underscores_and_suggest_near_misses():
 
 def test_the_api_takes_the_underscore_spelling_and_records_the_registered_one(base_bundle,
                                                                               movie_slice):
-    metrics = workflow.transfer(base=str(base_bundle), data=str(movie_slice), out=None,
+    metrics = experiments.transfer(base=str(base_bundle), data=str(movie_slice), out=None,
                                 strategy="feature_extract", train_size=120, epochs=1,
                                 verbose=False)
     assert metrics["strategy"] == "feature-extract"
@@ -71,7 +73,7 @@ def probe():
 
 
 def test_a_registered_strategy_runs_with_no_other_change(probe, base_bundle, movie_slice):
-    metrics = workflow.transfer(base=str(base_bundle), data=str(movie_slice), out=None,
+    metrics = experiments.transfer(base=str(base_bundle), data=str(movie_slice), out=None,
                                 strategy="frozen-probe", train_size=200, epochs=1,
                                 scratch_check=True, verbose=False)
     assert metrics["strategy"] == "frozen-probe"

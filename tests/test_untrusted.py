@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_checkpoint import SETTINGS, Killed, _fit, _net, _toy
 
+from transferlearn.bundle.schema import config_digest
+from transferlearn.bundle.store import load_bundle
 from transferlearn.errors import BundleError, TransferLearnError
-from transferlearn.io.bundle import load_bundle
-from transferlearn.io.bundle_schema import config_digest
 from transferlearn.io.checkpoint import Checkpointer, fingerprint
 
 JSON = st.recursive(

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import run_script
 
-from transferlearn import workflow
+from transferlearn import experiments
 from transferlearn.checks import BOUNDS, check_value
 from transferlearn.data.readers import label_variants, load_dataset
 from transferlearn.errors import DataError
@@ -59,9 +59,9 @@ def test_every_numeric_flag_has_a_range(script, flag, value, expected, script_he
 
 def test_the_api_applies_the_same_ranges_before_any_work(tmp_path):
     with pytest.raises(DataError, match=r"^--lr must be a number > 0, got nan$"):
-        workflow.train_base(lr=math.nan, out=str(tmp_path / "o"), verbose=False)
+        experiments.train_base(lr=math.nan, out=str(tmp_path / "o"), verbose=False)
     with pytest.raises(DataError, match=r"--temperature must be a number > 0"):
-        workflow.transfer(base=str(tmp_path / "none"), temperature=0.0, out=None)
+        experiments.transfer(base=str(tmp_path / "none"), temperature=0.0, out=None)
     assert not (tmp_path / "o").exists()
     assert all(check_value(name, None) is None for name in BOUNDS)
 

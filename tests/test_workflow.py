@@ -4,8 +4,8 @@ import json
 import pandas as pd
 import pytest
 
-from transferlearn import workflow
-from transferlearn.io.bundle import load_bundle
+from transferlearn import experiments
+from transferlearn.bundle.store import load_bundle
 
 
 def test_transfer_to_new_label_set_replaces_the_head(base_bundle, tmp_path, capsys):
@@ -14,7 +14,7 @@ def test_transfer_to_new_label_set_replaces_the_head(base_bundle, tmp_path, caps
     labels = ["pos", "neg", "neutral"] * 20
     path = tmp_path / "three.csv"
     pd.DataFrame({"text": texts, "label": labels}).to_csv(path, index=False)
-    m = workflow.transfer(base=str(base_bundle), data=str(path), out=str(tmp_path / "t"),
+    m = experiments.transfer(base=str(base_bundle), data=str(path), out=str(tmp_path / "t"),
                           strategy="fine-tune", epochs=1)
     assert "output layer replaced (target labels ['neg', 'neutral', 'pos']" in \
         capsys.readouterr().out
@@ -26,7 +26,7 @@ def test_transfer_to_new_label_set_replaces_the_head(base_bundle, tmp_path, caps
 
 
 def test_fine_tune_keeps_the_head_when_labels_match(base_bundle, amazon_slice, tmp_path):
-    m = workflow.transfer(base=str(base_bundle), data=str(amazon_slice),
+    m = experiments.transfer(base=str(base_bundle), data=str(amazon_slice),
                           out=str(tmp_path / "t"), strategy="fine-tune", train_size=100,
                           epochs=1, verbose=False)
     assert m["layers"]["output.weight"] == "copied"
@@ -39,31 +39,31 @@ def test_unknown_baseline_is_refused(base_bundle, amazon_slice, tmp_path):
 
     with pytest.raises(ValueError, match=r"unknown baseline 'tfidf' \(did you mean "
                                          r"'tfidf-logreg'\?\)"):
-        workflow.parse_baselines("tfidf")
+        experiments.parse_baselines("tfidf")
     with pytest.raises(ValueError, match="unknown baseline 'svm'"):
-        workflow.compare(base=str(base_bundle), data=str(amazon_slice), out=str(tmp_path),
+        experiments.compare(base=str(base_bundle), data=str(amazon_slice), out=str(tmp_path),
                          strategies=(), baselines=("svm",), verbose=False)
 
 
 def test_label_shift_after_a_strategy_adds_a_priors_row(base_bundle, amazon_slice):
-    from transferlearn import workflow
+    from transferlearn import experiments
 
-    m = workflow.transfer(base=str(base_bundle), data=str(amazon_slice), out=None,
+    m = experiments.transfer(base=str(base_bundle), data=str(amazon_slice), out=None,
                           strategy="feature-extract", train_size=120, epochs=1,
                           label_shift=True, verbose=False)
     shift = m["label_shift"]
     assert set(shift) >= {"accuracy", "roc_auc", "train_priors", "target_priors"}
     assert sum(shift["target_priors"].values()) == pytest.approx(1.0, abs=1e-3)
     assert sum(shift["train_priors"].values()) == pytest.approx(1.0, abs=1e-3)
-    rows = workflow.table_of_runs([m])
+    rows = experiments.table_of_runs([m])
     assert list(rows["strategy"]) == ["feature-extract", "feature-extract+priors"]
     assert rows.loc[1, "accuracy"] == shift["accuracy"]
 
 
 def test_the_zero_label_priors_row_comes_only_when_asked(base_bundle, amazon_slice):
+    from transferlearn.bundle.store import load_bundle
     from transferlearn.data import load_dataset
     from transferlearn.experiments import zero_label_scores
-    from transferlearn.io.bundle import load_bundle
 
     bundle = load_bundle(base_bundle)
     test_df = load_dataset(str(amazon_slice)).head(150)
@@ -102,11 +102,11 @@ def test_runs_return_the_trained_model_and_out_none_keeps_it(base_bundle, movie_
                                                              amazon_slice, tmp_path):
     import numpy as np
 
+    from transferlearn.bundle.store import load_bundle
     from transferlearn.experiments import Result
-    from transferlearn.io.bundle import load_bundle
 
     texts = ["a moving, beautiful film", "dull and far too long", "great value, works"]
-    base = workflow.train_base(data=str(movie_slice), out=None, epochs=1, max_len=24,
+    base = experiments.train_base(data=str(movie_slice), out=None, epochs=1, max_len=24,
                                embed_dim=16, verbose=False)
     assert isinstance(base, Result) and base.bundle.path is None
     assert 0 <= base["accuracy"] <= 1 and base.metrics["accuracy"] == base["accuracy"]
@@ -115,11 +115,11 @@ def test_runs_return_the_trained_model_and_out_none_keeps_it(base_bundle, movie_
     np.testing.assert_allclose(load_bundle(saved).predict_proba(texts), base.predict_proba(texts),
                                rtol=1e-5)
     # a transfer from the in-memory base's saved copy, kept in memory too
-    tuned = workflow.transfer(base=str(saved), data=str(amazon_slice), out=None,
+    tuned = experiments.transfer(base=str(saved), data=str(amazon_slice), out=None,
                               strategy="fine-tune", train_size=100, epochs=1, verbose=False)
     assert tuned.bundle.path is None and tuned.predict_proba(texts).shape == (3, 2)
     assert "fine-tune" in repr(tuned) and json.dumps(tuned)  # still the metrics dict
-    written = workflow.transfer(base=str(base_bundle), data=str(amazon_slice),
+    written = experiments.transfer(base=str(base_bundle), data=str(amazon_slice),
                                 out=str(tmp_path / "t"), strategy="fine-tune", train_size=100,
                                 epochs=1, verbose=False)
     assert written.bundle.path == tmp_path / "t"

@@ -186,8 +186,8 @@ def test_predict_replaces_only_its_own_table_and_dash_is_stdout(home, capsys, tm
 def test_figures_and_exports_follow_the_policy(tmp_path, base_bundle):
     import matplotlib.figure
 
+    from transferlearn.bundle.store import export_model, load_bundle
     from transferlearn.errors import StorageError
-    from transferlearn.io.bundle import export_model, load_bundle
     from transferlearn.io.outputs import save_figure
 
     mine = tmp_path / "plot.png"

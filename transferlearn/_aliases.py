@@ -15,13 +15,15 @@ import sys
 # old name -> new home (a module, or a subpackage that re-exports the old module's names)
 MOVED = {
     "adaptation": "transfer.adaptation", "baselines": "sklearn.baselines",
-    "bundle_schema": "io.bundle_schema", "checkpoint": "io.checkpoint",
+    "bundle_schema": "bundle.schema", "checkpoint": "io.checkpoint",
     "crossarch": "transfer.crossarch", "curves": "experiments.curves",
     "datacmd": "cli.data", "distributed": "training.distributed",
     "embeddings": "experiments.embeddings", "estimator": "sklearn.estimator",
-    "launch": "cli.launch", "persistence": "io.bundle", "s3": "io.s3",
+    "launch": "cli.launch", "persistence": "bundle.store", "s3": "io.s3",
     "storage": "io.storage", "strategies": "transfer.strategies", "text": "data.text",
     "train": "training", "workflow": "experiments",
+    # version 2's first homes of the bundle, before it moved above data and model
+    "io.bundle": "bundle.store", "io.bundle_schema": "bundle.schema",
 }
 
 
@@ -33,19 +35,23 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self._specs: dict = {}
 
     def find_spec(self, fullname, path=None, target=None):
-        parent, _, name = fullname.rpartition(".")
-        if parent != self.package or name not in MOVED:
+        if self._old_name(fullname) not in MOVED:
             return None
         return importlib.util.spec_from_loader(fullname, self)
 
+    def _old_name(self, fullname: str) -> str | None:
+        """``transferlearn.io.bundle`` -> ``io.bundle``; None outside the package."""
+        prefix = f"{self.package}."
+        return fullname[len(prefix):] if fullname.startswith(prefix) else None
+
     def create_module(self, spec):
-        module = importlib.import_module(f"{self.package}.{MOVED[spec.name.rpartition('.')[2]]}")
+        module = importlib.import_module(f"{self.package}.{MOVED[self._old_name(spec.name)]}")
         self._specs[spec.name] = module.__spec__
         return module
 
     def get_code(self, fullname):
         """``python -m <package>.<old name>`` runs the module at its new home as __main__."""
-        new = f"{self.package}.{MOVED[fullname.rpartition('.')[2]]}"
+        new = f"{self.package}.{MOVED[self._old_name(fullname)]}"
         return compile(f"import runpy\nrunpy.run_module({new!r}, run_name='__main__', "
                        "alter_sys=True)\n", fullname, "exec")
 

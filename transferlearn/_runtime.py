@@ -36,6 +36,19 @@ def check_mxnet(version: str) -> None:
         )
 
 
+def check_installed_mxnet() -> None:
+    """:func:`check_mxnet` on the installed distribution's version, without importing MXNet
+    (the package imports it on first use)."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("mxnet")
+    except metadata.PackageNotFoundError:
+        raise EnvironmentProblem("transferlearn needs mxnet 1.9.x, and no mxnet is installed; "
+                                 "run: pip install 'mxnet==1.9.1'") from None
+    check_mxnet(version)
+
+
 def physical_cores() -> int:
     """Cores this process may run on (the affinity mask, not the machine's total)."""
     try:

@@ -16,23 +16,76 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Bound:
+    """``low <(=) value <(=) high``; `integer` settings refuse fractions."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    integer: bool = False
+
+    def describe(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        low, high = (f"{x:,.0f}" if self.integer else f"{x:g}" for x in (self.low, self.high))
+        if self.high == math.inf:
+            return f"{kind} {'>=' if self.low_inclusive else '>'} {low}"
+        left, right = "[" if self.low_inclusive else "(", "]" if self.high_inclusive else ")"
+        return f"{kind} in {left}{low}, {high}{right}"
+
+    def admits(self, value) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if not math.isfinite(value) or (self.integer and value != int(value)):
+            return False
+        above = value >= self.low if self.low_inclusive else value > self.low
+        below = value <= self.high if self.high_inclusive else value < self.high
+        return above and below
+
+
+POSITIVE = Bound(0, low_inclusive=False)
+NON_NEGATIVE = Bound(0)
+SHARE = Bound(0, 1, low_inclusive=False, high_inclusive=False)  # a share of the rows
+DROPOUT = Bound(0, 1, high_inclusive=False)
+COUNT = Bound(1, integer=True)
+# Sizes a bundle may have and still load (bundle.schema's bounds): no run saves a bundle that
+# load_bundle would then refuse.
+MAX_WIDTH, MAX_LEN = 8192, 10_000
+MAX_SOURCES = 8  # labelled source sets a run reads as priors: the source models a bundle holds
+WIDTH = Bound(1, MAX_WIDTH, integer=True)
+SEED = Bound(0, 2**32 - 1, integer=True)
+
+
+def setting(default, bound: Bound | None = None, *, fingerprint: bool = True,
+            input: bool = False):
+    """A settings field: its `default`; its range (``checks.BOUNDS``, ``--flag`` types);
+    whether a checkpoint's fingerprint includes it (resuming with another value is refused);
+    whether it names an input, which ``--out`` may neither be, contain nor lie inside."""
+    return dataclasses.field(default=default, metadata={"bound": bound, "fingerprint":
+                                                        fingerprint, "input": input})
 
 
 @dataclass(kw_only=True)
 class DataSettings:
     """Where the rows come from and how they are split."""
 
-    data: Any = None  # path, s3:// URI, bundled name or DataFrame; None: bundled default
+    # path, s3:// URI, bundled name or DataFrame; None: bundled default
+    data: Any = setting(None, fingerprint=False, input=True)
     text_col: str | None = None  # guessed when None
     label_col: str | None = None
-    neutral_band: float = 0.0  # bundled snippets: drop rows with |score| <= this
+    # bundled snippets: drop rows with |score| <= this
+    neutral_band: float = setting(0.0, NON_NEGATIVE)
     truthful_only: bool = False  # Deceptive Opinion Spam: keep the truthful reviews only
     categorical: list | None = None  # columns that become a token in front of the text
     label_map: dict | None = None  # several sources: {their label: the shared label}
-    test_size: float = 0.2  # held out when the data has no split column
-    seed: int = 0  # splits, samples, initialisation and batch order
+    test_size: float = setting(0.2, SHARE)  # held out when the data has no split column
+    seed: int = setting(0, SEED)  # splits, samples, initialisation and batch order
 
 
 # the encoders of model.encoders' registry, named here so that the scripts' --help needs no
@@ -45,31 +98,38 @@ class ModelSettings:
     """The network and its preprocessing (a base's; a transfer inherits the base's)."""
 
     encoder: str = "cnn"  # cnn | bilstm | mean | ngram
-    embed_dim: int | None = None  # None: the encoder's (ENCODER_DEFAULTS: 128; ngram 64)
-    hidden_size: int = 100  # mean: dense units; bilstm: units per direction
-    num_filters: int = 100  # cnn: filters per window size
-    dropout: float = 0.5
-    embed_dropout: float = 0.5
-    max_len: int | None = None  # tokens kept per text; None: from the data (LENGTH_CAP)
-    min_freq: int | None = None  # tokens seen fewer times map to <unk>; None: 1, ngram: 2
-    ngrams: int | None = None  # n-grams up to this order become tokens; None: 2 for ngram, else 1
+    # None: the encoder's (ENCODER_DEFAULTS: 128; ngram 64)
+    embed_dim: int | None = setting(None, WIDTH)
+    hidden_size: int = setting(100, WIDTH)  # mean: dense units; bilstm: units per direction
+    num_filters: int = setting(100, WIDTH)  # cnn: filters per window size
+    dropout: float = setting(0.5, DROPOUT)
+    embed_dropout: float = setting(0.5, DROPOUT)
+    # tokens kept per text; None: from the data (LENGTH_CAP)
+    max_len: int | None = setting(None, Bound(1, MAX_LEN, integer=True))
+    # tokens seen fewer times map to <unk>; None: 1, ngram: 2
+    min_freq: int | None = setting(None, COUNT)
+    # n-grams up to this order become tokens; None: 2 for ngram, else 1
+    ngrams: int | None = setting(None, Bound(1, 4, integer=True))
     nb_scale: bool | None = None  # naive-Bayes token weights; None: on for ngram, else off
-    init_vectors: Any = None  # token vectors file (.vec/GloVe/word2vec, or a pretrain run)
+    # token vectors file (.vec/GloVe/word2vec, or a pretrain run)
+    init_vectors: Any = setting(None, input=True)
 
 
 @dataclass(kw_only=True)
 class TrainingSettings:
     """The training loop (a base model's)."""
 
-    epochs: int = 10
-    batch_size: int | None = None  # None: the encoder's (64; ngram 256)
-    lr: float | None = None  # None: the encoder's (1e-3; ngram 4e-3)
-    weight_decay: float = 0.0
-    patience: int | None = 3  # epochs without improvement before stopping; None: never
-    val_size: float = 0.1  # share of the training rows held out for early stopping
+    epochs: int = setting(10, COUNT)
+    batch_size: int | None = setting(None, COUNT)  # None: the encoder's (64; ngram 256)
+    lr: float | None = setting(None, POSITIVE)  # None: the encoder's (1e-3; ngram 4e-3)
+    weight_decay: float = setting(0.0, NON_NEGATIVE)
+    # epochs without improvement before stopping; None: never
+    patience: int | None = setting(3, COUNT)
+    # share of the training rows held out for early stopping
+    val_size: float = setting(0.1, Bound(0, 1, high_inclusive=False))
     # batches of similar-length rows, cut to their bucket's width: this many buckets; 0: off;
     # None: automatic (up to 10 when padding fills over 10% of the id matrix)
-    length_buckets: int | None = None
+    length_buckets: int | None = setting(None, Bound(0, 100, integer=True))
 
 
 @dataclass(kw_only=True)
@@ -77,11 +137,11 @@ class TransferTraining(TrainingSettings):
     """The training loop of a transfer: fewer rows, so smaller batches and more epochs, and
     the best epoch by validation loss (accuracy on a few rows moves in large steps)."""
 
-    epochs: int = 15
-    batch_size: int | None = 32
-    lr: float | None = 1e-3
-    patience: int | None = 4
-    val_size: float = 0.15
+    epochs: int = setting(15, COUNT)
+    batch_size: int | None = setting(32, COUNT)
+    lr: float | None = setting(1e-3, POSITIVE)
+    patience: int | None = setting(4, COUNT)
+    val_size: float = setting(0.15, Bound(0, 1, high_inclusive=False))
     monitor: str = "loss"
 
 
@@ -89,25 +149,32 @@ class TransferTraining(TrainingSettings):
 class TransferSettings:
     """How the target network starts from the base and what trains at which rate."""
 
-    base: Any = "runs/base"  # the base bundle (local or s3://)
+    # the base bundle (local or s3://)
+    base: Any = setting("runs/base", fingerprint=False, input=True)
     strategy: str = "fine-tune"  # a registered strategy (transferlearn.transfer.strategies)
-    train_size: int | None = None  # labelled target rows (validation included); None: all
+    # labelled target rows (validation included); None: all
+    train_size: int | None = setting(None, Bound(0, integer=True))
     vocab_mode: str = "extend"  # extend: source + new target tokens; target: target only
-    body_lr_mult: float = 0.5  # fine-tune: learning-rate factor of embedding and encoder
-    head_lr_mult: float = 10.0  # feature-extract: factor of the new output layer
-    discriminative_factor: float = 2.6  # gradual: each lower group's rate divided by this
-    scratch_check: bool = False  # also train scratch on the same rows (transfer.py: on)
+    # fine-tune: learning-rate factor of embedding and encoder
+    body_lr_mult: float = setting(0.5, NON_NEGATIVE)
+    head_lr_mult: float = setting(10.0, POSITIVE)  # feature-extract: factor of the new output layer
+    # gradual: each lower group's rate divided by this
+    discriminative_factor: float = setting(2.6, POSITIVE)
+    # also train scratch on the same rows (transfer.py: on)
+    scratch_check: bool = setting(False, fingerprint=False)
     label_shift: bool = False  # re-weight outputs to EM-estimated target priors
     target_arch: dict | None = None  # cross-arch / distill: the target network's sizes
-    temperature: float = 2.0  # distill: softening of the teacher's outputs
-    alpha: float = 0.5  # distill: weight of the teacher's targets
-    unlabeled: Any = None  # dann/coral/mmd: more target texts
-    source_data: Any = None  # dann/coral/mmd/joint/prior/blend: labelled source rows (the base's)
-    source_rows: int = 4000  # dann/coral/mmd/joint: at most this many source rows
-    adapt_weight: float = 1.0  # dann/coral/mmd: weight of the alignment loss
-    target_share: float = 0.5  # joint: the target rows' share of the training rows
+    temperature: float = setting(2.0, POSITIVE)  # distill: softening of the teacher's outputs
+    alpha: float = setting(0.5, Bound(0, 1))  # distill: weight of the teacher's targets
+    unlabeled: Any = setting(None, input=True)  # dann/coral/mmd: more target texts
+    # dann/coral/mmd/joint/prior/blend: labelled source rows (the base's)
+    source_data: Any = setting(None, input=True)
+    source_rows: int = setting(4000, COUNT)  # dann/coral/mmd/joint: at most this many source rows
+    adapt_weight: float = setting(1.0, NON_NEGATIVE)  # dann/coral/mmd: weight of the alignment loss
+    target_share: float = setting(0.5, SHARE)  # joint: the target rows' share of the training rows
     category_map: dict | None = None  # a new category starts at a base category's vector
-    cv_folds: int = 3  # auto / ensemble: folds of the labelled rows that choose
+    # auto / ensemble: folds of the labelled rows that choose
+    cv_folds: int = setting(3, Bound(2, 20, integer=True))
     # how a strategy's epochs are chosen: "cv" (folds of the labelled rows, then a refit on
     # all of them), "validation" (early stopping on the validation split) or "auto" (cv when
     # the validation split has under 100 rows: early stopping on fewer is noise)
@@ -118,27 +185,31 @@ class TransferSettings:
 class RunSettings:
     """Where the result goes and what runs it."""
 
-    out: Any = None  # bundle directory (local or s3://); None: train and score only
-    resume: bool = False  # continue from the last checkpoint in OUT/checkpoints
-    gpus: list | None = None  # GPU indices; each batch is split across them
-    kvstore: str = "device"  # device | dist_sync | dist_async
-    overwrite: bool = False  # replace output files of the tool's names that it did not write
-    verbose: bool = True
+    # bundle directory (local or s3://); None: train and score only
+    out: Any = setting(None, fingerprint=False)
+    # continue from the last checkpoint in OUT/checkpoints
+    resume: bool = setting(False, fingerprint=False)
+    # GPU indices; each batch is split across them
+    gpus: list | None = setting(None, fingerprint=False)
+    kvstore: str = setting("device", fingerprint=False)  # device | dist_sync | dist_async
+    # replace output files of the tool's names that it did not write
+    overwrite: bool = setting(False, fingerprint=False)
+    verbose: bool = setting(True, fingerprint=False)
 
 
 @dataclass(kw_only=True)
 class BaseRun(RunSettings, TrainingSettings, ModelSettings, DataSettings):
     """Every setting of :func:`~transferlearn.experiments.train_base`."""
 
-    out: Any = "runs/base"
+    out: Any = setting("runs/base", fingerprint=False)
 
 
 @dataclass(kw_only=True)
 class TransferRun(RunSettings, TransferSettings, TransferTraining, DataSettings):
     """Every setting of :func:`~transferlearn.experiments.transfer`."""
 
-    out: Any = "runs/target"
-    test_size: float = 0.2
+    out: Any = setting("runs/target", fingerprint=False)
+    test_size: float = setting(0.2, SHARE)
 
 
 @dataclass(kw_only=True)
@@ -146,18 +217,21 @@ class PretrainRun:
     """Every setting of :func:`~transferlearn.experiments.pretrain`: skip-gram token vectors
     (gensim's word2vec) learned from unlabelled text."""
 
-    data: Any = None  # a source or a list: tables, .txt (one text per line), aclImdb trees
+    # a source or a list: tables, .txt (one text per line), aclImdb trees
+    data: Any = setting(None, fingerprint=False, input=True)
     text_col: str | None = None
-    out: Any = "runs/vectors"
-    embed_dim: int = 128  # the base's embed_dim, so the vectors fit it as they are
-    window: int = 5
-    min_count: int = 2  # tokens seen fewer times get no vector
-    epochs: int = 5
-    negative: int = 5  # negative samples per positive pair
-    workers: int | None = None  # threads; None: every core (results then vary a little)
-    seed: int = 0
-    overwrite: bool = False  # replace output files of the tool's names that it did not write
-    verbose: bool = True
+    out: Any = setting("runs/vectors", fingerprint=False)
+    embed_dim: int = setting(128, WIDTH)  # the base's embed_dim, so the vectors fit it as they are
+    window: int = setting(5, Bound(1, 100, integer=True))
+    min_count: int = setting(2, COUNT)  # tokens seen fewer times get no vector
+    epochs: int = setting(5, COUNT)
+    negative: int = setting(5, Bound(1, 100, integer=True))  # negative samples per positive pair
+    # threads; None: every core (results then vary a little)
+    workers: int | None = setting(None, Bound(1, 256, integer=True))
+    seed: int = setting(0, SEED)
+    # replace output files of the tool's names that it did not write
+    overwrite: bool = setting(False, fingerprint=False)
+    verbose: bool = setting(True, fingerprint=False)
 
 
 def fields(cls) -> dict:
@@ -241,6 +315,33 @@ def fill_defaults(settings, lengths=None):
     chosen = {name: encoder_default(name, settings.encoder, lengths)
               for name in ENCODER_DEFAULTS[""] if getattr(settings, name, 0) is None}
     return dataclasses.replace(settings, **chosen), chosen
+
+
+SETTINGS = (DataSettings, ModelSettings, TrainingSettings, TransferTraining, TransferSettings,
+            RunSettings, PretrainRun)
+
+
+def _marked(key: str) -> dict:
+    """Field name -> its `key` metadata, over every settings class (a field that several
+    classes share says the same in each; a test checks it)."""
+    return {f.name: f.metadata[key] for cls in SETTINGS for f in dataclasses.fields(cls)
+            if key in f.metadata}
+
+
+def bounds() -> dict[str, Bound]:
+    """Every setting's range, by name."""
+    return {name: bound for name, bound in _marked("bound").items() if bound is not None}
+
+
+def not_fingerprinted() -> tuple[str, ...]:
+    """Settings a checkpoint's fingerprint leaves out (where things go, devices, inputs
+    whose content is fingerprinted instead)."""
+    return tuple(name for name, kept in _marked("fingerprint").items() if not kept)
+
+
+def input_settings() -> tuple[str, ...]:
+    """Settings that name local inputs: ``--out`` may neither be, contain nor lie inside."""
+    return tuple(name for name, is_input in _marked("input").items() if is_input)
 
 
 MODEL = ModelSettings()

@@ -71,8 +71,8 @@ def bundle_at(location: str):
     its ``auto`` bundle with a note, or one line listing the bundles inside."""
     from pathlib import Path
 
+    from ..bundle.store import load_bundle
     from ..errors import BundleError
-    from ..io.bundle import load_bundle
     from ..io.storage import is_remote
 
     path = Path(location).expanduser()
@@ -198,9 +198,9 @@ def confusion_figure(result: dict, path, overwrite: bool = False) -> None:
 
 def evaluate_main(argv=None, prog: str | None = None) -> int:
     def body(args):
+        from ..bundle.store import write_json
         from ..data.readers import load_dataset
         from ..errors import DataError
-        from ..io.bundle import write_json
         from ..io.outputs import check_output, output_lock
         from ..io.storage import output_dir
 

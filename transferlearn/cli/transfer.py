@@ -161,9 +161,9 @@ def _single(args, common: dict, baselines: tuple):
     """One strategy (its scratch check unless told not to), and the baselines asked for on
     the same rows; the comparison table, or None on a worker other than rank 0."""
     from .. import experiments as workflow
+    from ..bundle.store import load_bundle
     from ..data.readers import DEFAULT_TARGET
     from ..experiments.common import data_name
-    from ..io.bundle import load_bundle
     from ..training import distributed
 
     m = workflow.transfer(out=args.out, strategy=args.strategy[0],

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..checks import MAX_SOURCES
+from ..config import MAX_SOURCES
 from ..errors import DataError
 from ..io.manifest import file_sha256
 from ..io.storage import is_remote, local_path

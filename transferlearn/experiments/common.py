@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..checks import MAX_SOURCES, check_settings
-from ..config import frame_name, plain
+from ..bundle.store import save_bundle
+from ..checks import check_settings
+from ..config import MAX_SOURCES, frame_name, input_settings, not_fingerprinted, plain
 from ..data.readers import load_dataset, to_text_label
 from ..data.sources import load_sources, map_labels, source_list
 from ..data.splits import check_classes
 from ..errors import DataError, redact
-from ..io.bundle import save_bundle
 from ..io.checkpoint import Checkpointer, fingerprint
 from ..io.outputs import check_output, check_output_file, output_lock
 from ..io.storage import is_remote, output_dir
@@ -111,8 +111,9 @@ def origin_of(data, default) -> str:
     return str(default if data is None else data)
 
 
-# Arguments that name local inputs: --out may neither be, contain nor lie inside them.
-INPUT_ARGUMENTS = ("data", "base", "source_data", "unlabeled", "init_vectors")
+# Arguments that name local inputs (marked on their fields): --out may neither be, contain
+# nor lie inside them.
+INPUT_ARGUMENTS = input_settings()
 FILE_OPTIONS = {"tsne": "--tsne", "plot": "--curve-plot"}  # options naming one output file
 
 
@@ -152,8 +153,7 @@ def _check_source_count(source_data) -> None:
                         "(a bundle carries at most that many source models)")
 
 
-NOT_FINGERPRINTED = ("out", "resume", "kvstore", "gpus", "data", "base", "scratch_check",
-                     "overwrite", "verbose")
+NOT_FINGERPRINTED = not_fingerprinted()  # marked on their fields
 
 
 def training_options(settings, X, y) -> dict:
@@ -206,7 +206,7 @@ def checkpoint_dir(out) -> Path:
     """Where a run writing to `out` keeps its per-epoch checkpoints: ``OUT/checkpoints`` for
     a local `out` (the final bundle replaces it), a local cache directory for ``s3://``."""
     if is_remote(out):
-        from ..io.s3 import cache_root
+        from ..io.s3_client import cache_root
 
         key = hashlib.sha256(str(out).encode()).hexdigest()[:16]
         return cache_root() / "checkpoints" / key

@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import pandas as pd
 
+from ..bundle.store import load_bundle, write_json
 from ..config import TransferRun
 from ..data.readers import DEFAULT_SOURCE, DEFAULT_TARGET
-from ..io.bundle import load_bundle, write_json
 from ..io.storage import atomic_write, output_dir
 from ..log import logger, verbosity
 from ..transfer.strategies import STRATEGIES, canonical

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..bundle.store import load_bundle
 from ..config import TransferRun
 from ..data.readers import DEFAULT_TARGET
 from ..data.splits import split_train_test
 from ..errors import DataError
-from ..io.bundle import load_bundle
 from ..io.storage import atomic_write, output_dir
 from ..log import logger, verbosity, warn
 from ..transfer.strategies import STRATEGIES, canonical

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..bundle.store import Bundle, save_bundle
 from ..data.pipeline import pipeline_config
-from ..io.bundle import Bundle, save_bundle
 
 
 class Result(dict):
     """The run's metrics (``result["accuracy"]``, ...) and its trained model: ``predict``,
-    ``predict_proba``, ``save`` and the in-memory :class:`~transferlearn.io.bundle.Bundle`
+    ``predict_proba``, ``save`` and the in-memory :class:`~transferlearn.bundle.store.Bundle`
     (``result.bundle``: ``net``, ``pipeline``, ``labels``; its ``path`` is where the run
     wrote it, None when ``out=None``)."""
 

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 
 from .._runtime import runtime_line
+from ..bundle.store import Bundle, load_bundle
 from ..config import TransferRun, plain, signature
 from ..data.readers import DEFAULT_SOURCE, DEFAULT_TARGET, unlabeled_texts
 from ..data.splits import Splits, make_splits, take_labelled
 from ..errors import DataError
-from ..io.bundle import Bundle, load_bundle
 from ..log import logger, verbosity
 from ..model.inference import predict_logits, predict_proba
 from ..model.linear import blend, linear_model

@@ -27,18 +27,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import StorageError
 from .manifest import MANIFEST
-from .s3_client import (  # noqa: F401  (endpoint_url, read_timeout, scrub: s3.<name> too)
-    _digest,
-    _endpoint_key,
-    _missing,
-    cache_root,
-    client,
-    endpoint_url,
-    errors,
-    parse,
-    read_timeout,
-    scrub,
-)
+from .s3_client import cache_root, client, endpoint_key, errors, missing_error, object_digest, parse
 
 PARALLEL_DOWNLOADS = 8
 
@@ -67,7 +56,7 @@ def fetch(uri: str, quiet: bool = False) -> Path:
                     raise
                 if _has_prefix(c, bucket, key + "/"):
                     return _fetch_tree(c, bucket, key + "/", quiet)
-                raise _missing(c, bucket, key) from None
+                raise missing_error(c, bucket, key) from None
             return _fetch_object(c, bucket, key, head["ETag"], head["ContentLength"], quiet)
     return _fetch_tree(c, bucket, key, quiet)
 
@@ -81,7 +70,7 @@ def _has_prefix(c, bucket: str, prefix: str) -> bool:
 def _object_cache(bucket: str, key: str, etag: str) -> Path:
     name = PurePosixPath(key).name or "object"
     tag = re.sub(r"[^A-Za-z0-9_-]", "", etag) or "none"
-    return cache_root() / "s3" / _endpoint_key() / bucket / _digest(key) / tag / name
+    return cache_root() / "s3" / endpoint_key() / bucket / object_digest(key) / tag / name
 
 
 def _fetch_object(c, bucket, key, etag, size, quiet, progress=None, cancel=None) -> Path:
@@ -185,8 +174,8 @@ def _fetch_tree(c, bucket: str, prefix: str, quiet: bool) -> Path:
     objects = _list(c, bucket, prefix)
     listing = "\n".join(f"{o['Key']}\t{o['ETag']}\t{o['Size']}" for o in sorted(
         objects, key=lambda o: o["Key"]))
-    tree = (cache_root() / "trees" / _endpoint_key() / bucket / _digest(prefix)
-            / _digest(listing))
+    tree = (cache_root() / "trees" / endpoint_key() / bucket / object_digest(prefix)
+            / object_digest(listing))
     if tree.is_dir():
         if not quiet:
             print(f"using cached s3://{bucket}/{prefix} ({len(objects)} objects, {tree})")

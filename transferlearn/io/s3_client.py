@@ -50,11 +50,11 @@ def _shown_endpoint() -> str:
     return redact(url) if url else "the AWS S3 endpoint"
 
 
-def _endpoint_key() -> str:
+def endpoint_key() -> str:
     """The cache's name for the endpoint (userinfo left out): the same bucket and key on two
     servers are two objects."""
     url = endpoint_url()
-    return _digest(redact(url).rstrip("/").lower()) if url else "aws"
+    return object_digest(redact(url).rstrip("/").lower()) if url else "aws"
 
 
 def _checked_endpoint() -> str | None:
@@ -158,7 +158,7 @@ def _client_error_message(exc, uri: str, bucket: str | None) -> str:
     return f"S3 error {code or status} on {uri}" + (f": {message}" if message else "")
 
 
-def _missing(c, bucket: str, key: str) -> StorageError:
+def missing_error(c, bucket: str, key: str) -> StorageError:
     """The right error for a 404 on `key`: the bucket or only the object is missing."""
     uri = f"s3://{bucket}/{key}"
     with errors(uri, bucket):
@@ -171,5 +171,5 @@ def _missing(c, bucket: str, key: str) -> StorageError:
             raise
     return StorageError(f"S3 object not found: {uri}")
 
-def _digest(text: str) -> str:
+def object_digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -5,7 +5,7 @@ pipeline (:func:`transferlearn.sklearn.tfidf_logreg`) into a dict of lists (term
 order, idf weights, coefficients, intercepts, class indices); :class:`LinearTextModel`
 applies it again, with the same tokenisation, and gives the same probabilities. Nothing is
 unpickled, so a bundle from an untrusted place stays safe to load (the dict is checked by
-:func:`transferlearn.io.bundle_schema.check_ensemble` first).
+:func:`transferlearn.bundle.schema.check_ensemble` first).
 
 A model may carry ``priors``: source models of the same form (trained on source texts, with
 the source's own labels) whose decision values are extra input columns, after the TF-IDF

@@ -200,7 +200,7 @@ class LayerFeatures(TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
 
     def fit(self, X=None, y=None):
-        from ..io.bundle import load_bundle
+        from ..bundle.store import load_bundle
 
         self.bundle_ = load_bundle(self.bundle)
         return self

@@ -183,7 +183,7 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
         return net
 
     def _init_from(self, train_texts: list[str]):
-        from ..io.bundle import load_bundle
+        from ..bundle.store import load_bundle
 
         chosen = get_strategy(self.strategy)
         if chosen.step != "cross-entropy" or not chosen.uses_base or chosen.joint:
@@ -206,7 +206,7 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
 
     def save(self, path) -> None:
         """Write the trained network as a model bundle (loadable with ``load_bundle``)."""
-        from ..io.bundle import save_bundle
+        from ..bundle.store import save_bundle
 
         check_is_fitted(self, "net_")
         save_bundle(path, self.net_, self.pipeline_, [str(c) for c in self.classes_],
@@ -216,7 +216,7 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
     def load(cls, path) -> GluonTextClassifier:
         """A fitted estimator from a model bundle (local or ``s3://``): ``predict`` works at
         once; the settings are the bundle's network and pipeline."""
-        from ..io.bundle import load_bundle
+        from ..bundle.store import load_bundle
         from ..training.loop import History
 
         bundle = load_bundle(path)
@@ -268,7 +268,7 @@ def _net_from_bytes(saved: dict) -> TextClassifier:
     import tempfile
     from pathlib import Path
 
-    from ..io.bundle_schema import check_model
+    from ..bundle.schema import check_model
     from ..model.network import build_model
 
     config = check_model(dict(saved["config"]), saved["config"]["vocab_size"],

@@ -23,9 +23,20 @@ from sklearn.pipeline import Pipeline
 from ..data.pipeline import fitted_pipeline, pipeline_config, vocabulary_of
 from ..data.text import Vocabulary, text_list
 from ..errors import BundleError, StorageError, last_line
+from ..io.manifest import record
+from ..io.outputs import check_output_file, refuse_foreign
+from ..io.storage import (
+    atomic_path,
+    atomic_write,
+    file_sha256,
+    is_remote,
+    local_path,
+    temp_dir,
+    write_failure,
+)
 from ..model.linear import LinearMixture, LinearTextModel, blend, linear_model
 from ..model.network import TextClassifier, build_model
-from .bundle_schema import (
+from .schema import (
     SchemaError,
     check_ensemble_section,
     check_labels,
@@ -35,17 +46,6 @@ from .bundle_schema import (
     check_tokens,
     check_training,
     config_digest,
-)
-from .manifest import record
-from .outputs import check_output_file, refuse_foreign
-from .storage import (
-    atomic_path,
-    atomic_write,
-    file_sha256,
-    is_remote,
-    local_path,
-    temp_dir,
-    write_failure,
 )
 
 FORMAT = "transferlearn-bundle"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ..checks import MAX_LEN, MAX_SOURCES, MAX_WIDTH  # the same bounds as the training flags
+from ..config import MAX_LEN, MAX_SOURCES, MAX_WIDTH  # the same bounds as the training flags
 from ..model.encoders import ENCODERS
 
 MAX_VOCAB = 5_000_000
