@@ -163,6 +163,28 @@ def test_version_1_module_names_still_import(old):
     assert module.__spec__.name == f"transferlearn.{_aliases.MOVED[old]}"  # its own spec kept
 
 
+@pytest.mark.parametrize("old", ["io.bundle", "io.bundle_schema"])
+def test_the_bundles_first_version_2_homes_still_import(old):
+    from transferlearn import _aliases
+
+    module = importlib.import_module(f"transferlearn.{old}")
+    assert module is importlib.import_module(f"transferlearn.{_aliases.MOVED[old]}")
+    assert module.__spec__.name == f"transferlearn.{_aliases.MOVED[old]}"
+    assert not hasattr(importlib.import_module("transferlearn"), old)  # no dotted attribute
+
+
+def test_the_public_names_load_on_first_use():
+    import transferlearn
+
+    assert set(transferlearn.__all__) <= set(dir(transferlearn))
+    for name in transferlearn.__all__:
+        assert getattr(transferlearn, name) is not None
+    assert transferlearn.load_bundle is importlib.import_module(
+        "transferlearn.bundle.store").load_bundle
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        transferlearn.nothing_here  # noqa: B018
+
+
 def test_version_1_names_run_as_modules():
     result = subprocess.run([sys.executable, "-m", "transferlearn.launch", "--help"],
                             capture_output=True, text=True, timeout=120)
