@@ -36,7 +36,7 @@ def test_the_blend_strategy_records_its_weights_and_the_bundle_predicts_the_mix(
     linear models refit on every labelled row, weighted 1/3 and 2/3 in its mixture, and
     predicts 0.25 * network + 0.25 * TF-IDF + 0.5 * prior."""
     from transferlearn import experiments, load_bundle
-    from transferlearn.experiments.common import encode_labels
+    from transferlearn.data.loading import encode_labels
     from transferlearn.model.inference import predict_proba
     from transferlearn.sklearn import fit_tfidf_logreg
 

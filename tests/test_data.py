@@ -115,3 +115,26 @@ def test_take_labelled_is_stratified_and_checks_size():
     assert abs(share - (df["label"] == "positive").mean()) < 0.01
     with pytest.raises(DataError, match="larger than"):
         take_labelled(df, len(df) + 1)
+
+
+def test_a_run_reads_its_rows_as_its_settings_say():
+    """One reader for every run: the settings' read fields (categorical included) reach
+    load_data, and label names become class indices in the labels' order."""
+    import numpy as np
+
+    from transferlearn.config import BaseRun, TransferRun
+    from transferlearn.data.loading import READ_SETTINGS, encode_labels, load_settings_data
+
+    assert set(READ_SETTINGS) < {f for f in BaseRun.__dataclass_fields__}
+    frame = pd.DataFrame({"words": ["good film", "bad film", "fine hotel", "poor hotel"],
+                          "stars": ["hi", "lo", "hi", "lo"], "city": ["a", "b", "a", "b"]})
+    settings = TransferRun(data=frame, text_col="words", label_col="stars",
+                           categorical=["city"], verbose=False)
+    df, labels = load_settings_data(settings, "amazon_snippets")
+    assert labels == ["hi", "lo"] and len(df) == 4
+    # the category became a token in front of the text
+    assert df["text"].iloc[0].endswith("good film") and df["text"].iloc[0] != "good film"
+    assert encode_labels(df["label"], labels, "x").tolist() == [0, 1, 0, 1]
+    with pytest.raises(DataError, match=r"labels \['mid'\] are not among"):
+        encode_labels(pd.Series(["hi", "mid"]), labels, "x")
+    assert np.issubdtype(encode_labels(df["label"], labels, "x").dtype, np.integer)

@@ -39,7 +39,7 @@ def test_the_test_rows_guard_fails_on_any_use():
 
 @pytest.fixture(scope="module")
 def target_splits(amazon_slice):
-    from transferlearn.experiments.common import load_data
+    from transferlearn.data.loading import load_data
 
     df, labels = load_data(str(amazon_slice), None, verbose=False)
     return make_splits(df, labels, train_size=120, seed=0)

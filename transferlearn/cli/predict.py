@@ -136,7 +136,7 @@ def evaluation(bundle, df: pd.DataFrame, worst: int = 5) -> dict:
     of their true label."""
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-    from ..experiments.common import encode_labels
+    from ..data.loading import encode_labels
     from ..training.metrics import scores
 
     y = encode_labels(df["label"], bundle.labels, "the labelled data")

@@ -162,8 +162,8 @@ def _single(args, common: dict, baselines: tuple):
     the same rows; the comparison table, or None on a worker other than rank 0."""
     from .. import experiments as workflow
     from ..bundle.store import load_bundle
+    from ..data.loading import data_name
     from ..data.readers import DEFAULT_TARGET
-    from ..experiments.common import data_name
     from ..training import distributed
 
     m = workflow.transfer(out=args.out, strategy=args.strategy[0],

@@ -13,6 +13,7 @@ from .formats import (
     read_snippets,
     read_table,
 )
+from .loading import encode_labels, load_data, load_settings_data, read_options
 from .pipeline import TextPipeline, fitted_pipeline, make_pipeline, pipeline_config, vocabulary_of
 from .readers import (
     BUNDLED,
@@ -87,7 +88,11 @@ __all__ = [
     "fitted_pipeline",
     "is_missing",
     "label_variants",
+    "load_data",
     "load_dataset",
+    "load_settings_data",
+    "encode_labels",
+    "read_options",
     "make_pipeline",
     "make_splits",
     "open_text",

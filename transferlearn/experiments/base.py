@@ -9,6 +9,7 @@ from pandas import DataFrame
 
 from .._runtime import runtime_line
 from ..config import BaseRun, fill_defaults, length_cap, plain, signature
+from ..data.loading import encode_labels, load_settings_data, origin_of
 from ..data.pipeline import make_pipeline, sample_lengths, vocabulary_of
 from ..data.readers import DEFAULT_SOURCE
 from ..data.sources import source_digests
@@ -26,10 +27,7 @@ from ..training import distributed
 from ..training.fit import fit
 from ..training.metrics import evaluate
 from .common import (
-    encode_labels,
-    load_data,
     locked,
-    origin_of,
     save_run,
     settings_line,
     training_options,
@@ -72,10 +70,7 @@ def _train_base(s: BaseRun) -> Result:
         ngrams, nb_scale = bag_options(s.encoder, s.ngrams, s.nb_scale)
         # read before the data: a bad vectors file fails at once, not after the tokenizing
         vectors = load_vectors(s.init_vectors, quiet=not s.verbose) if s.init_vectors else None
-        df, labels = load_data(s.data, DEFAULT_SOURCE, text_col=s.text_col,
-                               label_col=s.label_col, neutral_band=s.neutral_band,
-                               truthful_only=s.truthful_only, categorical=s.categorical,
-                               label_map=s.label_map, verbose=s.verbose)
+        df, labels = load_settings_data(s, DEFAULT_SOURCE)
         train_df, test_df = split_train_test(df, s.test_size, s.seed)
         train_df, val_df = split_validation(train_df, s.val_size, s.seed)
         s = _filled(s, train_df["text"], vectors)

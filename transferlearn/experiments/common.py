@@ -1,20 +1,15 @@
-"""What the runs share: settings, loading data with messages, label encoding, the output
-lock, devices and checkpoints, and writing the bundle."""
+"""What the runs share: the settings line, the output lock, devices and checkpoints, and
+writing the bundle (reading the rows is :mod:`transferlearn.data.loading`'s)."""
 from __future__ import annotations
 
 import functools
 import hashlib
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from ..bundle.store import save_bundle
 from ..checks import check_settings
-from ..config import MAX_SOURCES, frame_name, input_settings, not_fingerprinted, plain
-from ..data.readers import load_dataset, to_text_label
-from ..data.sources import load_sources, map_labels, source_list
-from ..data.splits import check_classes
+from ..config import MAX_SOURCES, input_settings, not_fingerprinted, plain
+from ..data.sources import source_list
 from ..errors import DataError, redact
 from ..io.checkpoint import Checkpointer, fingerprint
 from ..io.outputs import check_output, check_output_file, output_lock
@@ -35,80 +30,6 @@ def settings_line(title: str, settings) -> str:
     shown = ", ".join(f"{k}={v}" for k, v in changed.items()) or "the defaults"
     return redact(f"{title}: {shown} (other settings at their defaults)"
                   if changed else f"{title}: {shown}")
-
-
-def encode_labels(series: pd.Series, labels: list, origin: str) -> np.ndarray:
-    """Label names -> class indices in the order of `labels`; unknown names are refused."""
-    unknown = sorted(set(series) - set(labels))
-    if unknown:
-        raise DataError(f"{origin}: labels {unknown} are not among {labels}")
-    index = {lab: i for i, lab in enumerate(labels)}
-    return series.map(index).to_numpy(dtype=np.int64)
-
-
-def _check_texts(df: pd.DataFrame, origin: str) -> None:
-    n_empty = int((df["text"].isna() | (df["text"].astype(str).str.strip() == "")).sum())
-    if n_empty == len(df):
-        raise DataError(f"{origin}: every text is empty")
-    if n_empty:
-        logger.info(f"{origin}: {n_empty} empty or missing texts, imputed as ''")
-
-
-def load_data(data, default, *, text_col=None, label_col=None, neutral_band=0.0,  # noqa: PLR0913
-              truthful_only=False, categorical=None, label_map=None, verbose=True):
-    """``(DataFrame(text, label[, split]), sorted labels)`` of `data` (`default` when None): a
-    path, ``s3://`` URI, bundled name, or a DataFrame with text and label columns; several
-    sources (a list or a comma-separated string) are read into one, labels mapped with
-    `label_map` (:func:`~transferlearn.data.sources.load_sources`)."""
-    source = default if data is None else data
-    read = {"text_col": text_col, "label_col": label_col, "neutral_band": neutral_band,
-            "truthful_only": truthful_only, "quiet": not verbose, "categorical": categorical}
-    if isinstance(source, pd.DataFrame):
-        df = to_text_label(source, text_col, label_col, origin="DataFrame",
-                           categorical=categorical)
-        source = frame_name(source)
-    elif len(sources := source_list(source)) > 1:
-        df = load_sources(sources, label_map, **read)
-        logger.info("sources: " + ", ".join(f"{name} {rows:,} rows"
-                                            for name, rows in df.attrs["sources"].items()))
-    else:
-        df = load_dataset(source, **read)
-        if label_map:
-            df = map_labels(df, label_map)
-    for column, values in df.attrs.get("categories", {}).items():
-        logger.info(f"categorical {column}: {len(values)} values, a token each in front of "
-                    f"the text ({', '.join(values[:5])}{', ...' if len(values) > 5 else ''})")
-    if df.attrs.get("n_html_breaks"):
-        logger.info(f"{source}: HTML line breaks replaced in {df.attrs['n_html_breaks']:,} "
-                    "texts")
-    labels = check_classes(df, str(source))
-    _check_texts(df, str(source))
-    counts = ", ".join(f"{k} {v:,}" for k, v in df["label"].value_counts().sort_index().items())
-    logger.info(f"data {source}: {len(df):,} rows ({counts})")
-    return df, labels
-
-
-def data_name(data) -> str:
-    """A data set's name for a title: ``movie_snippets``, ``imdb_reviews`` (not a folder);
-    several sources joined with ``+``."""
-    if data is None:
-        return "source"
-    if isinstance(data, pd.DataFrame):
-        return "DataFrame"
-    names = []
-    for part in source_list(str(data)):
-        name = Path(str(part).rstrip("/")).name
-        for suffix in (".gz", ".bz2", ".xz", ".zip", ".csv", ".tsv", ".parquet", ".txt"):
-            name = name.removesuffix(suffix)
-        names.append(name)
-    return "+".join(names)
-
-
-def origin_of(data, default) -> str:
-    """How `data` is named in metrics and messages."""
-    if isinstance(data, pd.DataFrame):
-        return frame_name(data)
-    return str(default if data is None else data)
 
 
 # Arguments that name local inputs (marked on their fields): --out may neither be, contain

@@ -7,11 +7,12 @@ import pandas as pd
 
 from ..bundle.store import load_bundle, write_json
 from ..config import TransferRun
+from ..data.loading import data_name, load_data
 from ..data.readers import DEFAULT_SOURCE, DEFAULT_TARGET
 from ..io.storage import atomic_write, output_dir
 from ..log import logger, verbosity
 from ..transfer.strategies import STRATEGIES, canonical
-from .common import data_name, load_data, locked
+from .common import locked
 from .priors import source_data_of
 from .reports import BASELINES, marked_table, reference_rows, run_rows
 from .target import run_strategy, splits_for

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..bundle.store import load_bundle
 from ..config import TransferRun
+from ..data.loading import data_name, load_settings_data
 from ..data.readers import DEFAULT_TARGET
 from ..data.splits import split_train_test
 from ..errors import DataError
@@ -15,7 +16,7 @@ from ..io.storage import atomic_write, output_dir
 from ..log import logger, verbosity, warn
 from ..transfer.strategies import STRATEGIES, canonical
 from ..transfer.strategies import get as get_strategy
-from .common import data_name, load_data, locked, settings_line
+from .common import locked, settings_line
 from .curves import (
     CURVE_COLUMNS,
     curve_table,
@@ -77,9 +78,7 @@ def _learning_curve(s: TransferRun, *, sizes: list, repeats: int, strategies: tu
     with verbosity(s.verbose):
         logger.info(settings_line("learning_curve", s) + f", sizes={sizes}, repeats={repeats}")
         bundle = load_bundle(s.base)
-        loaded = load_data(s.data, DEFAULT_TARGET, text_col=s.text_col, label_col=s.label_col,
-                           neutral_band=s.neutral_band, truthful_only=s.truthful_only,
-                           label_map=s.label_map, verbose=s.verbose)
+        loaded = load_settings_data(s, DEFAULT_TARGET)
         rows: list[dict] = []
         points = [(seed, size) for seed in range(s.seed, s.seed + repeats) for size in sizes]
         with output_dir(s.out, quiet=not s.verbose) as local:

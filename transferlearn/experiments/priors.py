@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 
 from ..config import FRAME_PREFIX
+from ..data.loading import encode_labels, load_data, origin_of
 from ..data.readers import DEFAULT_SOURCE
 from ..data.sources import checked_source, source_list
 from ..errors import DataError
 from ..log import logger
 from ..sklearn.baselines import fit_source_logreg
-from .common import encode_labels, load_data, origin_of
 
 _CACHE: dict = {}  # (source, read settings) -> (spec, report row), for curves and repeats
 _CACHE_SIZE = 8

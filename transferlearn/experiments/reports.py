@@ -6,6 +6,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from ..data.loading import encode_labels
 from ..errors import DataError
 from ..log import logger, warn
 from ..model.inference import predict_logits, predict_proba
@@ -16,7 +17,6 @@ from ..transfer.strategies import (
     REFERENCE,
 )
 from ..transfer.weights import label_order
-from .common import encode_labels
 from .curves import (
     mark_negative_transfer,
     negative_transfer_warnings,

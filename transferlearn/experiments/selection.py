@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..config import TransferRun, plain
+from ..data.loading import encode_labels
 from ..data.splits import Splits
 from ..errors import DataError
 from ..log import logger, verbosity
@@ -48,7 +49,6 @@ from ..model.linear import LinearTextModel, export_tfidf_logreg, mixture
 from ..sklearn.baselines import PriorLogisticRegression, fit_tfidf_logreg
 from ..training.metrics import scores
 from ..transfer.strategies import REFERENCE
-from .common import encode_labels
 from .priors import fit_priors
 
 NEURAL = ("scratch", "fine-tune", "joint")

@@ -13,6 +13,7 @@ import pandas as pd
 from .._runtime import runtime_line
 from ..bundle.store import Bundle, load_bundle
 from ..config import TransferRun, plain, signature
+from ..data.loading import encode_labels, load_data, load_settings_data, origin_of
 from ..data.readers import DEFAULT_SOURCE, DEFAULT_TARGET, unlabeled_texts
 from ..data.splits import Splits, make_splits, take_labelled
 from ..errors import DataError
@@ -36,10 +37,7 @@ from ..transfer.strategies import get as get_strategy
 from ..transfer.vocabulary import category_report
 from ..transfer.weights import label_order
 from .common import (
-    encode_labels,
-    load_data,
     locked,
-    origin_of,
     save_run,
     settings_line,
     training_options,
@@ -113,11 +111,7 @@ def target_splits(data=None, **settings) -> Splits:
 def splits_for(s: TransferRun, loaded=None) -> Splits:
     """The target splits of the settings `s` (`loaded`: the ``(df, labels)`` already read):
     the same for every strategy, so that runs compared on them differ only by strategy."""
-    df, labels = loaded or load_data(s.data, DEFAULT_TARGET, text_col=s.text_col,
-                                     label_col=s.label_col, neutral_band=s.neutral_band,
-                                     truthful_only=s.truthful_only,
-                                     categorical=s.categorical, label_map=s.label_map,
-                                     verbose=s.verbose)
+    df, labels = loaded or load_settings_data(s, DEFAULT_TARGET)
     return make_splits(df, labels, s.train_size, s.test_size, s.val_size, s.seed,
                        origin_of(s.data, DEFAULT_TARGET))
 
