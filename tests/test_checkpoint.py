@@ -133,3 +133,40 @@ def test_several_contexts_give_the_single_context_result():
     for name in results[0]:
         np.testing.assert_allclose(results[0][name], results[1][name], rtol=1e-4, atol=1e-5,
                                    err_msg=name)
+
+
+def test_a_callers_own_callback_runs_and_keeps_its_state_across_a_resume(tmp_path):
+    from transferlearn.training.callbacks import Callback
+
+    class CountBatches(Callback):
+        """Counts the batches it saw; a checkpoint keeps the count."""
+
+        order = 60
+
+        def __init__(self):
+            self.seen = 0
+
+        def on_batch_end(self, loop):
+            self.seen += 1
+
+        def checkpoint_state(self, loop):
+            return {"batches_seen": self.seen}, None
+
+        def restore_state(self, state, weights, loop):
+            self.seen = state["batches_seen"]
+
+    X, y, vocab = _toy()
+    fp = fingerprint(X, y, SETTINGS)
+    whole = CountBatches()
+    _fit(_net(vocab), X, y, Checkpointer(tmp_path / "a", fp), callbacks=[whole])
+    assert whole.seen == 5 * 5  # 5 epochs of 160 rows in batches of 32
+    first = CountBatches()
+    with pytest.raises(Killed):
+        _fit(_net(vocab), X, y, Checkpointer(tmp_path / "b", fp), kill_after=2,
+             callbacks=[first])
+    state = json.loads((tmp_path / "b" / "epoch-0002" / "state.json").read_text())
+    assert state["batches_seen"] == 10 and "best_epoch" in state  # beside keep-best's keys
+    resumed = CountBatches()  # a new process: its count comes back from the checkpoint
+    _fit(_net(vocab), X, y, Checkpointer(tmp_path / "b", fp), resume=True,
+         callbacks=[resumed])
+    assert resumed.seen == whole.seen

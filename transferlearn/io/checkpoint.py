@@ -31,6 +31,9 @@ from .manifest import record_files
 from .storage import file_sha256, temp_dir, write_failure
 
 STATE_FILE = "state.json"
+# state.json's keep-best keys, with their values when no callback keeps a best epoch (a
+# callback that does writes its own: training.callbacks.KeepBest)
+NO_BEST = {"best_value": float("-inf"), "best_epoch": None, "waited": 0}
 
 
 class CheckpointError(TransferLearnError):

@@ -12,7 +12,8 @@ progress line, the checkpoint and the user's own callback.
 - :class:`Progress`: a bar that moves at the engine's real rate with the running loss, and
   one line per epoch;
 - :class:`Checkpoint`: a checkpoint after every epoch and, with ``resume``, the newest one
-  loaded before training;
+  loaded before training; each callback saves and takes back its own part
+  (:meth:`Callback.checkpoint_state`, :meth:`Callback.restore_state`);
 - :class:`EpochEnd`: calls ``callback(net, record)`` after each epoch.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..io.checkpoint import on_cpu, optimizer_state, restore_optimizer_state
+from ..io.checkpoint import NO_BEST, on_cpu, optimizer_state, restore_optimizer_state
 from ..log import logger
 from .metrics import evaluate
 
@@ -46,6 +47,16 @@ class Callback:
 
     def replay(self, loop, epochs: int) -> None:
         """Resume: bring this callback's effect on the net to where it was after `epochs`."""
+
+    def checkpoint_state(self, loop) -> tuple[dict, dict | None]:
+        """What a checkpoint keeps of this callback: JSON values (merged into the checkpoint's
+        state, so each callback uses keys of its own) and weights it holds apart from the
+        net's (at most one callback of a loop: the checkpoint has one such slot), or None."""
+        return {}, None
+
+    def restore_state(self, state: dict, weights: dict | None, loop) -> None:
+        """Resume: take back what :meth:`checkpoint_state` gave (`state` is the whole
+        checkpoint's; `weights` its slot of kept weights)."""
 
 
 class Unfreeze(Callback):
@@ -147,11 +158,14 @@ class KeepBest(Callback):
         else:
             loop.history.best_epoch = len(loop.history.epochs)
 
-    def state(self) -> dict:
-        return {"best_value": self.best_value, "best_epoch": self.best_epoch,
-                "waited": self.waited}
+    def checkpoint_state(self, loop) -> tuple[dict, dict | None]:
+        values = {"best_value": self.best_value, "best_epoch": self.best_epoch,
+                  "waited": self.waited}
+        # the best weights go in too when the best epoch is an older one
+        older = self.best_epoch not in (None, loop.epoch)
+        return values, self.best_state if older else None
 
-    def load(self, state: dict, best: dict | None, loop) -> None:
+    def restore_state(self, state: dict, best: dict | None, loop) -> None:
         self.best_value, self.best_epoch = state["best_value"], state["best_epoch"]
         self.waited = state["waited"]
         loop.history.best_epoch = self.best_epoch
@@ -232,9 +246,6 @@ class Checkpoint(Callback):
         self.budget, self.min_spaced = budget, min_spaced
         self._due = 0.0  # perf_counter time from which the next save is made
 
-    def _keep_best(self, loop) -> KeepBest | None:
-        return next((c for c in loop.callbacks if isinstance(c, KeepBest)), None)
-
     def on_train_begin(self, loop) -> None:
         if not self.resume:
             return
@@ -252,9 +263,8 @@ class Checkpoint(Callback):
         loop.restore(saved["params"], what=str(saved["path"]))
         restore_optimizer_state(loop.trainer, loop.trainer_names(), saved["optimizer"],
                                 state["optimizer"])
-        keep = self._keep_best(loop)
-        if keep is not None:
-            keep.load(state, saved["best"], loop)
+        for callback in loop.callbacks:
+            callback.restore_state(state, saved["best"], loop)
         self._say(f"resuming from {saved['path']} (epoch {loop.epoch} done)")
 
     def on_epoch_end(self, loop) -> None:
@@ -267,14 +277,16 @@ class Checkpoint(Callback):
             self._due = time.perf_counter() + self.budget * took
 
     def _save(self, loop) -> None:
-        keep = self._keep_best(loop)
-        best_kept = keep.state() if keep is not None else {
-            "best_value": -np.inf, "best_epoch": None, "waited": 0}
-        # the best weights go in too when the best epoch is an older one
-        best = keep.best_state if keep is not None and keep.best_epoch not in (
-            None, loop.epoch) else None
+        kept, best = dict(NO_BEST), None  # the format's keys, for a run with no keep-best
+        for callback in loop.callbacks:
+            values, weights = callback.checkpoint_state(loop)
+            kept.update(values)
+            if weights is not None:
+                if best is not None:
+                    raise ValueError("two callbacks give weights to keep in one checkpoint")
+                best = weights
         name, keys, pos, has_gauss, cached = loop.rng.get_state(legacy=True)
-        state = {"epoch": loop.epoch, "step": loop.steps, **best_kept,
+        state = {"epoch": loop.epoch, "step": loop.steps, **kept,
                  "history": [*loop.history.epochs, loop.record],
                  "rng": [name, np.asarray(keys).tolist(), int(pos), int(has_gauss),
                          float(cached)]}

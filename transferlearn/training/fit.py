@@ -22,8 +22,9 @@ def standard_callbacks(X_val=None, y_val=None, *, monitor: str = "accuracy",  # 
                        patience: int | None = 3, verbose: bool = True, epoch_callback=None,
                        epoch_start=None, lr_schedule=None, checkpoint=None,
                        resume: bool = False, progress: str = "",
-                       progress_extra: tuple = ()) -> list:
-    """The callbacks the keyword arguments of :func:`fit` ask for (see there)."""
+                       progress_extra: tuple = (), extra: tuple | list = ()) -> list:
+    """The callbacks the keyword arguments of :func:`fit` ask for (see there), then the
+    caller's own (`extra`)."""
     callbacks: list = [KeepBest(X_val, y_val, monitor, patience)]
     if epoch_start is not None:
         callbacks.append(Unfreeze(epoch_start))
@@ -35,7 +36,7 @@ def standard_callbacks(X_val=None, y_val=None, *, monitor: str = "accuracy",  # 
         callbacks.append(Checkpoint(checkpoint, resume, verbose))
     if epoch_callback is not None:
         callbacks.append(EpochEnd(epoch_callback))
-    return callbacks
+    return callbacks + list(extra)
 
 
 def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None = None,  # noqa: PLR0913
@@ -45,7 +46,7 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
         kvstore="device", hybridize: bool = True, verbose: bool = True, epoch_callback=None,
         epoch_start=None, lr_schedule=None, checkpoint=None, resume: bool = False,
         soft_targets: np.ndarray | None = None, temperature: float = 2.0,
-        alpha: float = 0.5, length_buckets: int | None = None) -> History:
+        alpha: float = 0.5, length_buckets: int | None = None, callbacks=()) -> History:
     """Train `net` on int ids `X` (n, seq_len) and class indices `y` (n,).
 
     Parameters
@@ -53,8 +54,7 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
     X_val, y_val : optional
         Validation rows; with them each epoch is scored, the best epoch's weights are kept
         (restored at the end) and training stops after `patience` epochs without improvement.
-    monitor : {"accuracy", "roc_auc", "loss"}
-        Validation figure that decides the best epoch.
+    monitor : {"accuracy", "roc_auc", "loss"}, the validation figure of the best epoch
     random_state : int, optional
         Seeds the batch order and MXNet's generator (dropout, reseeded each epoch).
     ctx : Context or list of Context, optional
@@ -80,18 +80,18 @@ def fit(net: gluon.Block, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None
     length_buckets : int, optional
         Batches of similar-length rows cut to their bucket's width (see
         :class:`~.buckets.LengthBuckets`): this many buckets; 0: off; None: automatic.
+    callbacks : sequence of Callback, optional
+        Your own, beside those the arguments ask for (:class:`~.callbacks.Callback`).
 
-    Returns
-    -------
-    History
+    Returns the :class:`~.loop.History`.
     """
     step = _step(net, ctx, kvstore, soft_targets, temperature, alpha)
-    callbacks = standard_callbacks(
+    everything = standard_callbacks(
         X_val, y_val, monitor=monitor, patience=patience, verbose=verbose,
         epoch_callback=epoch_callback, epoch_start=epoch_start, lr_schedule=lr_schedule,
-        checkpoint=checkpoint, resume=resume and checkpoint is not None)
+        checkpoint=checkpoint, resume=resume and checkpoint is not None, extra=callbacks)
     with verbosity(verbose):
-        return train_loop(net, Data(X, y), step, callbacks, num_epochs=num_epochs,
+        return train_loop(net, Data(X, y), step, everything, num_epochs=num_epochs,
                           batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                           random_state=random_state, ctx=ctx, kvstore=kvstore,
                           hybridize=hybridize, include_frozen=epoch_start is not None,
