@@ -12,6 +12,10 @@ import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 ROOT = Path(__file__).resolve().parent.parent
+# the package's folders by layer (lower numbers lower): a module may import its own layer and
+# the ones below (tests/unit/test_architecture.py, tests/integration/test_imports_at_run_time.py)
+LAYERS = {"": 0, "io": 1, "data": 2, "model": 3, "bundle": 4, "training": 5, "transfer": 6,
+          "sklearn": 7, "experiments": 8, "cli": 9}
 
 
 def toy_texts(n: int = 200, seed: int = 0):
@@ -60,6 +64,51 @@ def base_bundle(movie_slice, tmp_path_factory) -> Path:
     experiments.train_base(data=str(movie_slice), out=str(out), encoder="mean", embed_dim=16,
                         hidden_size=16, max_len=24, epochs=2, verbose=False)
     return out
+
+
+# the smallest network a script trains: for runs whose result is not the point
+TINY = ["--encoder", "mean", "--embed-dim", "8", "--hidden-size", "8", "--max-len", "16",
+        "--epochs", "1", "--quiet"]
+
+
+def device_reviews(n=120, labels=("pos", "neg")) -> pd.DataFrame:
+    """Separable film reviews with a `device` column (a column that could play two roles)."""
+    words = {0: "good great fine", 1: "bad awful poor"}
+    return pd.DataFrame({"text": [f"the film {words[i % 2]} {i}" for i in range(n)],
+                         "label": [labels[i % len(labels)] for i in range(n)],
+                         "device": ["mobile", "desktop", "tablet"] * (n // 3) + [
+                             "mobile"] * (n % 3)})
+
+
+def hotel_frame(n, devices, seed) -> pd.DataFrame:
+    """Hotel reviews in the Kaggle schema whose device column is a categorical feature."""
+    rng = np.random.RandomState(seed)
+    good = rng.rand(n) > 0.5
+    words = np.where(good, "lovely clean friendly room", "dirty rude noisy room")
+    return pd.DataFrame({"Description": words, "Device_Used": rng.choice(devices, n),
+                         "Is_Response": np.where(good, "happy", "not happy")})
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """An empty data folder of the downloader's, with no mirror set."""
+    path = tmp_path / "data"
+    monkeypatch.setenv("TRANSFERLEARN_DATA", str(path))
+    monkeypatch.delenv("TRANSFERLEARN_DATA_URL", raising=False)
+    return path
+
+
+def synthetic_curve() -> pd.DataFrame:
+    """A learning curve of 3 seeds where fine-tune beats scratch at 100 rows, loses at 1,000."""
+    rows = []
+    for seed in range(3):
+        rows.append(("source-only", 0, seed, 0.60))
+        for n, scratch, tuned in ((100, 0.60, 0.70), (1000, 0.80, 0.75)):
+            rows += [("scratch", n, seed, scratch + 0.01 * seed),
+                     ("fine-tune", n, seed, tuned + 0.01 * seed),
+                     ("tfidf-logreg", n, seed, scratch - 0.05)]
+    frame = pd.DataFrame(rows, columns=["strategy", "n_train", "seed", "accuracy"])
+    return frame.assign(roc_auc=frame.accuracy, seconds=1.0)
 
 
 def run_script(name: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -178,21 +227,12 @@ def s3_env(s3_server, monkeypatch, tmp_path):
     return s3_server
 
 
-# Integration tests start processes or servers (scripts end to end, S3, the distributed
-# kvstore, notebooks, kills and resumes); the rest are unit tests (make test-fast).
-INTEGRATION_MODULES = {"test_s3", "test_s3_hostile", "test_distributed", "test_resume",
-                       "test_notebooks", "test_scripts", "test_output_safety", "test_values"}
-INTEGRATION_CALLS = ("run_script(", "subprocess", "script(\"", "in_tmpfs(")
-
-
+# tests/integration/ starts processes or servers (scripts end to end, S3, the distributed
+# kvstore, notebooks, kills and resumes); tests/unit/ runs in this process (make test-fast).
 def pytest_collection_modifyitems(config, items):
-    import inspect
-
     for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1]
-        try:
-            source = inspect.getsource(item.function)
-        except (OSError, TypeError):
-            source = ""
-        slow = module in INTEGRATION_MODULES or any(c in source for c in INTEGRATION_CALLS)
-        item.add_marker(pytest.mark.integration if slow else pytest.mark.unit)
+        folder = Path(str(item.fspath)).parent.name
+        if folder not in ("unit", "integration"):
+            raise pytest.UsageError(f"{item.nodeid}: a test lives in tests/unit or "
+                                    "tests/integration (the folder is its marker)")
+        item.add_marker(getattr(pytest.mark, folder))

@@ -1,45 +1,17 @@
-"""Categorical side features: their own embeddings, transferred by category."""
+"""Categorical side features from the script: known categories keep their vectors, mapped
+ones borrow, and one strategy at a time."""
 import json
 
 import numpy as np
-import pandas as pd
-import pytest
-from conftest import run_script
+from conftest import hotel_frame, run_script
 
 from transferlearn.bundle.store import load_bundle
-from transferlearn.data.readers import DataError, load_dataset, with_categories
-from transferlearn.data.text import category_token
-
-
-def _frame(n, devices, seed):
-    rng = np.random.RandomState(seed)
-    good = rng.rand(n) > 0.5
-    words = np.where(good, "lovely clean friendly room", "dirty rude noisy room")
-    return pd.DataFrame({"Description": words, "Device_Used": rng.choice(devices, n),
-                         "Is_Response": np.where(good, "happy", "not happy")})
-
-
-def test_category_tokens_go_in_front_of_the_text(tmp_path):
-    path = tmp_path / "h.csv"
-    _frame(20, ["Mobile", "Desktop"], 0).to_csv(path, index=False)
-    df = load_dataset(path, categorical=["Device_Used"])
-    assert df["text"].str.match(r"^xxcat_device_used_(mobile|desktop) ").all()
-    assert df.attrs["categories"] == {"Device_Used": ["Desktop", "Mobile"]}
-    assert category_token("Browser Used", "Internet Explorer") == \
-        "xxcat_browser_used_internet_explorer"
-    assert category_token("x", None) == "xxcat_x_missing"
-    with pytest.raises(DataError, match=r"categorical columns \['Nope'\] not found"):
-        load_dataset(path, categorical=["Nope"])
-    with pytest.raises(DataError, match="have no categorical columns"):
-        load_dataset("movie_snippets", categorical=["x"])
-    assert with_categories(pd.DataFrame({"text": ["a"], "c": ["B"]}), ["c"]).tolist() == \
-        ["xxcat_c_b a"]
 
 
 def test_known_categories_keep_their_vectors_and_mapped_ones_borrow(tmp_path):
     source, target = tmp_path / "source.csv", tmp_path / "target.csv"
-    _frame(300, ["Mobile", "Desktop"], 1).to_csv(source, index=False)
-    _frame(200, ["Mobile", "Tablet", "Watch"], 2).to_csv(target, index=False)
+    hotel_frame(300, ["Mobile", "Desktop"], 1).to_csv(source, index=False)
+    hotel_frame(200, ["Mobile", "Tablet", "Watch"], 2).to_csv(target, index=False)
     small = ["--encoder", "mean", "--embed-dim", "8", "--hidden-size", "8", "--epochs", "2",
              "--max-len", "12"]
     result = run_script("train_base.py", "--data", source, "--categorical", "Device_Used",

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import run_script
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_checkpoint import SETTINGS, Killed, _fit, _net, _toy
@@ -205,14 +204,3 @@ def test_oversized_files_are_refused_before_reading(base_bundle, tmp_path):
         handle.truncate(65 << 20)  # sparse: 65 MiB of nothing
     with pytest.raises(BundleError, match=r"metrics.json: 68,157,440 bytes, over the"):
         load_bundle(bundle)
-
-
-def test_the_script_says_one_line_for_a_hostile_base(base_bundle, movie_slice, tmp_path):
-    bundle = tmp_path / "bundle"
-    shutil.copytree(base_bundle, bundle)
-    edit(bundle, lambda c: c["model"].update(vocab_size=-3))
-    result = run_script("transfer.py", "--base", bundle, "--data", movie_slice, "--out",
-                        tmp_path / "out", "--epochs", "1", "--quiet")
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        f"error: {bundle}/config.json: vocab_size must be an integer in [2, 5,000,000], got -3"]

@@ -1,12 +1,9 @@
 """Every real data layout reads into the same text/label[/split] frame, or fails clearly."""
-import json
-import subprocess
-import sys
 import tarfile
 
 import pandas as pd
 import pytest
-from conftest import ROOT, shared_file
+from conftest import shared_file
 
 from transferlearn.data import detect_format, load_dataset, read_aclimdb
 from transferlearn.errors import DataError
@@ -127,23 +124,3 @@ def test_format_failures_say_what_was_found_and_expected(case, message, tmp_path
         source, kwargs = write_csv("broken.tar.gz", "not an archive"), {}
     with pytest.raises(DataError, match=message.replace("(", r"\(").replace(".", r"\.")):
         load_dataset(source, **kwargs)
-
-
-def test_data_describe_command(hotel_slice):
-    result = subprocess.run([sys.executable, "-m", "transferlearn.data", "describe",
-                             str(hotel_slice), "--json"], capture_output=True, text=True,
-                            cwd=ROOT, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "RuntimeWarning" not in result.stderr
-    info = json.loads(result.stdout)
-    assert info["rows"] == 400 and sum(info["labels"].values()) == 400
-    assert info["words_percentiles"]["p50"] > 50
-    text = subprocess.run([sys.executable, "-m", "transferlearn.data", "describe",
-                           "amazon_snippets"], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120)
-    assert text.returncode == 0 and "labels   negative" in text.stdout
-    bad = subprocess.run([sys.executable, "-m", "transferlearn.data", "describe", "nope.csv"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert bad.returncode == 2
-    assert bad.stderr.strip().splitlines() == [
-        "error: file not found: nope.csv (bundled data sets: movie_snippets, amazon_snippets)"]

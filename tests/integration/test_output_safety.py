@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_script
 
-from transferlearn.errors import StorageError
-from transferlearn.io.outputs import foreign_entries, output_lock
+from transferlearn.io.outputs import output_lock
 from transferlearn.io.storage import atomic_write
 
 TINY = ["--encoder", "mean", "--embed-dim", "8", "--hidden-size", "8", "--max-len", "16",
@@ -126,36 +125,6 @@ def test_a_symlinked_out_shares_the_lock_of_its_target(movie_slice, tmp_path):
     assert one_error(result) == (f"error: another run is writing to {tmp_path / 'alias'}; "
                                  "wait for it to finish or choose another output")
     assert not real.exists()  # the lock holder made it and removed it again, still empty
-
-
-def test_save_bundle_refuses_a_folder_with_other_files(base_bundle, tmp_path):
-    from transferlearn.bundle.store import load_bundle, save_bundle
-
-    bundle = load_bundle(base_bundle)
-    (tmp_path / "mine.txt").write_text("keep me")
-    with pytest.raises(StorageError, match=r"holds files .* \(mine.txt\)"):
-        save_bundle(tmp_path, bundle.net, bundle.pipeline, bundle.labels)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
-
-
-def test_foreign_entries_tells_results_from_user_files(tmp_path):
-    from transferlearn.io.storage import atomic_write
-
-    (tmp_path / "fine-tune" / "checkpoints" / "epoch-0002").mkdir(parents=True)
-    for name in ("fine-tune/model.params", "fine-tune/checkpoints/epoch-0002/state.json",
-                 "comparison.csv", "metrics.json"):
-        with atomic_write(tmp_path / name) as handle:  # as the tool writes: recorded
-            handle.write("x")
-    (tmp_path / ".config.json.abc.tmp").write_text("x")  # a killed write's temp file
-    assert foreign_entries(tmp_path) == []
-    (tmp_path / "fine-tune" / "draft.md").write_text("mine")
-    (tmp_path / "Data").mkdir()
-    (tmp_path / "link").symlink_to(tmp_path / "metrics.json")
-    (tmp_path / "curve.csv").write_text("a user's file of one of the tool's names")
-    (tmp_path / "fine-tune" / "model.params").write_text("edited since")
-    assert foreign_entries(tmp_path) == ["Data/", "curve.csv", "fine-tune/draft.md",
-                                         "fine-tune/model.params", "link"]
-    assert foreign_entries(tmp_path, overwrite=True) == ["Data/", "fine-tune/draft.md", "link"]
 
 
 def in_tmpfs(mount: Path, size_kb: int, *args) -> subprocess.CompletedProcess:

@@ -5,14 +5,11 @@ import random
 
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, TINY
 
 from transferlearn import experiments
 from transferlearn.data.readers import load_dataset
 from transferlearn.errors import DataError, StorageError, TransferLearnError
-
-TINY = ["--encoder", "mean", "--embed-dim", "8", "--hidden-size", "8", "--max-len", "16",
-        "--epochs", "1", "--quiet"]
 
 
 def script(name):

@@ -1,4 +1,5 @@
-"""The ``transferlearn`` command: subcommands, predict and evaluate."""
+"""The ``transferlearn`` command as a user runs it: its subcommands, a closed pipe, predict
+and evaluate."""
 import json
 import subprocess
 import sys
@@ -78,26 +79,3 @@ def test_evaluate_reports_per_class_scores_confusion_and_worst(base_bundle, movi
     assert "| negative |" in result.stdout and "worst scored:" in result.stdout
     bad = cli("evaluate", "--bundle", base_bundle, "--data", tmp_path / "missing.csv")
     assert bad.returncode == 2 and bad.stderr.startswith("error: ")
-
-
-def test_predict_on_a_comparison_uses_its_auto_bundle_or_lists_the_bundles(base_bundle,
-                                                                           tmp_path, capsys):
-    import shutil
-
-    from transferlearn.cli.predict import predict_main
-
-    comparison = tmp_path / "cmp"
-    for name in ("fine-tune", "scratch"):
-        shutil.copytree(base_bundle, comparison / name)
-    (tmp_path / "in.txt").write_text("a fine film\nawful\n")
-    assert predict_main(["--bundle", str(comparison), "--input", str(tmp_path / "in.txt")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err == (f"error: {comparison} is not a bundle but holds 2: {comparison}/fine-tune, "
-                   f"{comparison}/scratch; pass one with --bundle")
-    shutil.copytree(base_bundle, comparison / "auto")
-    assert predict_main(["--bundle", str(comparison), "--input", str(tmp_path / "in.txt")]) == 0
-    captured = capsys.readouterr()
-    assert (f"using {comparison}/auto, chosen by cross-validation on the labelled rows; "
-            f"--bundle {comparison}/fine-tune etc. for another") in captured.err
-    assert captured.out.splitlines()[0].startswith("text,label,p_")
-    assert len(captured.out.splitlines()) == 3

@@ -7,7 +7,6 @@ import pytest
 from conftest import ROOT, run_script
 
 from transferlearn.bundle.store import load_bundle
-from transferlearn.cli import launch
 
 ARGS = ["--encoder", "cnn", "--embed-dim", "32", "--num-filters", "32", "--max-len", "48",
         "--epochs", "3", "--seed", "0"]
@@ -90,16 +89,6 @@ def test_gpus_on_a_cpu_build_is_a_clear_error(tmp_path):
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert "--gpus 0: GPU 0 is not available" in line
-
-
-def test_worker_command_adds_the_kvstore_only_when_missing():
-    assert launch.worker_command(["python", "t.py"]) == ["python", "t.py", "--kvstore",
-                                                         "dist_sync"]
-    kept = ["python", "t.py", "--kvstore", "dist_async"]
-    assert launch.worker_command(kept) == kept
-    env = launch.cluster_env("server", "127.0.0.1", 9000, 3, 2)
-    assert (env["DMLC_ROLE"], env["DMLC_NUM_WORKER"], env["DMLC_NUM_SERVER"],
-            env["DMLC_PS_ROOT_PORT"]) == ("server", "3", "2", "9000")
 
 
 def test_launcher_needs_a_command():
