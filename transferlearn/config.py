@@ -346,9 +346,10 @@ def input_settings() -> tuple[str, ...]:
 
 MODEL = ModelSettings()
 TRAINING = TrainingSettings()
+TRANSFER = TransferSettings()
 
 __all__ = ["BaseRun", "ENCODER_NAMES", "DataSettings", "MODEL", "ModelSettings", "PretrainRun",
            "RunSettings",
-           "TRAINING", "TrainingSettings", "ENCODER_DEFAULTS", "encoder_default",
+           "TRAINING", "TRANSFER", "TrainingSettings", "ENCODER_DEFAULTS", "encoder_default",
            "fill_defaults", "length_cap", "TransferRun", "TransferSettings", "TransferTraining",
            "fields", "frame_name", "plain", "signature"]

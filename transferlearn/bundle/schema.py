@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ..config import MAX_LEN, MAX_SOURCES, MAX_WIDTH  # the same bounds as the training flags
+from ..config import ENCODER_DEFAULTS, MAX_LEN, MAX_SOURCES, MAX_WIDTH, MODEL  # the flags' bounds
 from ..model.encoders import ENCODERS
 
 MAX_VOCAB = 5_000_000
@@ -66,13 +66,14 @@ def check_model(model, n_tokens: int, n_labels: int) -> dict:
     if _integer(model, "num_classes", 2, MAX_CLASSES) != n_labels:
         raise SchemaError(f"model.num_classes is {model['num_classes']} but there are "
                           f"{n_labels} labels")
-    embed_dim = _integer(model, "embed_dim", 1, MAX_WIDTH, 128)
+    # a field a bundle lacks takes the settings' default (the width: every encoder's but ngram's)
+    embed_dim = _integer(model, "embed_dim", 1, MAX_WIDTH, ENCODER_DEFAULTS[""]["embed_dim"])
     if vocab_size * embed_dim > MAX_EMBEDDING_VALUES:
         raise SchemaError(f"model: an embedding of {vocab_size:,} x {embed_dim:,} values is "
                           f"over the {MAX_EMBEDDING_VALUES:,} this tool loads")
-    _choice(model, "encoder", ENCODERS, "cnn")
-    _integer(model, "hidden_size", 1, MAX_WIDTH, 100)
-    _integer(model, "num_filters", 1, MAX_WIDTH, 100)
+    _choice(model, "encoder", ENCODERS, MODEL.encoder)
+    _integer(model, "hidden_size", 1, MAX_WIDTH, MODEL.hidden_size)
+    _integer(model, "num_filters", 1, MAX_WIDTH, MODEL.num_filters)
     windows = model.get("kernel_sizes", [3, 4, 5])
     if not (isinstance(windows, list) and 1 <= len(windows) <= 16 and all(
             isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= 64 for k in windows)):

@@ -62,10 +62,10 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--base", default=TransferRun.base,
                    help="base model bundle directory (local, or s3://bucket/prefix)")
     data_arguments(p, "target")
-    p.add_argument("--strategy", type=strategies, default=("fine-tune",),
+    p.add_argument("--strategy", type=strategies, default=(TransferRun.strategy,),
                    help="; ".join(f"{s.name}: {s.help}" for s in registry.REGISTRY.values())
                         + f"; a comma list, or all ({', '.join(registry.default_names())}) "
-                          "(default: fine-tune)")
+                          f"(default: {TransferRun.strategy})")
     p.add_argument("--out", default=TransferRun.out,
                    help="output directory (local, or s3://bucket/prefix)")
     p.add_argument("--markdown", action="store_true",

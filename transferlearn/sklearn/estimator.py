@@ -21,7 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ..config import MODEL, TRAINING, encoder_default
+from ..config import MODEL, TRAINING, TRANSFER, encoder_default
 from ..data.pipeline import make_pipeline, sample_lengths
 from ..model.encoders import bag_options
 from ..model.inference import predict_proba
@@ -97,7 +97,7 @@ class GluonTextClassifier(ClassifierMixin, BaseEstimator):
                  batch_size=TRAINING.batch_size, lr=TRAINING.lr,
                  weight_decay=TRAINING.weight_decay, patience=TRAINING.patience,
                  val_size=TRAINING.val_size, length_buckets=TRAINING.length_buckets,
-                 init_from=None, strategy="fine-tune",
+                 init_from=None, strategy=TRANSFER.strategy,
                  random_state=0, verbose=False):
         self.encoder = encoder
         self.embed_dim = embed_dim
