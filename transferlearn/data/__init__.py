@@ -1,47 +1,15 @@
 """Data sets as ``DataFrame(text, label[, split])``: readers, splits and the sklearn text
-transformers."""
-from .formats import (
-    HTML_BREAK,
-    SNIPPET_LINE,
-    TABLE_SUFFIXES,
-    compression,
-    detect_format,
-    first_line,
-    open_text,
-    path_suffixes,
-    read_aclimdb,
-    read_snippets,
-    read_table,
-)
+transformers.
+
+Code imports from the modules; this list is the public part.
+"""
+from .formats import detect_format, read_aclimdb, read_snippets, read_table
 from .loading import encode_labels, load_data, load_settings_data, read_options
-from .pipeline import TextPipeline, fitted_pipeline, make_pipeline, pipeline_config, vocabulary_of
-from .readers import (
-    BUNDLED,
-    DATA_DIR,
-    DEFAULT_SOURCE,
-    DEFAULT_TARGET,
-    LABEL_COLUMNS,
-    TEXT_COLUMNS,
-    label_variants,
-    load_dataset,
-    to_text_label,
-    unlabeled_texts,
-    with_categories,
-)
-from .splits import (
-    Splits,
-    check_classes,
-    make_splits,
-    split_train_test,
-    split_validation,
-    take_labelled,
-)
+from .pipeline import TextPipeline, make_pipeline
+from .readers import BUNDLED, DATA_DIR, load_dataset, with_categories
+from .splits import Splits, make_splits, split_train_test, take_labelled
 from .text import (
-    CATEGORY_PREFIX,
     DEFAULT_TOKEN_PATTERN,
-    PAD,
-    TOKEN_PATTERNS,
-    UNK,
     LowerCaser,
     NullImputer,
     Padder,
@@ -50,63 +18,11 @@ from .text import (
     Tokenize,
     Tokenizer,
     Vocabulary,
-    category_token,
-    is_missing,
-    text_list,
 )
 
-__all__ = [
-    "BUNDLED",
-    "CATEGORY_PREFIX",
-    "DATA_DIR",
-    "DEFAULT_SOURCE",
-    "DEFAULT_TARGET",
-    "DEFAULT_TOKEN_PATTERN",
-    "HTML_BREAK",
-    "LABEL_COLUMNS",
-    "LowerCaser",
-    "NullImputer",
-    "TextPipeline",
-    "PAD",
-    "Padder",
-    "SNIPPET_LINE",
-    "Splits",
-    "TABLE_SUFFIXES",
-    "TEXT_COLUMNS",
-    "TOKEN_PATTERNS",
-    "Tok2Idx",
-    "TokenIndexer",
-    "Tokenize",
-    "Tokenizer",
-    "UNK",
-    "Vocabulary",
-    "category_token",
-    "check_classes",
-    "compression",
-    "detect_format",
-    "first_line",
-    "fitted_pipeline",
-    "is_missing",
-    "label_variants",
-    "load_data",
-    "load_dataset",
-    "load_settings_data",
-    "encode_labels",
-    "read_options",
-    "make_pipeline",
-    "make_splits",
-    "open_text",
-    "path_suffixes",
-    "pipeline_config",
-    "read_aclimdb",
-    "read_snippets",
-    "read_table",
-    "split_train_test",
-    "split_validation",
-    "take_labelled",
-    "text_list",
-    "to_text_label",
-    "unlabeled_texts",
-    "vocabulary_of",
-    "with_categories",
-]
+__all__ = ["BUNDLED", "DATA_DIR", "DEFAULT_TOKEN_PATTERN", "LowerCaser", "NullImputer", "Padder",
+           "Splits", "TextPipeline", "Tok2Idx", "TokenIndexer", "Tokenize", "Tokenizer",
+           "Vocabulary", "detect_format", "encode_labels", "load_data", "load_dataset",
+           "load_settings_data", "make_pipeline", "make_splits", "read_aclimdb", "read_options",
+           "read_snippets", "read_table", "split_train_test", "take_labelled",
+           "with_categories"]

@@ -1,109 +1,15 @@
 """From a base model to a target: freezing, vocabulary and weight transfer, cross-architecture,
-domain alignment, label shift, and the strategy registry."""
-from .adaptation import (
-    METHODS,
-    Alignment,
-    GradientReversal,
-    coral_loss,
-    dann_lambda,
-    domain_classifier,
-    fit_adapted,
-    mmd_loss,
-)
-from .crossarch import (
-    format_report,
-    resize,
-    transfer_across,
-)
-from .freezing import (
-    ALIASES,
-    GROUPS,
-    freeze,
-    gradual_unfreezing,
-    select,
-    set_lr_mult,
-    trainable,
-    unfreeze,
-    unfreeze_schedule,
-)
-from .label_shift import (
-    adjust_priors,
-    estimate_target_priors,
-)
-from .strategies import (
-    INITS,
-    REFERENCE,
-    STRATEGIES,
-    Strategy,
-    Target,
-    adapting_names,
-    apply_strategy,
-    base_using_names,
-    default_names,
-    get,
-    names,
-    prepare_target,
-    register,
-    unregister,
-)
-from .vocabulary import (
-    VocabularyReport,
-    category_aliases,
-    category_report,
-    coverage,
-    map_embeddings,
-    target_vocabulary,
-)
-from .weights import (
-    label_order,
-    new_target_model,
-    transfer_weights,
-)
+domain alignment, label shift, and the strategy registry.
 
-__all__ = [
-    "ALIASES",
-    "Alignment",
-    "GROUPS",
-    "GradientReversal",
-    "INITS",
-    "METHODS",
-    "REFERENCE",
-    "STRATEGIES",
-    "Strategy",
-    "Target",
-    "VocabularyReport",
-    "adapting_names",
-    "adjust_priors",
-    "apply_strategy",
-    "base_using_names",
-    "category_aliases",
-    "category_report",
-    "coral_loss",
-    "coverage",
-    "dann_lambda",
-    "default_names",
-    "domain_classifier",
-    "estimate_target_priors",
-    "fit_adapted",
-    "format_report",
-    "freeze",
-    "get",
-    "gradual_unfreezing",
-    "label_order",
-    "map_embeddings",
-    "mmd_loss",
-    "names",
-    "new_target_model",
-    "prepare_target",
-    "register",
-    "resize",
-    "select",
-    "set_lr_mult",
-    "target_vocabulary",
-    "trainable",
-    "transfer_across",
-    "transfer_weights",
-    "unfreeze",
-    "unfreeze_schedule",
-    "unregister",
-]
+Code imports from the modules; this list is the public part.
+"""
+from .adaptation import fit_adapted
+from .crossarch import transfer_across
+from .freezing import freeze, gradual_unfreezing, set_lr_mult, trainable, unfreeze
+from .label_shift import adjust_priors, estimate_target_priors
+from .strategies import STRATEGIES, Strategy, apply_strategy, prepare_target, register
+from .weights import transfer_weights
+
+__all__ = ["STRATEGIES", "Strategy", "adjust_priors", "apply_strategy", "estimate_target_priors",
+           "fit_adapted", "freeze", "gradual_unfreezing", "prepare_target", "register",
+           "set_lr_mult", "trainable", "transfer_across", "transfer_weights", "unfreeze"]
