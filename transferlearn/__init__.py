@@ -56,12 +56,4 @@ def __dir__():
     return sorted(set(globals()) | set(_PUBLIC) | set(_SUBPACKAGES))
 
 
-__all__ = [
-    "STRATEGIES", "Strategy", "register", "Bundle", "BundleError", "DataError", "History",
-    "LowerCaser", "NullImputer",
-    "Padder", "StorageError", "Tok2Idx", "Tokenize", "TextClassifier", "TokenIndexer", "Tokenizer",
-    "TransferLearnError", "Vocabulary", "apply_strategy", "build_model", "evaluate",
-    "export_model", "fit", "freeze", "load_bundle", "load_dataset", "make_pipeline",
-    "named_parameters", "predict_proba", "save_bundle", "set_lr_mult", "split_train_test",
-    "summary", "take_labelled", "trainable", "transfer_weights", "unfreeze",
-]
+__all__ = sorted(_PUBLIC)  # the public API is the names loaded on first use

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from ..config import FRAME_PREFIX
-from ..data.loading import encode_labels, load_data, origin_of
+from ..data.loading import READ_SETTINGS, encode_labels, load_data, origin_of
 from ..data.readers import DEFAULT_SOURCE
 from ..data.sources import checked_source, source_list
 from ..errors import DataError
@@ -38,8 +38,7 @@ def source_data_of(bundle, source_data) -> tuple:
                         "give the source rows with source_data (--source-data)")
     for part in source_list(data):
         checked_source(str(part), bundle.config.get("training_data"))
-    read = {k: training.get(k) for k in ("text_col", "label_col", "neutral_band",
-                                          "truthful_only", "categorical", "label_map")}
+    read = {k: training.get(k) for k in READ_SETTINGS}
     return data, {k: v for k, v in read.items() if v is not None}
 
 
